@@ -1,0 +1,78 @@
+"""Clip Contest Portal: the Flask application factory."""
+from __future__ import annotations
+
+from flask import Flask, g, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+
+from app import db
+from app.extensions import babel, csrf, login_manager
+from config import Config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app from the environment, with `config` overriding it (tests); no I/O happens here."""
+    app = Flask(__name__)
+    app.config.update(Config().as_dict())
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    from app.i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale,
+                   default_timezone=app.config["BABEL_DEFAULT_TIMEZONE"])
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        from app.models import User
+
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    from app import auth, judges, media, organisers, public, units
+
+    for blueprint in (public.bp, auth.bp, units.bp, judges.bp, organisers.bp, organisers.judging_bp, media.bp):
+        app.register_blueprint(blueprint)
+
+    from app.cli import register_cli
+    from app.templating import register_templating
+
+    register_templating(app)
+    register_cli(app)
+    _register_errors(app)
+    return app
+
+
+def _register_errors(app: Flask) -> None:
+    def page(code: int, title, message):
+        if request.accept_mimetypes.best == "application/json":
+            return {"error": str(message)}, code
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc):
+        return page(400, _l("The form expired"), _l("The form was missing its security token or it expired. "
+                                                    "Go back, reload the page and try again."))
+
+    @app.errorhandler(403)
+    def _forbidden(_exc):
+        return page(403, _l("Not allowed"), _l("You do not have permission to open this page."))
+
+    @app.errorhandler(404)
+    def _not_found(_exc):
+        return page(404, _l("Not found"), _l("This page does not exist or is not available to you."))
+
+    @app.errorhandler(413)
+    def _too_large(_exc):
+        return page(413, _l("File too large"), _l("The file is larger than the portal accepts."))
+
+    @app.errorhandler(500)
+    def _error(_exc):
+        db.session.rollback()
+        return page(500, _l("Something went wrong"), _l("The error was recorded. Please try again in a moment."))

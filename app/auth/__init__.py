@@ -1,0 +1,4 @@
+"""auth blueprint."""
+from .routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,10 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Email
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail.")),
+                                                  Email(_l("Enter a valid e-mail address."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])

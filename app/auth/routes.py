@@ -1,0 +1,67 @@
+"""Log in, log out, language choice."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app import db
+from app.models import Role, utcnow
+from app.services.accounts import authenticate
+
+from .forms import LoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+def home_for(user) -> str:
+    """Where a user lands after logging in."""
+    return {Role.UNIT: url_for("units.dashboard"), Role.JUDGE: url_for("judges.dashboard"),
+            Role.ORGANISER: url_for("organisers.dashboard"), Role.ADMIN: url_for("organisers.dashboard")}[user.role]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(db.session, email=form.email.data, password=form.password.data)
+        if user is None:
+            flash(_("Wrong e-mail or password, or the account is disabled."), "error")
+        else:
+            login_user(user)
+            user.last_seen_at = utcnow()
+            db.session.commit()
+            target = request.args.get("next", "")
+            # Only same-site paths: an open redirect would help phishing.
+            if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+                target = home_for(user)
+            return redirect(target)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("public.index"))
+
+
+@bp.route("/language/<code>", methods=["POST"])
+def set_language(code: str):
+    """Switch the interface language and remember it (for the account too)."""
+    from flask import current_app
+
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+        if current_user.is_authenticated:
+            current_user.locale = code
+            db.session.commit()
+    target = request.form.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return redirect(target)

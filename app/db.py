@@ -1,0 +1,82 @@
+"""Engine and session handling, shared by web requests, CLI commands and RQ jobs.
+
+One engine per process: forked RQ work-horses get a fresh one (the pid check), so pooled connections are never shared
+across a fork. Web requests use `db.session` (a scoped session removed at teardown); jobs use `session_scope()`.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+_state: dict = {"url": None, "engine": None, "pid": None}
+SessionFactory = sessionmaker(expire_on_commit=False)
+session: scoped_session[Session] = scoped_session(SessionFactory)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for url with the settings this project relies on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def configure(url: str) -> Engine:
+    """Point this process's sessions at url (idempotent for the same url)."""
+    if _state["url"] != url or _state["pid"] != os.getpid():
+        if _state["engine"] is not None and _state["pid"] == os.getpid():
+            _state["engine"].dispose()
+        elif _state["engine"] is not None:
+            _state["engine"].dispose(close=False)  # inherited across fork: drop without closing parent's sockets
+        _state.update(url=url, engine=make_engine(url), pid=os.getpid())
+        session.remove()
+        SessionFactory.configure(bind=_state["engine"])
+    return _state["engine"]
+
+
+def engine() -> Engine:
+    """Return this process's engine, configuring it from the environment when needed."""
+    if _state["engine"] is None or _state["pid"] != os.getpid():
+        from config import Config
+
+        configure(_state["url"] or Config().DATABASE_URL)
+    return _state["engine"]
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session for work outside requests: commits on success, rolls back on error, always closes."""
+    engine()
+    s = SessionFactory()
+    try:
+        yield s
+        s.commit()
+    except BaseException:
+        s.rollback()
+        raise
+    finally:
+        s.close()
+
+
+def init_app(app) -> None:
+    """Bind the engine to the app's DATABASE_URL and remove the scoped session after each request."""
+    configure(app.config["DATABASE_URL"])
+
+    @app.teardown_appcontext
+    def _remove_session(_exc=None) -> None:
+        session.remove()

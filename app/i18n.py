@@ -1,0 +1,71 @@
+"""Locale and time-zone handling: Vietnamese by default, English on request; times shown in the contest's zone."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request, session
+from flask_babel import format_datetime, get_locale, gettext
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """?lang= (remembered in the session) > the user's choice > the default (vi)."""
+    languages = current_app.config["LANGUAGES"]
+    asked = request.args.get("lang")
+    if asked in languages:
+        session["lang"] = asked
+        return asked
+    if session.get("lang") in languages:
+        return session["lang"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def local_time(value: datetime | None, tz: str | None = None, fmt: str = "medium") -> str:
+    """Format an aware UTC datetime in tz (default Asia/Ho_Chi_Minh), in the current locale."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(tz or current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    local = value.astimezone(zone)
+    pattern = {"medium": "HH:mm, dd/MM/yyyy", "date": "dd/MM/yyyy", "full": "HH:mm:ss, dd/MM/yyyy"}.get(fmt, fmt)
+    return local.strftime(_strftime(pattern)) + f" ({_zone_label(local)})"
+
+
+def _strftime(pattern: str) -> str:
+    return pattern.replace("HH", "%H").replace("mm", "%M").replace("ss", "%S").replace("dd", "%d").replace(
+        "MM", "%m").replace("yyyy", "%Y")
+
+
+def _zone_label(local: datetime) -> str:
+    offset = local.utcoffset()
+    hours = int(offset.total_seconds() // 3600) if offset else 0
+    return f"GMT{hours:+d}"
+
+
+def duration(seconds: float | None) -> str:
+    """m:ss (or h:mm:ss) for a duration in seconds."""
+    if seconds is None:
+        return ""
+    total = int(round(seconds))
+    h, rem = divmod(total, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def filesize(n: int | None) -> str:
+    if n is None:
+        return ""
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return ""
+
+
+def lang() -> str:
+    return str(get_locale() or "vi")
+
+
+__all__ = ["select_locale", "local_time", "duration", "filesize", "lang", "format_datetime", "gettext"]

@@ -1,0 +1,4 @@
+"""judges blueprint."""
+from .routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,94 @@
+"""Judges: the review dashboard and score sheets."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app import db
+from sqlalchemy import select
+
+from app.models import Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, utcnow
+from app.services import PortalError
+from app.services import scoring
+
+bp = Blueprint("judges", __name__, url_prefix="/judge")
+
+
+@bp.before_request
+@login_required
+def _judges_only():
+    if current_user.role != Role.JUDGE:
+        abort(403)
+    current_user.last_seen_at = utcnow()
+
+
+@bp.route("/")
+def dashboard():
+    rounds = []
+    for rnd in scoring.judge_rounds(db.session, current_user):
+        entries = scoring.assigned_entries(db.session, judge=current_user, rnd=rnd)
+        sheets = {s.entry_id: s for s in db.session.scalars(
+            select(ScoreSheet).where(ScoreSheet.round_id == rnd.id,
+                                                ScoreSheet.judge_id == current_user.id))}
+        progress = scoring.judge_progress(db.session, judge=current_user, rnd=rnd, entries=entries)
+        rounds.append((rnd, entries, sheets, progress))
+    db.session.commit()
+    return render_template("judges/dashboard.html", rounds=rounds)
+
+
+def _assigned(round_id: int, entry_id: int) -> tuple[Round, Entry]:
+    """Round and entry, only when the entry is assigned to this judge (404 otherwise: reveal nothing)."""
+    rnd = db.session.get(Round, round_id)
+    entry = db.session.get(Entry, entry_id)
+    if rnd is None or entry is None or rnd.status == RoundStatus.DRAFT or not scoring.is_assigned(
+            db.session, judge=current_user, rnd=rnd, entry=entry):
+        abort(404)
+    return rnd, entry
+
+
+@bp.route("/rounds/<int:round_id>/entries/<int:entry_id>", methods=["GET", "POST"])
+def score(round_id: int, entry_id: int):
+    rnd, entry = _assigned(round_id, entry_id)
+    sheet = scoring.get_sheet(db.session, rnd=rnd, entry=entry, judge=current_user)
+    values = {s.criterion_id: s.points for s in sheet.scores} if sheet else {}
+    comment = sheet.comment if sheet else ""
+    errors = {}
+    if request.method == "POST":
+        points = {c.id: request.form.get(f"c{c.id}", "") for c in rnd.criteria}
+        comment = request.form.get("comment", "")
+        submit = request.form.get("action") == "submit"
+        try:
+            scoring.save_sheet(db.session, judge=current_user, rnd=rnd, entry=entry, points=points,
+                               comment=comment, submit=submit)
+            db.session.commit()
+        except PortalError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            if exc.field:
+                errors[exc.field] = str(exc)
+            values = points
+        else:
+            flash(_("Scores submitted.") if submit else _("Draft saved."), "success")
+            if submit:
+                return redirect(url_for("judges.next_entry", round_id=rnd.id))
+            return redirect(url_for("judges.score", round_id=rnd.id, entry_id=entry.id))
+    entries = scoring.assigned_entries(db.session, judge=current_user, rnd=rnd)
+    position = next((i for i, e in enumerate(entries) if e.id == entry.id), 0) + 1
+    return render_template("judges/score.html", rnd=rnd, entry=entry, sheet=sheet, values=values, comment=comment,
+                           errors=errors, editable=rnd.status == RoundStatus.OPEN, position=position,
+                           count=len(entries), SheetStatus=SheetStatus)
+
+
+@bp.route("/rounds/<int:round_id>/next")
+def next_entry(round_id: int):
+    """Open the first assigned entry not yet submitted, else go back to the dashboard."""
+    rnd = db.session.get(Round, round_id) or abort(404)
+    submitted = {s.entry_id for s in db.session.scalars(select(ScoreSheet).where(
+        ScoreSheet.round_id == rnd.id, ScoreSheet.judge_id == current_user.id,
+        ScoreSheet.status == SheetStatus.SUBMITTED))}
+    for entry in scoring.assigned_entries(db.session, judge=current_user, rnd=rnd):
+        if entry.id not in submitted:
+            return redirect(url_for("judges.score", round_id=rnd.id, entry_id=entry.id))
+    flash(_("You have scored every assigned entry in this round. Thank you!"), "success")
+    return redirect(url_for("judges.dashboard"))

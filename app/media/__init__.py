@@ -1,0 +1,4 @@
+"""media blueprint."""
+from .routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,65 @@
+"""Awards, grants, frozen publications and the audit log."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+from .contest import Contest, Entry
+from .org import User
+
+
+class Award(Base):
+    __tablename__ = "award"
+    __table_args__ = (UniqueConstraint("contest_id", "name"), CheckConstraint("count > 0", name="count_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+
+    contest: Mapped[Contest] = relationship()
+    grants: Mapped[list["AwardGrant"]] = relationship(back_populates="award", cascade="all, delete-orphan")
+
+
+class AwardGrant(Base):
+    __tablename__ = "award_grant"
+    __table_args__ = (UniqueConstraint("entry_id"),)  # one award per entry
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("award.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"))
+
+    award: Mapped[Award] = relationship(back_populates="grants")
+    entry: Mapped[Entry] = relationship()
+
+
+class Publication(Base):
+    __tablename__ = "publication"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    snapshot: Mapped[dict] = mapped_column(JSON)
+
+    published_by: Mapped[User | None] = relationship()
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    contest_id: Mapped[int | None] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(40))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+    actor: Mapped[User | None] = relationship()

@@ -1,0 +1,109 @@
+"""Contests, their categories, entries and clips."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint, BigInteger
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+from .enums import ClipStatus, EntryStatus, enum_column
+from .org import Unit, User
+
+
+class Contest(Base):
+    __tablename__ = "contest"
+    __table_args__ = (
+        CheckConstraint("closes_at IS NULL OR opens_at IS NULL OR closes_at > opens_at", name="dates_ordered"),
+        CheckConstraint("min_duration_s IS NULL OR max_duration_s IS NULL OR max_duration_s >= min_duration_s",
+                        name="durations_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    rules_md: Mapped[str] = mapped_column(Text, default="")
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    timezone: Mapped[str] = mapped_column(String(60), default="Asia/Ho_Chi_Minh")
+    min_duration_s: Mapped[float | None] = mapped_column(Float)
+    max_duration_s: Mapped[float | None] = mapped_column(Float)
+    min_height: Mapped[int | None] = mapped_column(Integer)
+    max_entries_per_unit: Mapped[int | None] = mapped_column(Integer)
+    max_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    categories: Mapped[list["Category"]] = relationship(back_populates="contest", order_by="Category.name",
+                                                        cascade="all, delete-orphan")
+
+
+class Category(Base):
+    __tablename__ = "category"
+    __table_args__ = (UniqueConstraint("contest_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+    contest: Mapped[Contest] = relationship(back_populates="categories")
+
+
+class Entry(Base):
+    __tablename__ = "entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    authors: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[EntryStatus] = mapped_column(enum_column(EntryStatus), default=EntryStatus.DRAFT)
+    clip_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clip.id", ondelete="SET NULL", use_alter=True, name="fk_entry_clip_id_clip"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    contest: Mapped[Contest] = relationship()
+    unit: Mapped[Unit] = relationship()
+    category: Mapped[Category | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    clip: Mapped["Clip | None"] = relationship(foreign_keys=[clip_id], post_update=True)
+
+
+class Clip(Base):
+    __tablename__ = "clip"
+    __table_args__ = (CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), index=True)
+    original_key: Mapped[str] = mapped_column(String(300), unique=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[ClipStatus] = mapped_column(enum_column(ClipStatus), default=ClipStatus.UPLOADED, index=True)
+    reason_code: Mapped[str | None] = mapped_column(String(60))
+    reason_params: Mapped[dict | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    probe: Mapped[dict | None] = mapped_column(JSON)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    renditions: Mapped[list | None] = mapped_column(JSON)
+    poster_key: Mapped[str | None] = mapped_column(String(300))
+    poster_small_key: Mapped[str | None] = mapped_column(String(300))
+    storyboard_key: Mapped[str | None] = mapped_column(String(300))
+    storyboard_vtt_key: Mapped[str | None] = mapped_column(String(300))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    stage: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    entry: Mapped[Entry] = relationship(foreign_keys=[entry_id])

@@ -1,0 +1,95 @@
+"""Judging rounds, rubrics, panels and score sheets."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+from .contest import Contest, Entry
+from .enums import RoundStatus, SheetStatus, enum_column
+from .org import User
+
+
+class Round(Base):
+    __tablename__ = "round"
+    __table_args__ = (UniqueConstraint("contest_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[RoundStatus] = mapped_column(enum_column(RoundStatus), default=RoundStatus.DRAFT)
+    blind: Mapped[bool] = mapped_column(Boolean, default=False)
+    aggregation: Mapped[str] = mapped_column(String(20), default="mean")
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    contest: Mapped[Contest] = relationship()
+    criteria: Mapped[list["Criterion"]] = relationship(back_populates="round", order_by="Criterion.position",
+                                                      cascade="all, delete-orphan")
+    panel: Mapped[list["PanelMember"]] = relationship(back_populates="round", cascade="all, delete-orphan")
+
+
+class Criterion(Base):
+    __tablename__ = "criterion"
+    __table_args__ = (
+        UniqueConstraint("round_id", "name"),
+        CheckConstraint("max_points > 0", name="max_positive"),
+        CheckConstraint("weight > 0", name="weight_positive"),
+        CheckConstraint("step > 0", name="step_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    max_points: Mapped[float] = mapped_column(Float)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    step: Mapped[float] = mapped_column(Float, default=0.5)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    round: Mapped[Round] = relationship(back_populates="criteria")
+
+
+class PanelMember(Base):
+    __tablename__ = "panel_member"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), primary_key=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+
+    round: Mapped[Round] = relationship(back_populates="panel")
+    judge: Mapped[User] = relationship()
+
+
+class ScoreSheet(Base):
+    __tablename__ = "score_sheet"
+    __table_args__ = (UniqueConstraint("round_id", "entry_id", "judge_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), index=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    status: Mapped[SheetStatus] = mapped_column(enum_column(SheetStatus), default=SheetStatus.DRAFT)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    round: Mapped[Round] = relationship()
+    entry: Mapped[Entry] = relationship()
+    judge: Mapped[User] = relationship()
+    scores: Mapped[list["Score"]] = relationship(back_populates="sheet", cascade="all, delete-orphan")
+
+
+class Score(Base):
+    __tablename__ = "score"
+    __table_args__ = (CheckConstraint("points >= 0", name="points_nonnegative"),)
+
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("score_sheet.id", ondelete="CASCADE"), primary_key=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), primary_key=True)
+    points: Mapped[float] = mapped_column(Float)
+
+    sheet: Mapped[ScoreSheet] = relationship(back_populates="scores")
+    criterion: Mapped[Criterion] = relationship()

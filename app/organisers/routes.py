@@ -1,0 +1,185 @@
+"""Organisers: contests, units, accounts, entries, participation."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app import db
+from app.models import Clip, Entry, Role, Round, Unit, User, utcnow
+from app.permissions import is_staff
+from app.services import PortalError
+from app.services import accounts, contests as contest_service
+from app.services.audit import record_event
+from app.services.entries import participation
+from app.services.results import latest_publication
+from app.views_common import STATUS_LABELS, clip_reason
+
+from .forms import AccountForm, ContestForm, UnitForm
+
+bp = Blueprint("organisers", __name__, url_prefix="/org")
+
+
+@bp.before_request
+@login_required
+def _staff_only():
+    if not is_staff(current_user):
+        abort(403)
+
+
+def contest_or_404(slug: str):
+    return contest_service.get_contest(db.session, slug) or abort(404)
+
+
+@bp.route("/")
+def dashboard():
+    return render_template("organisers/dashboard.html", contests=contest_service.list_contests(db.session),
+                           phase=contest_service.phase)
+
+
+def _to_utc(value: datetime | None, tz: str) -> datetime | None:
+    return value.replace(tzinfo=ZoneInfo(tz)).astimezone(ZoneInfo("UTC")) if value else None
+
+
+def _to_local(value: datetime | None, tz: str) -> datetime | None:
+    return value.astimezone(ZoneInfo(tz)).replace(tzinfo=None) if value else None
+
+
+def _contest_fields(form: ContestForm, tz: str) -> dict:
+    return dict(title=form.title.data, description=form.description.data or "", rules_md=form.rules_md.data or "",
+                opens_at=_to_utc(form.opens_at.data, tz), closes_at=_to_utc(form.closes_at.data, tz),
+                min_duration_s=form.min_duration_s.data, max_duration_s=form.max_duration_s.data,
+                min_height=form.min_height.data, max_entries_per_unit=form.max_entries_per_unit.data)
+
+
+@bp.route("/contests/new", methods=["GET", "POST"])
+def new_contest():
+    form = ContestForm()
+    if form.validate_on_submit():
+        try:
+            contest = contest_service.create_contest(
+                db.session, slug=form.slug.data, categories=(form.categories.data or "").splitlines(),
+                **_contest_fields(form, "Asia/Ho_Chi_Minh"))
+            record_event(db.session, actor=current_user, action="contest.create", obj=contest,
+                         contest_id=contest.id, after={"slug": contest.slug})
+            db.session.commit()
+        except PortalError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Contest created."), "success")
+            return redirect(url_for("organisers.contest", slug=contest.slug))
+    return render_template("organisers/contest_form.html", form=form, contest=None)
+
+
+@bp.route("/c/<slug>/edit", methods=["GET", "POST"])
+def edit_contest(slug: str):
+    contest = contest_or_404(slug)
+    form = ContestForm(obj=contest)
+    form.slug.render_kw = {"readonly": True}
+    if request.method == "GET":
+        form.opens_at.data = _to_local(contest.opens_at, contest.timezone)
+        form.closes_at.data = _to_local(contest.closes_at, contest.timezone)
+        form.categories.data = "\n".join(c.name for c in contest.categories)
+    form.slug.data = contest.slug
+    if form.validate_on_submit():
+        try:
+            changes = contest_service.update_contest(
+                db.session, contest=contest, categories=(form.categories.data or "").splitlines(),
+                **_contest_fields(form, contest.timezone))
+            record_event(db.session, actor=current_user, action="contest.update", obj=contest, contest_id=contest.id,
+                         before={k: str(v[0]) for k, v in changes.items()},
+                         after={k: str(v[1]) for k, v in changes.items()})
+            db.session.commit()
+        except PortalError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("organisers.contest", slug=contest.slug))
+    return render_template("organisers/contest_form.html", form=form, contest=contest)
+
+
+@bp.route("/c/<slug>")
+def contest(slug: str):
+    c = contest_or_404(slug)
+    entries = list(db.session.scalars(select(Entry).where(Entry.contest_id == c.id).order_by(Entry.id)))
+    rounds = list(db.session.scalars(select(Round).where(Round.contest_id == c.id).order_by(Round.position)))
+    return render_template("organisers/contest.html", contest=c, entries=entries, rounds=rounds,
+                           phase=contest_service.phase(c), STATUS_LABELS=STATUS_LABELS, clip_reason=clip_reason,
+                           publication=latest_publication(db.session, c))
+
+
+@bp.route("/c/<slug>/participation")
+def participation_view(slug: str):
+    c = contest_or_404(slug)
+    rows = participation(db.session, contest=c)
+    took_part = sum(1 for r in rows if r.took_part)
+    return render_template("organisers/participation.html", contest=c, rows=rows, took_part=took_part)
+
+
+@bp.route("/units", methods=["GET", "POST"])
+def units():
+    form = UnitForm()
+    if form.validate_on_submit():
+        try:
+            unit = accounts.create_unit(db.session, code=form.code.data, name=form.name.data, kind=form.kind.data)
+            record_event(db.session, actor=current_user, action="unit.create", obj=unit, after={"code": unit.code})
+            db.session.commit()
+            flash(_("Unit %(code)s added.", code=unit.code), "success")
+            return redirect(url_for("organisers.units"))
+        except PortalError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+    all_units = list(db.session.scalars(select(Unit).order_by(Unit.code)))
+    return render_template("organisers/units.html", form=form, units=all_units)
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+def accounts_view():
+    form = AccountForm()
+    form.unit_id.choices = [(0, _("— none —"))] + [(u.id, f"{u.code} — {u.name}") for u in
+                                                   db.session.scalars(select(Unit).order_by(Unit.code))]
+    if form.validate_on_submit():
+        try:
+            unit = db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None
+            user = accounts.create_user(db.session, email=form.email.data, name=form.name.data,
+                                        password=form.password.data, role=Role(form.role.data), unit=unit)
+            record_event(db.session, actor=current_user, action="account.create", obj=user,
+                         after={"email": user.email, "role": user.role.value})
+            db.session.commit()
+            flash(_("Account %(email)s created.", email=user.email), "success")
+            return redirect(url_for("organisers.accounts_view"))
+        except PortalError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+    users = list(db.session.scalars(select(User).order_by(User.role, User.email)))
+    return render_template("organisers/accounts.html", form=form, users=users)
+
+
+@bp.route("/accounts/<int:user_id>/active", methods=["POST"])
+def toggle_account(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if user.id == current_user.id:
+        flash(_("You cannot disable your own account."), "error")
+        return redirect(url_for("organisers.accounts_view"))
+    accounts.set_active(db.session, user=user, active=not user.active)
+    record_event(db.session, actor=current_user, action="account.active", obj=user, after={"active": user.active})
+    db.session.commit()
+    flash(_("Account enabled.") if user.active else _("Account disabled."), "info")
+    return redirect(url_for("organisers.accounts_view"))
+
+
+@bp.route("/clips/<int:clip_id>/requeue", methods=["POST"])
+def requeue_clip(clip_id: int):
+    from app.runtime import enqueue_processing
+
+    clip = db.session.get(Clip, clip_id) or abort(404)
+    ok = enqueue_processing(clip.id)
+    flash(_("Processing queued again.") if ok else _("This clip cannot be queued now."), "info" if ok else "error")
+    return redirect(url_for("organisers.contest", slug=clip.entry.contest.slug))
+

@@ -1,0 +1,4 @@
+"""public blueprint."""
+from .routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,39 @@
+"""Public pages: contests, rules, countdown, published winners."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+
+from app import db
+from app.services.contests import get_contest, list_contests, phase
+from app.services.results import latest_publication
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def index():
+    contests = list_contests(db.session)
+    if len(contests) == 1:
+        return redirect(url_for("public.contest", slug=contests[0].slug))
+    return render_template("public/index.html", contests=contests, phase=phase)
+
+
+@bp.route("/c/<slug>")
+def contest(slug: str):
+    c = get_contest(db.session, slug) or abort(404)
+    return render_template("public/contest.html", contest=c, phase=phase(c),
+                           publication=latest_publication(db.session, c))
+
+
+@bp.route("/c/<slug>/winners")
+def winners(slug: str):
+    c = get_contest(db.session, slug) or abort(404)
+    pub = latest_publication(db.session, c)
+    if pub is None:
+        return render_template("public/not_published.html", contest=c), 404
+    return render_template("public/winners.html", contest=c, publication=pub, snapshot=pub.snapshot)
+
+
+@bp.route("/healthz")
+def healthz():
+    return {"ok": True}

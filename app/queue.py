@@ -1,0 +1,27 @@
+"""The RQ queue for media jobs."""
+from __future__ import annotations
+
+from redis import Redis
+from rq import Queue, Retry
+
+PROCESS_CLIP = "media_worker.jobs.process_clip"
+
+
+def connect(url: str) -> Redis:
+    """A Redis connection that fails fast when the server is down."""
+    return Redis.from_url(url, socket_connect_timeout=3, socket_timeout=10)
+
+
+def media_queue(url: str, name: str = "clips") -> Queue:
+    return Queue(name, connection=connect(url))
+
+
+def enqueue_clip(queue: Queue, clip_id: int, *, duration_hint_s: float | None = None):
+    """Enqueue processing of a clip; one job id per clip so a second enqueue of a queued clip is a no-op."""
+    job_id = f"clip-{clip_id}"
+    existing = queue.fetch_job(job_id)
+    if existing is not None and existing.get_status(refresh=True) in ("queued", "started", "deferred", "scheduled"):
+        return existing
+    timeout = 600 + int(6 * (duration_hint_s or 600))
+    return queue.enqueue(PROCESS_CLIP, clip_id, job_id=job_id, job_timeout=timeout, result_ttl=3600,
+                         failure_ttl=7 * 86400, retry=Retry(max=3, interval=[10, 60, 300]))

@@ -1,0 +1,54 @@
+"""Per-app handles on the object store and the queue, created lazily (create_app does no network I/O)."""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from redis.exceptions import RedisError
+
+from app import db
+from app.models import Clip, ClipStatus
+from app.queue import enqueue_clip, media_queue
+from app.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+def storage() -> Storage:
+    ext = current_app.extensions
+    if "portal_storage" not in ext:
+        ext["portal_storage"] = Storage.from_config(current_app.config)
+    return ext["portal_storage"]
+
+
+def queue():
+    ext = current_app.extensions
+    if "portal_queue" not in ext:
+        ext["portal_queue"] = media_queue(current_app.config["REDIS_URL"], current_app.config["RQ_QUEUE"])
+    return ext["portal_queue"]
+
+
+def enqueue_processing(clip_id: int) -> bool:
+    """Queue a committed clip; when Redis is down the clip stays `uploaded` for the sweeper. Returns success."""
+    return enqueue_committed_clip(db.session, queue(), clip_id)
+
+
+def enqueue_committed_clip(session, q, clip_id: int) -> bool:
+    """Mark queued and enqueue; the status is written first so a fast worker's `processing` is never overwritten."""
+    clip = session.get(Clip, clip_id)
+    if clip is None or clip.status not in (ClipStatus.UPLOADED, ClipStatus.QUEUED, ClipStatus.PROCESSING,
+                                           ClipStatus.FAILED):
+        return False
+    previous = clip.status
+    clip.status = ClipStatus.QUEUED
+    session.commit()
+    try:
+        enqueue_clip(q, clip_id, duration_hint_s=clip.duration_s)
+    except (RedisError, OSError) as exc:
+        log.warning("could not enqueue clip %s (%s); left for the sweeper", clip_id, exc)
+        clip = session.get(Clip, clip_id)
+        if clip.status == ClipStatus.QUEUED:
+            clip.status = previous if previous != ClipStatus.QUEUED else ClipStatus.UPLOADED
+            session.commit()
+        return False
+    return True

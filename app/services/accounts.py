@@ -1,0 +1,57 @@
+"""Units and accounts."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.models import Role, Unit, User
+from app.services import PortalError
+
+UNIT_KINDS = ("department", "ward", "commune", "association", "school", "other")
+
+
+def create_unit(session: Session, *, code: str, name: str, kind: str = "other") -> Unit:
+    """Create a unit; codes are unique and case-insensitive."""
+    code = code.strip().upper()
+    if not code or not name.strip():
+        raise PortalError(_l("Unit code and name are required."))
+    if kind not in UNIT_KINDS:
+        raise PortalError(_l("Unknown unit kind: %(kind)s.", kind=kind))
+    if session.scalar(select(Unit).where(func.upper(Unit.code) == code)):
+        raise PortalError(_l("A unit with code %(code)s already exists.", code=code), field="code")
+    unit = Unit(code=code, name=name.strip(), kind=kind)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def create_user(session: Session, *, email: str, name: str, password: str, role: Role,
+                unit: Unit | None = None, locale: str | None = None) -> User:
+    """Create an account; unit members must belong to a unit, judges may."""
+    email = email.strip().lower()
+    if role == Role.UNIT and unit is None:
+        raise PortalError(_l("A unit member must belong to a unit."), field="unit")
+    if len(password) < 8:
+        raise PortalError(_l("The password must have at least 8 characters."), field="password")
+    if session.scalar(select(User).where(User.email == email)):
+        raise PortalError(_l("An account with e-mail %(email)s already exists.", email=email), field="email")
+    user = User(email=email, name=name.strip(), password_hash=generate_password_hash(password), role=role,
+                unit=unit, locale=locale)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def set_active(session: Session, *, user: User, active: bool) -> None:
+    user.active = active
+    session.flush()

@@ -1,0 +1,185 @@
+"""Entries and their clips: creation, editing, upload, submission, participation."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Clip, ClipStatus, Contest, Entry, EntryStatus, Role, Unit, User, utcnow
+from app.services import PortalError
+from app.services.contests import accepts_entries
+from app.storage import Storage, original_key
+
+ALLOWED_EXTENSIONS = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".3gp"}
+ACTIVE_ENTRY = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
+
+
+def _require_open(contest: Contest) -> None:
+    if not accepts_entries(contest):
+        raise PortalError(_l("The contest is not accepting entries or changes now."))
+
+
+def _require_member(user: User, unit_id: int) -> None:
+    if user.role != Role.UNIT or user.unit_id != unit_id:
+        raise PortalError(_l("Only members of the entry's unit may change it."))
+
+
+def _clean(title: str, summary: str, authors: str) -> tuple[str, str, str]:
+    title = (title or "").strip()
+    if not title:
+        raise PortalError(_l("The entry needs a title."), field="title")
+    if len(title) > 300:
+        raise PortalError(_l("The title is too long (at most 300 characters)."), field="title")
+    return title, (summary or "").strip(), (authors or "").strip()[:500]
+
+
+def create_entry(session: Session, *, user: User, contest: Contest, unit: Unit, title: str, summary: str = "",
+                 authors: str = "", category_id: int | None = None) -> Entry:
+    """Create a draft entry for the user's unit, within the contest's per-unit limit."""
+    _require_open(contest)
+    _require_member(user, unit.id)
+    title, summary, authors = _clean(title, summary, authors)
+    if contest.max_entries_per_unit:
+        count = session.scalar(select(func.count(Entry.id)).where(
+            Entry.contest_id == contest.id, Entry.unit_id == unit.id, Entry.status.in_(ACTIVE_ENTRY)))
+        if count >= contest.max_entries_per_unit:
+            raise PortalError(_l("Your unit already has %(n)d entries, the most this contest allows.", n=count))
+    _check_category(contest, category_id)
+    entry = Entry(contest_id=contest.id, unit_id=unit.id, title=title, summary=summary, authors=authors,
+                  category_id=category_id, created_by_id=user.id, status=EntryStatus.DRAFT)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _check_category(contest: Contest, category_id: int | None) -> None:
+    if category_id is not None and category_id not in {c.id for c in contest.categories}:
+        raise PortalError(_l("Choose a category of this contest."), field="category_id")
+
+
+def update_entry(session: Session, *, user: User, entry: Entry, title: str, summary: str, authors: str,
+                 category_id: int | None) -> None:
+    """Edit an entry's details until the deadline."""
+    _require_open(entry.contest)
+    _require_member(user, entry.unit_id)
+    entry.title, entry.summary, entry.authors = _clean(title, summary, authors)
+    _check_category(entry.contest, category_id)
+    entry.category_id = category_id
+    session.flush()
+
+
+def submit_entry(session: Session, *, user: User, entry: Entry) -> None:
+    """Mark an entry submitted; it needs a clip that was not rejected."""
+    _require_open(entry.contest)
+    _require_member(user, entry.unit_id)
+    clip = entry.clip
+    if clip is None:
+        raise PortalError(_l("Upload a clip before submitting."))
+    if clip.status in (ClipStatus.REJECTED, ClipStatus.FAILED):
+        raise PortalError(_l("The clip was not accepted; upload another clip before submitting."))
+    entry.status = EntryStatus.SUBMITTED
+    entry.submitted_at = utcnow()
+    session.flush()
+
+
+def withdraw_entry(session: Session, *, user: User, entry: Entry) -> None:
+    """Withdraw an entry before the deadline (it stops counting towards the unit's limit)."""
+    _require_open(entry.contest)
+    _require_member(user, entry.unit_id)
+    entry.status = EntryStatus.WITHDRAWN
+    session.flush()
+
+
+def check_upload_name(filename: str) -> str:
+    """Return the lower-case extension when the file name looks like a video we accept."""
+    ext = os.path.splitext(filename or "")[1].lower()
+    if ext not in ALLOWED_EXTENSIONS:
+        raise PortalError(_l("Choose a video file (%(exts)s).", exts=", ".join(sorted(ALLOWED_EXTENSIONS))),
+                          field="file")
+    return ext
+
+
+def store_upload(session: Session, storage: Storage, *, user: User | None, entry: Entry, stream: BinaryIO,
+                 filename: str, content_type: str | None, check_rights: bool = True) -> Clip:
+    """Store an uploaded original in S3 and attach it as the entry's current clip (the old one is kept).
+
+    The S3 object is written before the row is flushed as complete; on any failure the object is removed again, and
+    the caller's rollback removes the row, so nothing is left half-written.
+    """
+    if check_rights:
+        _require_open(entry.contest)
+        _require_member(user, entry.unit_id)
+    ext = check_upload_name(filename)
+    clip = Clip(entry_id=entry.id, original_key=f"pending/{os.urandom(8).hex()}", filename=os.path.basename(filename),
+                content_type=content_type, status=ClipStatus.UPLOADING, uploaded_by_id=user.id if user else None)
+    session.add(clip)
+    session.flush()
+    clip.original_key = original_key(clip.id, ext)
+    try:
+        stored = storage.put_stream(clip.original_key, stream, content_type=content_type)
+        limit = entry.contest.max_size_bytes
+        if limit and stored.size > limit:
+            raise PortalError(_l("The file is larger than the contest allows (%(mb)d MB).", mb=limit // 2**20))
+        clip.size_bytes, clip.sha256 = stored.size, stored.sha256
+        clip.status = ClipStatus.UPLOADED
+        entry.clip_id = clip.id
+        entry.updated_at = utcnow()
+        session.flush()
+    except BaseException:
+        discard_original(storage, clip)
+        raise
+    return clip
+
+
+def discard_original(storage: Storage, clip: Clip) -> None:
+    """Best-effort removal of an original whose database row is being rolled back."""
+    try:
+        storage.delete(clip.original_key)
+    except Exception:  # noqa: BLE001 - cleanup must not hide the original error
+        pass
+
+
+def entries_of_unit(session: Session, *, contest: Contest, unit_id: int) -> list[Entry]:
+    return list(session.scalars(select(Entry).where(Entry.contest_id == contest.id, Entry.unit_id == unit_id)
+                                .order_by(Entry.created_at, Entry.id)))
+
+
+@dataclass(frozen=True)
+class UnitParticipation:
+    unit: Unit
+    members: int
+    entries: int
+    submitted: int
+    last_activity: datetime | None
+
+    @property
+    def took_part(self) -> bool:
+        return self.submitted > 0
+
+
+def participation(session: Session, *, contest: Contest) -> list[UnitParticipation]:
+    """Per unit: members, entries, submitted entries and last activity; units that have not taken part included."""
+    members = dict(session.execute(select(User.unit_id, func.count(User.id)).where(User.unit_id.is_not(None))
+                                   .group_by(User.unit_id)).all())
+    seen = dict(session.execute(select(User.unit_id, func.max(User.last_seen_at)).where(User.unit_id.is_not(None))
+                                .group_by(User.unit_id)).all())
+    rows = session.execute(
+        select(Entry.unit_id, func.count(Entry.id),
+               func.sum(case((Entry.status == EntryStatus.SUBMITTED, 1), else_=0)),
+               func.max(Entry.updated_at))
+        .where(Entry.contest_id == contest.id, Entry.status != EntryStatus.WITHDRAWN).group_by(Entry.unit_id)).all()
+    by_unit = {r[0]: r[1:] for r in rows}
+    out = []
+    for unit in session.scalars(select(Unit).order_by(Unit.code)):
+        n, submitted, updated = by_unit.get(unit.id, (0, 0, None))
+        candidates = [t for t in (updated, seen.get(unit.id)) if t is not None]
+        out.append(UnitParticipation(unit=unit, members=members.get(unit.id, 0), entries=n,
+                                     submitted=int(submitted or 0),
+                                     last_activity=max(candidates) if candidates else None))
+    out.sort(key=lambda p: (not p.took_part, p.unit.code))
+    return out

@@ -1,0 +1,164 @@
+"""Results: rankings from the judging library, awards, and frozen publication."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+import judging
+from app.models import (Award, AwardGrant, Clip, ClipStatus, Contest, Entry, Publication, Round, ScoreSheet,
+                        SheetStatus, User, utcnow)
+from app.services import PortalError
+from app.services.audit import record_event
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    rank: int
+    entry: Entry
+    score: float
+    judges: int
+    tied: bool
+    award: Award | None
+
+
+def round_scores(session: Session, rnd: Round) -> tuple[list[judging.Criterion], list[judging.Score]]:
+    """The rubric and every submitted score of a round, as the judging library's types."""
+    criteria = {c.id: c for c in rnd.criteria}
+    rubric = [judging.Criterion(name=c.name, max_points=c.max_points, weight=c.weight) for c in rnd.criteria]
+    sheets = session.scalars(select(ScoreSheet).options(selectinload(ScoreSheet.scores)).where(
+        ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED))
+    scores = [judging.Score(entry=str(sheet.entry_id), judge=str(sheet.judge_id),
+                            criterion=criteria[s.criterion_id].name, points=s.points)
+              for sheet in sheets for s in sheet.scores]
+    return rubric, scores
+
+
+def ranking(session: Session, rnd: Round, *, method: str | None = None) -> list[ResultRow]:
+    """Entries ranked by the round's (or the given) method over submitted sheets."""
+    rubric, scores = round_scores(session, rnd)
+    if not scores:
+        return []
+    ranked = judging.rank(scores, rubric, method=method or rnd.aggregation)
+    entries = {e.id: e for e in session.scalars(select(Entry).where(Entry.id.in_([int(r.entry) for r in ranked])))}
+    grants = {g.entry_id: g.award for g in session.scalars(
+        select(AwardGrant).join(Award).where(Award.contest_id == rnd.contest_id))}
+    return [ResultRow(rank=r.rank, entry=entries[int(r.entry)], score=r.score, judges=r.judges, tied=r.tied,
+                      award=grants.get(int(r.entry))) for r in ranked]
+
+
+def create_award(session: Session, *, actor: User, contest: Contest, name: str, count: int) -> Award:
+    if not name.strip():
+        raise PortalError(_l("The award needs a name."), field="name")
+    if count < 1:
+        raise PortalError(_l("The number of prizes must be at least 1."), field="count")
+    if session.scalar(select(Award).where(Award.contest_id == contest.id, Award.name == name.strip())):
+        raise PortalError(_l("An award with this name exists already."), field="name")
+    position = len(session.scalars(select(Award.id).where(Award.contest_id == contest.id)).all()) + 1
+    award = Award(contest_id=contest.id, name=name.strip(), count=count, position=position)
+    session.add(award)
+    session.flush()
+    record_event(session, actor=actor, action="award.create", obj=award, contest_id=contest.id,
+                 after={"name": award.name, "count": count})
+    return award
+
+
+def awards_of(session: Session, contest: Contest) -> list[Award]:
+    return list(session.scalars(select(Award).options(selectinload(Award.grants))
+                                .where(Award.contest_id == contest.id).order_by(Award.position, Award.id)))
+
+
+def grant_award(session: Session, *, actor: User, entry: Entry, award: Award | None) -> None:
+    """Give entry the award (or none), respecting the award's number of prizes."""
+    current = session.scalar(select(AwardGrant).where(AwardGrant.entry_id == entry.id))
+    before = {"award": current.award.name} if current else None
+    if award is not None and award.contest_id != entry.contest_id:
+        raise PortalError(_l("That award belongs to another contest."))
+    if award is not None and (current is None or current.award_id != award.id):
+        if len(award.grants) >= award.count:
+            raise PortalError(_l("“%(name)s” has already been given %(n)d time(s).", name=award.name, n=award.count))
+    if current is not None:
+        session.delete(current)
+        session.flush()
+    if award is not None:
+        session.add(AwardGrant(award_id=award.id, entry_id=entry.id))
+    session.flush()
+    session.expire_all()
+    record_event(session, actor=actor, action="award.grant", obj=entry, contest_id=entry.contest_id,
+                 before=before, after={"award": award.name} if award else None)
+
+
+def grant_from_ranking(session: Session, *, actor: User, contest: Contest, rnd: Round) -> int:
+    """Fill every award in order from the top of the ranking (ties are left to the organiser); returns grants made."""
+    rows = ranking(session, rnd)
+    awards = awards_of(session, contest)
+    for award in awards:
+        for grant in list(award.grants):
+            session.delete(grant)
+    session.flush()
+    made = 0
+    queue = [r.entry for r in rows]
+    for award in awards:
+        for _ in range(award.count):
+            if not queue:
+                break
+            session.add(AwardGrant(award_id=award.id, entry_id=queue.pop(0).id))
+            made += 1
+    session.flush()
+    session.expire_all()
+    record_event(session, actor=actor, action="award.fill", obj=contest, contest_id=contest.id, after={"grants": made})
+    return made
+
+
+def publish(session: Session, *, actor: User, contest: Contest, rnd: Round) -> Publication:
+    """Freeze ranking, scores and awards into a snapshot that the public page shows; later edits do not change it."""
+    rows = ranking(session, rnd)
+    if not rows:
+        raise PortalError(_l("There are no submitted scores to publish."))
+    awards = awards_of(session, contest)
+    if not any(a.grants for a in awards):
+        raise PortalError(_l("Grant at least one award before publishing."))
+    now = utcnow()
+
+    def entry_doc(e: Entry) -> dict:
+        clip: Clip | None = e.clip
+        return {"entry_id": e.id, "title": e.title, "summary": e.summary, "authors": e.authors,
+                "unit": e.unit.name, "unit_code": e.unit.code,
+                "clip_id": clip.id if clip and clip.status == ClipStatus.READY else None}
+
+    by_entry = {r.entry.id: r for r in rows}
+    snapshot = {
+        "contest": contest.slug, "title": contest.title, "round": rnd.name, "method": rnd.aggregation,
+        "published_at": now.isoformat(),
+        "ranking": [{"rank": r.rank, "score": round(r.score, 4), "judges": r.judges, "tied": r.tied,
+                     "award": r.award.name if r.award else None, **entry_doc(r.entry)} for r in rows],
+        "awards": [{"name": a.name, "count": a.count,
+                    "winners": [{**entry_doc(g.entry),
+                                 "rank": by_entry[g.entry_id].rank if g.entry_id in by_entry else None,
+                                 "score": round(by_entry[g.entry_id].score, 4) if g.entry_id in by_entry else None}
+                                for g in sorted(a.grants, key=lambda g: by_entry[g.entry_id].rank
+                                                if g.entry_id in by_entry else 10**9)]}
+                   for a in awards],
+    }
+    pub = Publication(contest_id=contest.id, published_at=now, published_by_id=actor.id, snapshot=snapshot)
+    session.add(pub)
+    contest.published_at = now
+    session.flush()
+    record_event(session, actor=actor, action="contest.publish", obj=contest, contest_id=contest.id,
+                 after={"publication": pub.id, "winners": sum(len(a["winners"]) for a in snapshot["awards"])})
+    return pub
+
+
+def latest_publication(session: Session, contest: Contest) -> Publication | None:
+    return session.scalar(select(Publication).where(Publication.contest_id == contest.id)
+                          .order_by(Publication.published_at.desc(), Publication.id.desc()).limit(1))
+
+
+def published_clip_ids(session: Session, contest: Contest) -> set[int]:
+    """Clips the public may watch: the winners of the latest publication."""
+    pub = latest_publication(session, contest)
+    if pub is None:
+        return set()
+    return {w["clip_id"] for a in pub.snapshot["awards"] for w in a["winners"] if w.get("clip_id")}

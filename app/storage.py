@@ -1,0 +1,135 @@
+"""Object storage over boto3: one code path for rclone serve s3, MinIO, Ceph and AWS."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+import botocore.config
+from botocore.exceptions import ClientError
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    sha256: str
+
+
+class Storage:
+    """A bucket on an S3-compatible endpoint."""
+
+    def __init__(self, *, endpoint_url: str | None, bucket: str, access_key: str, secret_key: str,
+                 region: str = "us-east-1") -> None:
+        self.bucket = bucket
+        self.client = boto3.client(
+            "s3", endpoint_url=endpoint_url, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+            region_name=region,
+            config=botocore.config.Config(
+                signature_version="s3v4", s3={"addressing_style": "path"},
+                # Non-AWS stores (rclone, MinIO) reject or mangle the newer default checksums.
+                request_checksum_calculation="when_required", response_checksum_validation="when_required",
+                retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=60),
+        )
+
+    @classmethod
+    def from_config(cls, cfg) -> "Storage":
+        """Build from a Flask config mapping or a Config object."""
+        get = cfg.get if hasattr(cfg, "get") else lambda k: getattr(cfg, k)
+        return cls(endpoint_url=get("S3_ENDPOINT_URL"), bucket=get("S3_BUCKET"), access_key=get("AWS_ACCESS_KEY_ID"),
+                   secret_key=get("AWS_SECRET_ACCESS_KEY"), region=get("S3_REGION") or "us-east-1")
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket when it does not exist yet."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError:
+            try:
+                self.client.create_bucket(Bucket=self.bucket)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
+
+    def put_stream(self, key: str, stream: BinaryIO, *, content_type: str | None = None) -> StoredObject:
+        """Upload a stream in constant memory, hashing it on the way; return size and sha256."""
+        hasher = _HashingReader(stream)
+        extra = {"ContentType": content_type} if content_type else {}
+        self.client.upload_fileobj(hasher, self.bucket, key, ExtraArgs=extra,
+                                   Config=TransferConfig(multipart_chunksize=16 * CHUNK,
+                                                                          max_concurrency=4))
+        return StoredObject(key=key, size=hasher.size, sha256=hasher.hexdigest())
+
+    def put_file(self, key: str, path: str, *, content_type: str | None = None) -> None:
+        """Upload a local file (multipart for large files)."""
+        extra = {"ContentType": content_type} if content_type else {}
+        self.client.upload_file(path, self.bucket, key, ExtraArgs=extra)
+
+    def download_file(self, key: str, path: str) -> None:
+        """Copy an object to a local path without holding it in memory."""
+        self.client.download_file(self.bucket, key, path)
+
+    def size(self, key: str) -> int | None:
+        """Object size in bytes, or None when it does not exist."""
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def exists(self, key: str) -> bool:
+        return self.size(key) is not None
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Every key under prefix."""
+        out: list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            out.extend(obj["Key"] for obj in page.get("Contents", []))
+        return out
+
+    def open_range(self, key: str, start: int | None = None, end: int | None = None) -> Iterator[bytes]:
+        """Stream bytes [start, end] (inclusive) of an object in chunks."""
+        kwargs = {"Bucket": self.bucket, "Key": key}
+        if start is not None:
+            kwargs["Range"] = f"bytes={start}-{'' if end is None else end}"
+        body = self.client.get_object(**kwargs)["Body"]
+        try:
+            yield from body.iter_chunks(CHUNK)
+        finally:
+            body.close()
+
+
+class _HashingReader:
+    """File-like wrapper that hashes and counts what is read through it."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.size = 0
+        self._hash = hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.size += len(data)
+        self._hash.update(data)
+        return data
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def original_key(clip_id: int, ext: str) -> str:
+    """Deterministic key of a clip's original upload (no filename: it may identify the unit)."""
+    return f"originals/{clip_id}/original{ext}"
+
+
+def derived_key(clip_id: int, name: str) -> str:
+    """Deterministic key of a derived file (rendition, poster, storyboard)."""
+    return f"derived/{clip_id}/{name}"

@@ -1,0 +1,4 @@
+"""units blueprint."""
+from .routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,167 @@
+"""Unit members: their unit's entries, uploads, submission."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app import db
+from app.models import Entry, Role
+from app.permissions import can_edit_entry, is_unit_member_of
+from app.services import PortalError
+from app.services import entries as entry_service
+from app.services.contests import accepts_entries, get_contest, list_contests, phase
+from app.runtime import enqueue_processing, storage
+from app.views_common import STATUS_LABELS, clip_status_doc
+
+from .forms import EntryForm
+
+bp = Blueprint("units", __name__, url_prefix="/unit")
+
+
+@bp.before_request
+@login_required
+def _unit_members_only():
+    if current_user.role != Role.UNIT:
+        abort(403)
+
+
+def _own_entry(entry_id: int) -> Entry:
+    """The entry, only if it belongs to the user's unit (404 otherwise: do not reveal that it exists)."""
+    entry = db.session.get(Entry, entry_id)
+    if entry is None or not is_unit_member_of(current_user, entry.unit_id):
+        abort(404)
+    return entry
+
+
+@bp.route("/")
+def dashboard():
+    contests = list_contests(db.session)
+    rows = [(c, entry_service.entries_of_unit(db.session, contest=c, unit_id=current_user.unit_id))
+            for c in contests]
+    return render_template("units/dashboard.html", rows=rows, phase=phase, accepts_entries=accepts_entries,
+                           labels=STATUS_LABELS)
+
+
+def _category_choices(contest):
+    return [(0, _("— none —"))] + [(c.id, c.name) for c in contest.categories]
+
+
+@bp.route("/c/<slug>/entries/new", methods=["GET", "POST"])
+def new_entry(slug: str):
+    contest = get_contest(db.session, slug) or abort(404)
+    form = EntryForm()
+    form.category_id.choices = _category_choices(contest)
+    if not accepts_entries(contest):
+        flash(_("The contest is not accepting entries now."), "error")
+        return redirect(url_for("units.dashboard"))
+    if form.validate_on_submit():
+        try:
+            entry = entry_service.create_entry(
+                db.session, user=current_user, contest=contest, unit=current_user.unit, title=form.title.data,
+                summary=form.summary.data, authors=form.authors.data, category_id=form.category_id.data or None)
+            db.session.commit()
+        except PortalError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Entry created. Now upload its clip."), "success")
+            return redirect(url_for("units.entry", entry_id=entry.id))
+    return render_template("units/entry_form.html", form=form, contest=contest, entry=None)
+
+
+@bp.route("/entries/<int:entry_id>")
+def entry(entry_id: int):
+    e = _own_entry(entry_id)
+    doc = clip_status_doc(e.clip)
+    return render_template("units/entry.html", entry=e, contest=e.contest, editable=can_edit_entry(current_user, e),
+                           clip=e.clip, clip_label=doc.get("label"), clip_reason_text=doc.get("reason"),
+                           max_bytes=current_app.config["MAX_CONTENT_LENGTH"])
+
+
+@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+def edit_entry(entry_id: int):
+    e = _own_entry(entry_id)
+    if not can_edit_entry(current_user, e):
+        flash(_("This entry can no longer be changed."), "error")
+        return redirect(url_for("units.entry", entry_id=e.id))
+    form = EntryForm(obj=e)
+    form.category_id.choices = _category_choices(e.contest)
+    if request.method == "GET":
+        form.category_id.data = e.category_id or 0
+    if form.validate_on_submit():
+        try:
+            entry_service.update_entry(db.session, user=current_user, entry=e, title=form.title.data,
+                                       summary=form.summary.data, authors=form.authors.data,
+                                       category_id=form.category_id.data or None)
+            db.session.commit()
+        except PortalError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("units.entry", entry_id=e.id))
+    return render_template("units/entry_form.html", form=form, contest=e.contest, entry=e)
+
+
+@bp.route("/entries/<int:entry_id>/clip", methods=["POST"])
+def upload_clip(entry_id: int):
+    """Plain multipart upload (streamed to S3 in constant memory); processing is queued after the commit."""
+    e = _own_entry(entry_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose a video file to upload."), "error")
+        return redirect(url_for("units.entry", entry_id=e.id))
+    store = storage()
+    try:
+        clip = entry_service.store_upload(db.session, store, user=current_user, entry=e, stream=upload.stream,
+                                          filename=upload.filename, content_type=upload.mimetype)
+        db.session.commit()
+    except PortalError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("units.entry", entry_id=e.id))
+    except Exception:
+        db.session.rollback()
+        raise
+    if enqueue_processing(clip.id):
+        flash(_("The clip was uploaded and is waiting to be processed."), "success")
+    else:
+        flash(_("The clip was uploaded. Processing will start shortly."), "info")
+    return redirect(url_for("units.entry", entry_id=e.id))
+
+
+@bp.route("/entries/<int:entry_id>/submit", methods=["POST"])
+def submit(entry_id: int):
+    e = _own_entry(entry_id)
+    try:
+        entry_service.submit_entry(db.session, user=current_user, entry=e)
+        db.session.commit()
+        flash(_("The entry was submitted. You can still change it until the deadline."), "success")
+    except PortalError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("units.entry", entry_id=e.id))
+
+
+@bp.route("/entries/<int:entry_id>/withdraw", methods=["POST"])
+def withdraw(entry_id: int):
+    e = _own_entry(entry_id)
+    try:
+        entry_service.withdraw_entry(db.session, user=current_user, entry=e)
+        db.session.commit()
+        flash(_("The entry was withdrawn."), "info")
+    except PortalError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("units.entry", entry_id=e.id))
+
+
+@bp.route("/entries/<int:entry_id>/status.json")
+def entry_status(entry_id: int):
+    """Polled by the entry page to show processing progress without a reload."""
+    e = _own_entry(entry_id)
+    return jsonify(clip_status_doc(e.clip))

@@ -1,0 +1,40 @@
+"""Helpers shared by several blueprints' views."""
+from __future__ import annotations
+
+from flask_babel import gettext, lazy_gettext as _l
+
+from app.models import Clip, ClipStatus
+
+STATUS_LABELS = {
+    ClipStatus.UPLOADING: _l("Uploading"),
+    ClipStatus.UPLOADED: _l("Uploaded, waiting"),
+    ClipStatus.QUEUED: _l("Waiting to be processed"),
+    ClipStatus.PROCESSING: _l("Processing"),
+    ClipStatus.READY: _l("Ready"),
+    ClipStatus.REJECTED: _l("Rejected"),
+    ClipStatus.FAILED: _l("Processing failed"),
+}
+
+
+def clip_reason(clip: Clip | None) -> str | None:
+    """The rejection or failure reason in the user's language."""
+    if clip is None or clip.status not in (ClipStatus.REJECTED, ClipStatus.FAILED):
+        return None
+    from media_worker.reasons import REASONS
+
+    template = REASONS.get(clip.reason_code or "")
+    if template is None:
+        return clip.reason or gettext("The clip could not be processed.")
+    try:
+        return gettext(template) % (clip.reason_params or {})
+    except (KeyError, TypeError, ValueError):
+        return clip.reason
+
+
+def clip_status_doc(clip: Clip | None) -> dict:
+    """JSON for the status poller."""
+    if clip is None:
+        return {"status": None}
+    return {"status": clip.status.value, "label": str(STATUS_LABELS[clip.status]), "reason": clip_reason(clip),
+            "progress": round(clip.progress or 0, 3), "stage": clip.stage, "final": clip.status in (
+                ClipStatus.READY, ClipStatus.REJECTED, ClipStatus.FAILED)}

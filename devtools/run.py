@@ -1,0 +1,61 @@
+"""`make run`: embedded services, migrations, demo data, web and worker in the foreground; Ctrl-C stops everything."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from config import VAR_DIR
+from devtools.services import start_missing
+
+
+def main() -> int:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "5000")
+    services = start_missing(VAR_DIR)
+    env = {**os.environ, **services.env, "PYTHONUNBUFFERED": "1"}
+    bindir = Path(sys.executable).parent
+    flask = [str(bindir / "flask"), "--app", "wsgi"]
+    procs: list[subprocess.Popen] = []
+    try:
+        subprocess.run(flask + ["db", "upgrade"], env=env, check=True)
+        subprocess.run(flask + ["demo", "seed"], env=env, check=True, stdout=subprocess.DEVNULL)
+        procs.append(subprocess.Popen([str(bindir / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2",
+                                       "--threads", "4", "--timeout", "900", "--access-logfile", "-", "wsgi:app"],
+                                      env=env))
+        procs.append(subprocess.Popen(flask + ["worker"], env=env))
+        time.sleep(1.5)
+        from app.demo import ACCOUNTS, DEMO_PASSWORD
+
+        print("\n" + "=" * 72)
+        print(f"  Clip Contest Portal is running:  http://{host}:{port}/")
+        print(f"  Demo logins (password for all: {DEMO_PASSWORD}):")
+        for email, name, role, _unit in ACCOUNTS:
+            print(f"    {role.value:<10} {email:<22} {name}")
+        print("  Press Ctrl-C to stop the portal, the worker, Redis and the S3 server.")
+        print("=" * 72 + "\n", flush=True)
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        print("a portal process exited; stopping everything", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+        return 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        services.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

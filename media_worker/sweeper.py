@@ -1,0 +1,27 @@
+"""Finds clips that were accepted but never reached a worker (Redis down at upload, worker killed) and enqueues them."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Clip, ClipStatus, utcnow
+from app.runtime import enqueue_committed_clip
+
+
+def requeue_stuck(session: Session, queue, *, stale_minutes: int = 60) -> list[int]:
+    """Enqueue clips in uploaded/queued, and processing ones not updated for stale_minutes; returns their ids."""
+    stale = utcnow() - timedelta(minutes=stale_minutes)
+    ids = list(session.scalars(select(Clip.id).where(or_(
+        Clip.status.in_((ClipStatus.UPLOADED, ClipStatus.QUEUED)),
+        (Clip.status == ClipStatus.PROCESSING) & (Clip.updated_at < stale))).order_by(Clip.id)))
+    done = []
+    for clip_id in ids:
+        clip = session.get(Clip, clip_id)
+        if clip.status == ClipStatus.PROCESSING:
+            clip.status = ClipStatus.QUEUED  # its worker is gone; let a live one take it
+            session.commit()
+        if enqueue_committed_clip(session, queue, clip_id):
+            done.append(clip_id)
+    return done
