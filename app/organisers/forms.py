@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateTimeLocalField, EmailField, FloatField, IntegerField, PasswordField,
+from wtforms import (BooleanField, SelectChoice, DateTimeLocalField, EmailField, FloatField, IntegerField, PasswordField,
                      SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
@@ -27,14 +27,14 @@ class ContestForm(FlaskForm):
 class UnitForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in UNIT_KINDS], default="other")
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in UNIT_KINDS], default="other")
 
 
 class AccountForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=200)])
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=[("unit", _l("Unit member")), ("judge", _l("Judge")),
-                                            ("organiser", _l("Organiser"))])
+    role = SelectField(_l("Role"), choices=[SelectChoice("unit", _l("Unit member")), SelectChoice("judge", _l("Judge")),
+                                            SelectChoice("organiser", _l("Organiser"))])
     unit_id = SelectField(_l("Unit"), coerce=int, default=0)
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=200)])
 
@@ -43,8 +43,9 @@ class RoundForm(FlaskForm):
     name = StringField(_l("Round name"), validators=[DataRequired(), Length(max=200)])
     blind = BooleanField(_l("Blind judging (hide units and authors from judges)"))
     aggregation = SelectField(_l("Official aggregation"), choices=[
-        ("mean", _l("Mean of judges' totals")), ("median", _l("Median")), ("trimmed_mean", _l("Trimmed mean")),
-        ("zscore", _l("Z-score normalised mean")), ("borda", _l("Borda count"))], default="mean")
+        SelectChoice("mean", _l("Mean of judges' totals")), SelectChoice("median", _l("Median")),
+        SelectChoice("trimmed_mean", _l("Trimmed mean")), SelectChoice("zscore", _l("Z-score normalised mean")),
+        SelectChoice("borda", _l("Borda count"))], default="mean")
 
 
 class AwardForm(FlaskForm):

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from app import db
 from app.models import Clip, Entry, Role, Round, Unit, User, utcnow
@@ -142,8 +143,8 @@ def units():
 @bp.route("/accounts", methods=["GET", "POST"])
 def accounts_view():
     form = AccountForm()
-    form.unit_id.choices = [(0, _("— none —"))] + [(u.id, f"{u.code} — {u.name}") for u in
-                                                   db.session.scalars(select(Unit).order_by(Unit.code))]
+    form.unit_id.choices = [SelectChoice(0, _("— none —"))] + [
+        SelectChoice(u.id, f"{u.code} — {u.name}") for u in db.session.scalars(select(Unit).order_by(Unit.code))]
     if form.validate_on_submit():
         try:
             unit = db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None

@@ -7,6 +7,7 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from app import db
 from app.models import Entry, Role
@@ -47,7 +48,7 @@ def dashboard():
 
 
 def _category_choices(contest):
-    return [(0, _("— none —"))] + [(c.id, c.name) for c in contest.categories]
+    return [SelectChoice(0, _("— none —"))] + [SelectChoice(c.id, c.name) for c in contest.categories]
 
 
 @bp.route("/c/<slug>/entries/new", methods=["GET", "POST"])

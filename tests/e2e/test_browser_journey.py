@@ -1,0 +1,94 @@
+"""The whole journey in a real browser at phone width: unit uploads → worker processes → judge scores →
+organiser publishes → the public winners page plays the clip."""
+from __future__ import annotations
+
+import pytest
+
+from app.models import Role
+from tests.conftest import make_clip
+from tests.e2e.conftest import ARTIFACTS
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+
+def login(page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.content()[:1000]
+
+
+def logout(page) -> None:
+    page.click("header form[action='/logout'] button")
+    page.wait_for_load_state()
+
+
+def test_whole_journey_in_a_browser(portal, new_page, make, tmp_path):
+    unit = make.unit("P-BN", "UBND phường Bến Nghé")
+    member = make.user(Role.UNIT, unit)
+    contest = make.contest("e2e", title="Truyền thông bình đẳng giới", max_duration_s=60)
+    judge = make.user(Role.JUDGE)
+    rnd = make.round(contest, judges=[judge])
+    organiser = make.user(Role.ORGANISER)
+    clip = make_clip(tmp_path / "phuong-ben-nghe.mp4", duration=3, size="640x360")
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    # Unit member, in Vietnamese (the default).
+    page = new_page()
+    login(page, portal, member.email)
+    assert page.locator("html").get_attribute("lang") == "vi"
+    page.goto(f"{portal}/unit/c/{contest.slug}/entries/new")
+    page.fill("#title", "Bố mẹ cùng làm việc nhà")
+    page.fill("#summary", "Mô hình gia đình chia sẻ việc nhà.")
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/unit/entries/*")
+    entry_url = page.url
+    page.set_input_files("#file", str(clip))
+    page.click("form.upload button[type=submit]")
+    page.wait_for_url(entry_url)
+    # The status poller reloads the page once the worker has made the clip ready.
+    page.wait_for_selector("video.player", timeout=90_000)
+    page.screenshot(path=str(ARTIFACTS / "unit-entry-ready.png"), full_page=True)
+    page.click("form[action$='/submit'] button")
+    page.wait_for_load_state()
+    assert page.locator(".entry-status").inner_text().startswith(("Đã nộp", "Submitted"))
+    logout(page)
+
+    # Judge: next entry, score it, submit.
+    login(page, portal, judge.email)
+    page.click(f"a[href='/judge/rounds/{rnd.id}/next']")
+    page.wait_for_selector("form.sheet")
+    for criterion, points in zip(rnd.criteria, ("8.5", "7")):
+        page.fill(f"#c{criterion.id}", points)
+    assert page.locator("[data-role=total]").inner_text() == "24"
+    page.screenshot(path=str(ARTIFACTS / "judge-score-sheet.png"), full_page=True)
+    page.click("button[name=action][value=submit]")
+    page.wait_for_url("**/judge/")
+    assert "1 / 1" in page.locator(".progress-text").inner_text()
+    logout(page)
+
+    # Organiser: add an award, fill it from the ranking, publish.
+    login(page, portal, organiser.email)
+    page.goto(f"{portal}/org/rounds/{rnd.id}/results")
+    assert "24.00" in page.locator("table.results").inner_text()
+    page.fill("#name", "Giải Nhất")
+    page.fill("#count", "1")
+    page.click("form.narrow button[type=submit]")
+    page.wait_for_load_state()
+    page.click("form[action$='/grant-from-ranking'] button")
+    page.wait_for_load_state()
+    page.click("form[action$='/publish'] button")
+    page.wait_for_url("**/c/e2e/winners")
+
+    # The public, in English this time: the winner's clip plays.
+    public = new_page()
+    public.goto(f"{portal}/c/e2e/winners?lang=en")
+    assert "Giải Nhất" in public.content() and "Bố mẹ cùng làm việc nhà" in public.content()
+    video = public.locator("video.player")
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    public.wait_for_function("() => document.querySelector('video.player').currentTime > 0.5", timeout=20_000)
+    assert video.evaluate("v => v.videoWidth") == 640
+    public.screenshot(path=str(ARTIFACTS / "public-winners.png"), full_page=True)

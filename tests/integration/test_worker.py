@@ -1,0 +1,141 @@
+"""The worker on real Redis, S3 and ffmpeg: bad files end `rejected` with a reason, originals stay, nothing crashes;
+the CLI imports, processes in a separate `flask worker --burst` process and reports JSON."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.models import Clip, ClipStatus, Role
+from app.runtime import storage
+from app.services.entries import store_upload
+from tests.conftest import ROOT, make_clip
+
+
+@pytest.fixture
+def entry(make):
+    unit = make.unit("REJ")
+    contest = make.contest("rej", min_duration_s=1, max_duration_s=5, min_height=200)
+    return make.entry(contest, unit, clip_status=None)
+
+
+def _store(session, entry, path: Path, name: str):
+    with path.open("rb") as fh:
+        clip = store_upload(session, storage(), user=None, entry=entry, stream=fh, filename=name,
+                            content_type="video/mp4", check_rights=False)
+    session.commit()
+    return clip
+
+
+@pytest.fixture
+def bad_files(tmp_path, sample_clip):
+    text = tmp_path / "not-video.mp4"
+    text.write_text("Đây là một văn bản, không phải video.\n" * 50, encoding="utf-8")
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    truncated = tmp_path / "truncated.mp4"
+    data = sample_clip.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    return {"not_media": text, "empty_file": empty, "truncated": truncated}
+
+
+def test_bad_files_are_rejected_with_a_reason_and_originals_kept(app, session, entry, run_jobs, bad_files,
+                                                                  sample_clip):
+    from app.runtime import enqueue_processing
+
+    clips = {}
+    for expected, path in bad_files.items():
+        clips[expected] = _store(session, entry, path, path.name)
+        assert enqueue_processing(clips[expected].id)
+    good = _store(session, entry, sample_clip, "good.mp4")
+    enqueue_processing(good.id)
+    assert run_jobs() == 4  # the worker survived every bad file and still processed the good one
+    session.expire_all()
+    for expected, clip in clips.items():
+        clip = session.get(Clip, clip.id)
+        assert clip.status == ClipStatus.REJECTED, (expected, clip.status, clip.reason)
+        assert clip.reason and clip.reason.endswith("."), expected
+        assert storage().exists(clip.original_key)
+        assert storage().keys(f"derived/{clip.id}/") == []
+    assert {c.reason_code for c in (session.get(Clip, c.id) for c in clips.values())} >= {"empty_file"}
+    assert session.get(Clip, good.id).status == ClipStatus.READY
+
+
+def test_rejection_reason_is_translated_in_the_page(app, browser, make, session, run_jobs, bad_files):
+    unit = make.unit("TR")
+    member = make.user(Role.UNIT, unit)
+    contest = make.contest("translated")
+    e = make.entry(contest, unit, clip_status=None)
+    browser.login(member.email)
+    with bad_files["empty_file"].open("rb") as fh:
+        browser.post(f"/unit/entries/{e.id}/clip", data={"file": (fh, "empty.mp4")},
+                     content_type="multipart/form-data")
+    run_jobs()
+    vi = browser.get(f"/unit/entries/{e.id}/status.json").get_json()
+    en = browser.get(f"/unit/entries/{e.id}/status.json?lang=en").get_json()
+    assert vi["status"] == en["status"] == "rejected"
+    assert en["reason"] == "The file is empty."
+    assert vi["reason"] and vi["reason"] != en["reason"]
+
+
+def test_duration_rule_from_the_contest(app, session, entry, run_jobs, tmp_path):
+    from app.runtime import enqueue_processing
+
+    long_clip = make_clip(tmp_path / "long.mp4", duration=7, size="320x240", audio=False)
+    clip = _store(session, entry, long_clip, "long.mp4")
+    enqueue_processing(clip.id)
+    run_jobs()
+    session.expire_all()
+    clip = session.get(Clip, clip.id)
+    assert clip.status == ClipStatus.REJECTED and clip.reason_code == "too_long"
+    assert "0:07" in clip.reason and "0:05" in clip.reason
+
+
+def test_upload_with_redis_down_is_kept_and_swept_later(app, session, entry, run_jobs, sample_clip):
+    from app.runtime import enqueue_committed_clip
+    from app.queue import media_queue
+    from media_worker.sweeper import requeue_stuck
+
+    clip = _store(session, entry, sample_clip, "late.mp4")
+    dead = media_queue("redis://127.0.0.1:1/0")
+    assert enqueue_committed_clip(session, dead, clip.id) is False
+    session.expire_all()
+    assert session.get(Clip, clip.id).status == ClipStatus.UPLOADED
+    from app.runtime import queue
+
+    assert requeue_stuck(session, queue()) == [clip.id]
+    run_jobs()
+    session.expire_all()
+    assert session.get(Clip, clip.id).status == ClipStatus.READY
+
+
+def _flask(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=dict(os.environ),
+                          capture_output=True, text=True, check=check, timeout=300)
+
+
+def test_cli_import_worker_show(app, session, sample_clip):
+    """The operator's path, each command a separate process, the worker a real `flask worker --burst`."""
+    assert json.loads(_flask("units", "add", "phuong-7", "--name", "Phường 7", "--kind", "ward").stdout)["code"] \
+        == "PHUONG-7"
+    dup = _flask("units", "add", "PHUONG-7", "--name", "again", check=False)
+    assert dup.returncode != 0 and "already exists" in dup.stderr
+    assert json.loads(_flask("contests", "create", "cli-demo", "--title", "CLI", "--max-duration", "30",
+                             "--min-height", "200").stdout)["slug"] == "cli-demo"
+    ids = json.loads(_flask("clips", "import", str(sample_clip), "--contest", "cli-demo", "--unit", "phuong-7",
+                            "--title", "Clip nhập").stdout)
+    shown = json.loads(_flask("clips", "show", str(ids["clip_id"])).stdout)
+    assert shown["status"] == "queued" and shown["renditions"] == []
+    _flask("worker", "--burst")
+    shown = json.loads(_flask("clips", "show", str(ids["clip_id"])).stdout)
+    assert shown["status"] == "ready" and shown["reason"] is None
+    assert (shown["width"], shown["height"]) == (320, 240) and 1.8 < shown["duration_s"] < 2.2
+    assert shown["original_key"].startswith(f"originals/{ids['clip_id']}/")
+    assert shown["poster_key"] and shown["renditions"][0]["height"] == 240
+    assert storage().exists(shown["renditions"][0]["key"])
+    missing = _flask("clips", "show", "999999", check=False)
+    assert missing.returncode != 0
