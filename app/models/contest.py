@@ -102,6 +102,10 @@ class Clip(Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     stage: Mapped[str | None] = mapped_column(String(40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # S3 multipart upload in progress (resumable uploads); cleared when completed or aborted.
+    upload_id: Mapped[str | None] = mapped_column(String(300))
+    upload_size: Mapped[int | None] = mapped_column(BigInteger)
+    upload_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
