@@ -172,14 +172,15 @@ def register_cli(app: Flask) -> None:
         _echo_json(clip_doc(clip))
 
     @clips_group.command("requeue")
-    @click.option("--stale-minutes", default=60, show_default=True,
-                  help="Re-enqueue `processing` clips not updated for this long (their worker died).")
-    def clips_requeue(stale_minutes: int):
+    @click.option("--stale-seconds", type=int, default=None,
+                  help="Re-enqueue `processing` clips without a heartbeat for this long (default CLIP_STALE_SECONDS).")
+    def clips_requeue(stale_seconds: int | None):
         """Enqueue every clip stuck in uploaded/queued, or stale in processing; prints the ids."""
         from app.runtime import queue
         from media_worker.sweeper import requeue_stuck
 
-        _echo_json({"requeued": requeue_stuck(db.session, queue(), stale_minutes=stale_minutes)})
+        stale = stale_seconds if stale_seconds is not None else current_app.config["CLIP_STALE_SECONDS"]
+        _echo_json({"requeued": requeue_stuck(db.session, queue(), stale_seconds=stale)})
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Drain the queue and exit.")

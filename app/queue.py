@@ -16,12 +16,18 @@ def media_queue(url: str, name: str = "clips") -> Queue:
     return Queue(name, connection=connect(url))
 
 
-def enqueue_clip(queue: Queue, clip_id: int, *, duration_hint_s: float | None = None):
-    """Enqueue processing of a clip; one job id per clip so a second enqueue of a queued clip is a no-op."""
+def enqueue_clip(queue: Queue, clip_id: int, *, duration_hint_s: float | None = None, force: bool = False):
+    """Enqueue processing of a clip; one job id per clip so a second enqueue of a pending clip is a no-op.
+
+    force replaces a job that Redis still calls started although its worker died (found by the sweeper).
+    """
     job_id = f"clip-{clip_id}"
     existing = queue.fetch_job(job_id)
-    if existing is not None and existing.get_status(refresh=True) in ("queued", "started", "deferred", "scheduled"):
-        return existing
+    if existing is not None:
+        if force:
+            existing.delete(remove_from_queue=True)
+        elif existing.get_status(refresh=True) in ("queued", "started", "deferred", "scheduled"):
+            return existing
     timeout = 600 + int(6 * (duration_hint_s or 600))
     return queue.enqueue(PROCESS_CLIP, clip_id, job_id=job_id, job_timeout=timeout, result_ttl=3600,
                          failure_ttl=7 * 86400, retry=Retry(max=3, interval=[10, 60, 300]))

@@ -33,7 +33,7 @@ def enqueue_processing(clip_id: int) -> bool:
     return enqueue_committed_clip(db.session, queue(), clip_id)
 
 
-def enqueue_committed_clip(session, q, clip_id: int) -> bool:
+def enqueue_committed_clip(session, q, clip_id: int, *, force: bool = False) -> bool:
     """Mark queued and enqueue; the status is written first so a fast worker's `processing` is never overwritten."""
     clip = session.get(Clip, clip_id)
     if clip is None or clip.status not in (ClipStatus.UPLOADED, ClipStatus.QUEUED, ClipStatus.PROCESSING,
@@ -43,7 +43,7 @@ def enqueue_committed_clip(session, q, clip_id: int) -> bool:
     clip.status = ClipStatus.QUEUED
     session.commit()
     try:
-        enqueue_clip(q, clip_id, duration_hint_s=clip.duration_s)
+        enqueue_clip(q, clip_id, duration_hint_s=clip.duration_s, force=force)
     except (RedisError, OSError) as exc:
         log.warning("could not enqueue clip %s (%s); left for the sweeper", clip_id, exc)
         clip = session.get(Clip, clip_id)

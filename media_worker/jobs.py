@@ -8,7 +8,9 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from app import db
@@ -48,13 +50,38 @@ def _reject(clip_id: int, exc: Rejected) -> None:
             reason=exc.message, stage=None, progress=0.0)
 
 
+@contextmanager
+def _heartbeat(clip_id: int, interval_s: float):
+    """Touch the clip's updated_at every interval_s while the job runs, so sweepers can tell a dead worker."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(interval_s):
+            try:
+                _update(clip_id, updated_at=utcnow())
+            except Exception:  # noqa: BLE001 - a missed beat only risks a duplicate run, which is idempotent
+                log.warning("heartbeat for clip %s failed", clip_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{clip_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def process_clip(clip_id: int) -> str:
     """Probe, validate, transcode, poster and storyboard one clip; returns the final status."""
     started = _start(clip_id)
     if started is None:
         return "skipped"
-    original_key, rules = started
-    storage = Storage.from_config(Config())
+    config = Config()
+    with _heartbeat(clip_id, config.CLIP_STALE_SECONDS / 6):
+        return _process(clip_id, *started, Storage.from_config(config))
+
+
+def _process(clip_id: int, original_key: str, rules: ClipRules, storage: Storage) -> str:
     try:
         with tempfile.TemporaryDirectory(prefix=f"clip-{clip_id}-") as tmp:
             job_dir = Path(tmp) / "in"

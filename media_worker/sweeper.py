@@ -10,18 +10,20 @@ from app.models import Clip, ClipStatus, utcnow
 from app.runtime import enqueue_committed_clip
 
 
-def requeue_stuck(session: Session, queue, *, stale_minutes: int = 60) -> list[int]:
-    """Enqueue clips in uploaded/queued, and processing ones not updated for stale_minutes; returns their ids."""
-    stale = utcnow() - timedelta(minutes=stale_minutes)
+def requeue_stuck(session: Session, queue, *, stale_seconds: int = 180) -> list[int]:
+    """Enqueue clips in uploaded/queued whose job is missing, and processing ones without a heartbeat for
+    stale_seconds (their worker died); returns the ids enqueued."""
+    stale = utcnow() - timedelta(seconds=stale_seconds)
     ids = list(session.scalars(select(Clip.id).where(or_(
         Clip.status.in_((ClipStatus.UPLOADED, ClipStatus.QUEUED)),
         (Clip.status == ClipStatus.PROCESSING) & (Clip.updated_at < stale))).order_by(Clip.id)))
     done = []
     for clip_id in ids:
         clip = session.get(Clip, clip_id)
-        if clip.status == ClipStatus.PROCESSING:
+        dead = clip.status == ClipStatus.PROCESSING
+        if dead:
             clip.status = ClipStatus.QUEUED  # its worker is gone; let a live one take it
             session.commit()
-        if enqueue_committed_clip(session, queue, clip_id):
+        if enqueue_committed_clip(session, queue, clip_id, force=dead):
             done.append(clip_id)
     return done

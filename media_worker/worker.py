@@ -1,7 +1,8 @@
-"""The portal's RQ worker: sweeps stuck clips at start, then works the media queue."""
+"""The portal's RQ worker: sweeps stuck clips at start and every SWEEP_INTERVAL_SECONDS, and works the media queue."""
 from __future__ import annotations
 
 import logging
+import threading
 
 from rq import Worker
 
@@ -9,14 +10,37 @@ from app import db
 from app.queue import connect, media_queue
 from media_worker.sweeper import requeue_stuck
 
+log = logging.getLogger(__name__)
+
+
+def sweep_once(config) -> list[int]:
+    """Requeue stuck clips once; errors are logged, never fatal to the worker."""
+    try:
+        queue = media_queue(config["REDIS_URL"], config["RQ_QUEUE"])
+        with db.session_scope() as session:
+            requeued = requeue_stuck(session, queue, stale_seconds=config["CLIP_STALE_SECONDS"])
+        if requeued:
+            log.info("requeued stuck clips: %s", requeued)
+        return requeued
+    except Exception:  # noqa: BLE001 - the sweeper must not take the worker down
+        log.exception("sweep failed")
+        return []
+
+
+def _sweep_forever(config, stop: threading.Event) -> None:
+    while not stop.wait(config["SWEEP_INTERVAL_SECONDS"]):
+        sweep_once(config)
+
 
 def run_worker(config, *, burst: bool = False) -> None:
     """Work the media queue until stopped (or until empty with burst)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    queue = media_queue(config["REDIS_URL"], config["RQ_QUEUE"])
-    with db.session_scope() as session:
-        requeued = requeue_stuck(session, queue)
-    if requeued:
-        logging.getLogger(__name__).info("requeued stuck clips: %s", requeued)
-    worker = Worker([queue], connection=connect(config["REDIS_URL"]))
-    worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
+    sweep_once(config)
+    stop = threading.Event()
+    if not burst:
+        threading.Thread(target=_sweep_forever, args=(config, stop), name="sweeper", daemon=True).start()
+    worker = Worker([media_queue(config["REDIS_URL"], config["RQ_QUEUE"])], connection=connect(config["REDIS_URL"]))
+    try:
+        worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
+    finally:
+        stop.set()

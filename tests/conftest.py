@@ -2,6 +2,7 @@
 (SQLite by default, PostgreSQL with TEST_DATABASE_URL) migrated with Alembic, real ffmpeg for media."""
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,17 +62,27 @@ def _migrate(db_url: str) -> None:
                    env={**os.environ, "DATABASE_URL": db_url})
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: an app context that the test itself holds open
+    must not be shared with requests (it would carry `g` — the logged-in user, the locale — from one to the next)."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)  # streamed bodies are read inside the request's own context
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def app(services):
     from app import create_app
 
     application = create_app({"TESTING": True, **services})
+    application.test_client_class = IsolatedClient
     yield application
     _wipe(application)
 
 
 def _wipe(application) -> None:
-    """Empty every table (fresh state for the next test) and the queue."""
+    """Empty every table, the queue and the bucket: a fresh state for the next test."""
     from sqlalchemy import text
 
     from app import db
@@ -90,8 +102,13 @@ def _wipe(application) -> None:
                 conn.execute(text("DELETE FROM sqlite_sequence"))
             conn.execute(text("PRAGMA foreign_keys=ON"))
     from app.queue import connect
+    from app.storage import Storage
 
     connect(application.config["REDIS_URL"]).flushdb()
+    store = Storage.from_config(application.config)
+    keys = store.keys()
+    for i in range(0, len(keys), 1000):
+        store.client.delete_objects(Bucket=store.bucket, Delete={"Objects": [{"Key": k} for k in keys[i:i + 1000]]})
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def _catalog(path):
 def fresh_pot(tmp_path_factory):
     out = tmp_path_factory.mktemp("pot") / "messages.pot"
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-                    "-k", "N_", "-k", "lazy_gettext", "-o", str(out), "--no-location", "-q", "."],
+                    "-k", "N_", "-k", "lazy_gettext", "-o", str(out), "--no-location", "."],
                    cwd=ROOT, check=True, capture_output=True)
     return _catalog(out)
 

@@ -1,0 +1,119 @@
+"""Nothing is lost when a worker dies: SIGKILL mid-transcode, a new worker recovers the clip; jobs are idempotent."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from app.models import Clip, ClipStatus
+from app.runtime import enqueue_processing, storage
+from app.services.entries import store_upload
+from tests.conftest import ROOT, make_clip
+
+pytestmark = pytest.mark.slow
+
+
+def _clip_state(session, clip_id):
+    session.expire_all()
+    clip = session.get(Clip, clip_id)
+    return clip.status, clip.progress
+
+
+def _wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as fh:
+        return [int(p) for p in fh.read().split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _start_worker(tmp_path, name: str) -> subprocess.Popen:
+    env = {**os.environ, "CLIP_STALE_SECONDS": "3", "SWEEP_INTERVAL_SECONDS": "1"}
+    log = open(tmp_path / f"{name}.log", "wb")
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def test_sigkilled_worker_loses_nothing(app, session, make, tmp_path):
+    unit = make.unit()
+    entry = make.entry(make.contest(), unit, clip_status=None)
+    source = make_clip(tmp_path / "long.mp4", duration=20, size="1280x720")
+    with source.open("rb") as fh:
+        clip = store_upload(session, storage(), user=None, entry=entry, stream=fh, filename="long.mp4",
+                            content_type="video/mp4", check_rights=False)
+    session.commit()
+    clip_id, original = clip.id, clip.original_key
+    assert enqueue_processing(clip_id)
+
+    first = _start_worker(tmp_path, "first")
+    try:
+        _wait(lambda: _clip_state(session, clip_id)[0] == ClipStatus.PROCESSING
+              and _clip_state(session, clip_id)[1] > 0.05, 90, "transcoding to start")
+    finally:
+        # A crash takes the worker and its work-horse (RQ gives the horse its own session, so kill it too);
+        # ffmpeg dies with the horse (PR_SET_PDEATHSIG).
+        horses = _children(first.pid)
+        os.killpg(first.pid, signal.SIGKILL)
+        for pid in horses:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        first.wait(timeout=10)
+    assert horses, "the worker had no work-horse while processing"
+    time.sleep(0.5)
+    assert not any(_alive(pid) for pid in horses)
+    assert _clip_state(session, clip_id)[0] == ClipStatus.PROCESSING  # stranded until someone notices
+
+    second = _start_worker(tmp_path, "second")
+    try:
+        _wait(lambda: _clip_state(session, clip_id)[0] in (ClipStatus.READY, ClipStatus.FAILED,
+                                                           ClipStatus.REJECTED), 180, "recovery")
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+    session.expire_all()
+    clip = session.get(Clip, clip_id)
+    assert clip.status == ClipStatus.READY, (tmp_path / "second.log").read_text()[-3000:]
+    assert clip.attempts == 2, (tmp_path / "second.log").read_text()[-3000:]
+    assert storage().exists(original)
+    assert {r["name"] for r in clip.renditions} == {"360p", "720p"}
+    assert all(storage().exists(r["key"]) for r in clip.renditions)
+
+
+def test_running_a_job_twice_yields_the_same_objects_and_one_final_state(app, session, make, sample_clip):
+    from media_worker.jobs import process_clip
+
+    entry = make.entry(make.contest(), make.unit(), clip_status=None)
+    with sample_clip.open("rb") as fh:
+        clip = store_upload(session, storage(), user=None, entry=entry, stream=fh, filename="a.mp4",
+                            content_type="video/mp4", check_rights=False)
+    session.commit()
+    assert process_clip(clip.id) == "ready"
+    first = sorted(storage().keys(f"derived/{clip.id}/"))
+    assert process_clip(clip.id) == "skipped"  # already final: nothing redone
+    session.expire_all()
+    session.get(Clip, clip.id).status = ClipStatus.QUEUED  # an operator's forced re-run
+    session.commit()
+    assert process_clip(clip.id) == "ready"
+    assert sorted(storage().keys(f"derived/{clip.id}/")) == first
+    session.expire_all()
+    assert session.get(Clip, clip.id).status == ClipStatus.READY
