@@ -16,6 +16,13 @@ STATUS_LABELS = {
 }
 
 
+STAGE_LABELS = {
+    "probing": _l("checking the file"),
+    "transcoding": _l("converting for playback"),
+    "thumbnails": _l("making thumbnails"),
+}
+
+
 def clip_reason(clip: Clip | None) -> str | None:
     """The rejection or failure reason in the user's language."""
     if clip is None or clip.status not in (ClipStatus.REJECTED, ClipStatus.FAILED):
@@ -35,6 +42,11 @@ def clip_status_doc(clip: Clip | None) -> dict:
     """JSON for the status poller."""
     if clip is None:
         return {"status": None}
+    stage = STAGE_LABELS.get(clip.stage or "")
+    percent = int((clip.progress or 0) * 100)
+    detail = ""
+    if clip.status == ClipStatus.PROCESSING:
+        detail = gettext("%(percent)d%% — %(stage)s", percent=percent, stage=stage) if stage else f"{percent}%"
     return {"status": clip.status.value, "label": str(STATUS_LABELS[clip.status]), "reason": clip_reason(clip),
-            "progress": round(clip.progress or 0, 3), "stage": clip.stage, "final": clip.status in (
-                ClipStatus.READY, ClipStatus.REJECTED, ClipStatus.FAILED)}
+            "progress": round(clip.progress or 0, 3), "stage": clip.stage, "detail": detail,
+            "final": clip.status in (ClipStatus.READY, ClipStatus.REJECTED, ClipStatus.FAILED)}

@@ -80,6 +80,7 @@ def entry(entry_id: int):
     doc = clip_status_doc(e.clip)
     return render_template("units/entry.html", entry=e, contest=e.contest, editable=can_edit_entry(current_user, e),
                            clip=e.clip, clip_label=doc.get("label"), clip_reason_text=doc.get("reason"),
+                           clip_detail=doc.get("detail", ""),
                            max_bytes=current_app.config["MAX_CONTENT_LENGTH"])
 
 

@@ -18,7 +18,7 @@
 
   function pollStatus(box) {
     var label = box.querySelector("[data-role=label]"), bar = box.querySelector("[data-role=progress]"),
-        reason = box.querySelector("[data-role=reason]");
+        reason = box.querySelector("[data-role=reason]"), detail = box.querySelector("[data-role=detail]");
     function poll() {
       fetch(box.dataset.url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
         .then(function (r) { return r.json(); })
@@ -27,6 +27,7 @@
           label.textContent = doc.label;
           label.className = "badge st-" + doc.status;
           if (bar) { bar.value = doc.progress || 0; bar.hidden = doc.final; }
+          if (detail) detail.textContent = doc.detail || "";
           if (doc.reason) { reason.textContent = doc.reason; reason.hidden = false; }
           if (doc.final) { if (doc.status === "ready" && box.dataset.status !== "ready") location.reload(); return; }
           setTimeout(poll, 2000);
@@ -50,7 +51,51 @@
     update();
   }
 
+  /* Storyboard: a scrub bar under the player that shows the sprite frame for the hovered/dragged time. */
+  function parseVtt(text) {
+    var cues = [], blocks = text.split(/\r?\n\r?\n/);
+    function secs(t) { var p = t.split(":").map(parseFloat); return p.length === 3 ? p[0] * 3600 + p[1] * 60 + p[2] : p[0] * 60 + p[1]; }
+    blocks.forEach(function (b) {
+      var m = b.match(/([\d:.]+)\s+-->\s+([\d:.]+)\s*\n(.+)/);
+      if (!m) return;
+      var f = m[3].trim().match(/^(.*)#xywh=(\d+),(\d+),(\d+),(\d+)$/);
+      if (f) cues.push({start: secs(m[1]), end: secs(m[2]), src: f[1], x: +f[2], y: +f[3], w: +f[4], h: +f[5]});
+    });
+    return cues;
+  }
+
+  function storyboard(video) {
+    var preview = video.nextElementSibling, base = video.dataset.storyboard;
+    if (!preview || !preview.classList.contains("storyboard-preview")) return;
+    fetch(base, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.text() : ""; }).then(function (text) {
+      var cues = parseVtt(text);
+      if (!cues.length) return;
+      var scrub = document.createElement("input");
+      scrub.type = "range"; scrub.min = 0; scrub.step = 0.1; scrub.value = 0; scrub.className = "scrub";
+      scrub.setAttribute("aria-label", video.dataset.scrubLabel || "Seek");
+      preview.parentNode.insertBefore(scrub, preview.nextSibling);
+      function show(t) {
+        var cue = cues.filter(function (c) { return t >= c.start && t < c.end; })[0] || cues[cues.length - 1];
+        var url = new URL(cue.src, new URL(base, location.href)).href;
+        preview.style.width = cue.w + "px"; preview.style.height = cue.h + "px";
+        preview.style.backgroundImage = "url(" + url + ")";
+        preview.style.backgroundPosition = "-" + cue.x + "px -" + cue.y + "px";
+        preview.hidden = false;
+      }
+      video.addEventListener("loadedmetadata", function () { scrub.max = video.duration; });
+      if (video.duration) scrub.max = video.duration;
+      video.addEventListener("timeupdate", function () { if (document.activeElement !== scrub) scrub.value = video.currentTime; });
+      scrub.addEventListener("input", function () { show(+scrub.value); video.currentTime = +scrub.value; });
+      scrub.addEventListener("mousemove", function (e) {
+        var r = scrub.getBoundingClientRect(), max = +scrub.max || 0;
+        show(Math.max(0, Math.min(1, (e.clientX - r.left) / r.width)) * max);
+      });
+      ["mouseleave", "blur", "change"].forEach(function (ev) { scrub.addEventListener(ev, function () { preview.hidden = true; }); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("video[data-storyboard]").forEach(storyboard);
     document.querySelectorAll(".countdown[data-deadline]").forEach(countdown);
     document.querySelectorAll(".clip-status[data-url]").forEach(pollStatus);
     document.querySelectorAll("form.sheet").forEach(sheetTotal);

@@ -1,0 +1,48 @@
+"""The player as a judge meets it: storyboard previews while scrubbing, keyboard seeking; blind rounds hide the unit."""
+from __future__ import annotations
+
+import pytest
+
+from app.models import Role
+from app.runtime import enqueue_processing, storage
+from app.services.entries import store_upload
+from tests.conftest import make_clip
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_browser_journey import login
+
+pytestmark = pytest.mark.e2e
+
+
+def test_storyboard_preview_and_keyboard_seek(portal, new_page, make, session, tmp_path):
+    unit = make.unit("SECRET-UNIT", "Đơn vị bí mật")
+    contest = make.contest("player")
+    judge = make.user(Role.JUDGE)
+    rnd = make.round(contest, judges=[judge], blind=True)
+    entry = make.entry(contest, unit, title="Clip có storyboard", clip_status=None)
+    source = make_clip(tmp_path / "unit-name-in-file.mp4", duration=6, size="640x360")
+    with source.open("rb") as fh:
+        clip = store_upload(session, storage(), user=None, entry=entry, stream=fh, filename=source.name,
+                            content_type="video/mp4", check_rights=False)
+    session.commit()
+    enqueue_processing(clip.id)  # the portal's own worker process picks it up
+
+    page = new_page()
+    login(page, portal, judge.email)
+    page.goto(f"{portal}/judge/rounds/{rnd.id}/entries/{entry.id}")
+    for _ in range(60):
+        if page.locator("video.player").count():
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    scrub = page.locator("input.scrub")
+    scrub.wait_for()
+    html = page.content()
+    assert "Đơn vị bí mật" not in html and "SECRET-UNIT" not in html and "unit-name-in-file" not in html
+    scrub.hover(position={"x": 200, "y": 5})
+    preview = page.locator(".storyboard-preview")
+    assert preview.is_visible()
+    assert "storyboard.jpg" in preview.evaluate("e => e.style.backgroundImage")
+    page.screenshot(path=str(ARTIFACTS / "judge-storyboard.png"), full_page=True)
+    scrub.focus()
+    page.keyboard.press("End")
+    assert page.locator("video.player").evaluate("v => v.currentTime") > 4
