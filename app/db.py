@@ -5,6 +5,7 @@ across a fork. Web requests use `db.session` (a scoped session removed at teardo
 """
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,20 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 _state: dict = {"url": None, "engine": None, "pid": None}
 SessionFactory = sessionmaker(expire_on_commit=False)
-session: scoped_session[Session] = scoped_session(SessionFactory)
+_scope: contextvars.ContextVar[object] = contextvars.ContextVar("db_session_scope")
+
+
+def _current_scope() -> object:
+    """One session per execution context (per thread in servers; per request where each runs in its own context)."""
+    try:
+        return _scope.get()
+    except LookupError:
+        token = object()
+        _scope.set(token)
+        return token
+
+
+session: scoped_session[Session] = scoped_session(SessionFactory, scopefunc=_current_scope)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Award, Contest, Role, RoundStatus, Unit, User, utcnow
-from app.services import accounts, contests, scoring
+from app.services import accounts, contests, rounds
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -73,11 +73,11 @@ def seed(session: Session) -> dict:
             rules_md=RULES, opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=30),
             min_duration_s=1, max_duration_s=7 * 60, min_height=240, max_entries_per_unit=3,
             categories=["Sáng kiến", "Mô hình", "Giải pháp truyền thông"])
-        rnd = scoring.create_round(session, contest=contest, name="Sơ khảo", criteria=CRITERIA)
+        rnd = rounds.create_round(session, contest=contest, name="Sơ khảo", criteria=CRITERIA)
         organiser = session.scalar(select(User).where(User.email == "organiser@demo.vn"))
         judges = list(session.scalars(select(User).where(User.role == Role.JUDGE).order_by(User.id)))
-        scoring.set_panel(session, actor=organiser, rnd=rnd, judges=judges)
-        scoring.set_round_status(session, actor=organiser, rnd=rnd, status=RoundStatus.OPEN)
+        rounds.set_panel(session, actor=organiser, rnd=rnd, judges=judges)
+        rounds.set_round_status(session, actor=organiser, rnd=rnd, status=RoundStatus.OPEN)
         for position, (name, count) in enumerate([("Giải Nhất", 1), ("Giải Nhì", 1), ("Giải Ba", 1),
                                                   ("Giải Khuyến khích", 2)], start=1):
             session.add(Award(contest_id=contest.id, name=name, count=count, position=position))

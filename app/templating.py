@@ -31,5 +31,8 @@ def register_templating(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
+        from app.views_common import METHOD_LABELS
+
         return {"current_locale": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
+                "METHOD_LABELS": METHOD_LABELS,
                 "languages": current_app.config["LANGUAGES"], "now_utc": utcnow()}

@@ -16,6 +16,14 @@ STATUS_LABELS = {
 }
 
 
+METHOD_LABELS = {
+    "mean": _l("Mean"),
+    "median": _l("Median"),
+    "trimmed_mean": _l("Trimmed mean"),
+    "zscore": _l("Z-score"),
+    "borda": _l("Borda"),
+}
+
 STAGE_LABELS = {
     "probing": _l("checking the file"),
     "transcoding": _l("converting for playback"),

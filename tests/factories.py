@@ -5,7 +5,7 @@ import itertools
 from datetime import timedelta
 
 from app.models import Clip, ClipStatus, Entry, EntryStatus, Role, RoundStatus, User, utcnow
-from app.services import accounts, contests, scoring
+from app.services import accounts, contests, rounds
 
 PASSWORD = "secret-pass-1"
 _seq = itertools.count(1)
@@ -56,12 +56,12 @@ class Factories:
     def round(self, contest, *, judges=(), status: RoundStatus = RoundStatus.OPEN, criteria=None, **kwargs):
         criteria = criteria or [{"name": "Content", "max_points": 10, "weight": 2, "step": 0.5},
                                 {"name": "Technique", "max_points": 10, "weight": 1, "step": 1}]
-        rnd = scoring.create_round(self.session, contest=contest, name=kwargs.pop("name", "Round 1"),
+        rnd = rounds.create_round(self.session, contest=contest, name=kwargs.pop("name", "Round 1"),
                                    criteria=criteria, **kwargs)
         actor = judges[0] if judges else None
         rnd.panel = []
         self.session.flush()
         if judges:
-            scoring.set_panel(self.session, actor=actor, rnd=rnd, judges=list(judges))
+            rounds.set_panel(self.session, actor=actor, rnd=rnd, judges=list(judges))
         rnd.status = status
         return self._commit(rnd)

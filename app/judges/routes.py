@@ -5,12 +5,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app import db
 from sqlalchemy import select
 
+from app import db
 from app.models import Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, utcnow
 from app.services import PortalError
-from app.services import scoring
+from app.services import rounds, scoring
 
 bp = Blueprint("judges", __name__, url_prefix="/judge")
 
@@ -54,13 +54,15 @@ def score(round_id: int, entry_id: int):
     values = {s.criterion_id: s.points for s in sheet.scores} if sheet else {}
     comment = sheet.comment if sheet else ""
     errors = {}
+    notes = {int(k): v for k, v in (sheet.criterion_comments or {}).items()} if sheet else {}
     if request.method == "POST":
         points = {c.id: request.form.get(f"c{c.id}", "") for c in rnd.criteria}
+        notes = {c.id: request.form.get(f"n{c.id}", "") for c in rnd.criteria}
         comment = request.form.get("comment", "")
         submit = request.form.get("action") == "submit"
         try:
             scoring.save_sheet(db.session, judge=current_user, rnd=rnd, entry=entry, points=points,
-                               comment=comment, submit=submit)
+                               comment=comment, criterion_comments=notes, submit=submit)
             db.session.commit()
         except PortalError as exc:
             db.session.rollback()
@@ -76,19 +78,32 @@ def score(round_id: int, entry_id: int):
     entries = scoring.assigned_entries(db.session, judge=current_user, rnd=rnd)
     position = next((i for i, e in enumerate(entries) if e.id == entry.id), 0) + 1
     return render_template("judges/score.html", rnd=rnd, entry=entry, sheet=sheet, values=values, comment=comment,
-                           errors=errors, editable=rnd.status == RoundStatus.OPEN, position=position,
-                           count=len(entries), SheetStatus=SheetStatus)
+                           notes=notes, errors=errors, editable=scoring.sheet_editable(rnd, sheet),
+                           position=position, count=len(entries), SheetStatus=SheetStatus)
+
+
+@bp.route("/rounds/<int:round_id>/entries/<int:entry_id>/conflict", methods=["POST"])
+def declare_conflict(round_id: int, entry_id: int):
+    """Declare a conflict of interest or recuse: the entry leaves the judge's list; organisers see the reason."""
+    rnd, entry = _assigned(round_id, entry_id)
+    try:
+        rounds.declare_conflict(db.session, judge=current_user, rnd=rnd, entry=entry,
+                                reason=request.form.get("reason", ""))
+        db.session.commit()
+    except PortalError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("judges.score", round_id=rnd.id, entry_id=entry.id))
+    flash(_("Conflict recorded. The entry was removed from your list and the organisers were informed."), "info")
+    return redirect(url_for("judges.dashboard"))
 
 
 @bp.route("/rounds/<int:round_id>/next")
 def next_entry(round_id: int):
-    """Open the first assigned entry not yet submitted, else go back to the dashboard."""
+    """Open the unscored assigned entry with the fewest submitted sheets, else go back to the dashboard."""
     rnd = db.session.get(Round, round_id) or abort(404)
-    submitted = {s.entry_id for s in db.session.scalars(select(ScoreSheet).where(
-        ScoreSheet.round_id == rnd.id, ScoreSheet.judge_id == current_user.id,
-        ScoreSheet.status == SheetStatus.SUBMITTED))}
-    for entry in scoring.assigned_entries(db.session, judge=current_user, rnd=rnd):
-        if entry.id not in submitted:
-            return redirect(url_for("judges.score", round_id=rnd.id, entry_id=entry.id))
+    entry = scoring.next_entry(db.session, judge=current_user, rnd=rnd)
+    if entry is not None:
+        return redirect(url_for("judges.score", round_id=rnd.id, entry_id=entry.id))
     flash(_("You have scored every assigned entry in this round. Thank you!"), "success")
     return redirect(url_for("judges.dashboard"))

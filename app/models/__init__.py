@@ -3,11 +3,11 @@ from .awards import AuditEvent, Award, AwardGrant, Publication
 from .base import Base, utcnow
 from .contest import Category, Clip, Contest, Entry
 from .enums import ClipStatus, EntryStatus, Role, RoundStatus, SheetStatus
-from .judging import Criterion, PanelMember, Round, Score, ScoreSheet
+from .judging import Assignment, Conflict, Criterion, PanelMember, Round, RoundEntry, Score, ScoreSheet
 from .org import Unit, User
 
 __all__ = [
-    "AuditEvent", "Award", "AwardGrant", "Base", "Category", "Clip", "ClipStatus", "Contest", "Criterion", "Entry",
+    "Assignment", "AuditEvent", "Award", "Conflict", "RoundEntry", "AwardGrant", "Base", "Category", "Clip", "ClipStatus", "Contest", "Criterion", "Entry",
     "EntryStatus", "PanelMember", "Publication", "Role", "Round", "RoundStatus", "Score", "ScoreSheet", "SheetStatus",
     "Unit", "User", "utcnow",
 ]

@@ -20,6 +20,7 @@ class Award(Base):
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=1)
     count: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(20), default="group")  # group (the unit) or individual (the authors)
 
     contest: Mapped[Contest] = relationship()
     grants: Mapped[list["AwardGrant"]] = relationship(back_populates="award", cascade="all, delete-orphan")

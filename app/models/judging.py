@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -23,6 +23,16 @@ class Round(Base):
     status: Mapped[RoundStatus] = mapped_column(enum_column(RoundStatus), default=RoundStatus.DRAFT)
     blind: Mapped[bool] = mapped_column(Boolean, default=False)
     aggregation: Mapped[str] = mapped_column(String(20), default="mean")
+    # Ordered tie-break rules: "criterion:<name>", "median", "first_places".
+    tie_breaks: Mapped[list] = mapped_column(JSON, default=list)
+    trim: Mapped[int] = mapped_column(Integer, default=1)
+    # "panel": every panel judge scores every entry; "per_entry": K judges per entry, balanced (Assignment rows).
+    assignment_mode: Mapped[str] = mapped_column(String(20), default="panel")
+    per_entry: Mapped[int | None] = mapped_column(Integer)
+    # Spread (max − min of judge totals) above this flags an entry for discussion; None: 25% of the maximum total.
+    flag_threshold: Mapped[float | None] = mapped_column(Float)
+    # Later rounds judge only their shortlist (RoundEntry rows); the first round takes every eligible entry.
+    uses_shortlist: Mapped[bool] = mapped_column(Boolean, default=False)
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -50,6 +60,8 @@ class Criterion(Base):
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     step: Mapped[float] = mapped_column(Float, default=0.5)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Optional descriptions of score levels: [{"points": 8, "label": "Excellent: …"}, …]
+    levels: Mapped[list | None] = mapped_column(JSON)
 
     round: Mapped[Round] = relationship(back_populates="criteria")
 
@@ -74,7 +86,11 @@ class ScoreSheet(Base):
     judge_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     status: Mapped[SheetStatus] = mapped_column(enum_column(SheetStatus), default=SheetStatus.DRAFT)
     comment: Mapped[str] = mapped_column(Text, default="")
+    # Optional comment per criterion: {"<criterion id>": "text"}
+    criterion_comments: Mapped[dict] = mapped_column(JSON, default=dict)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when an organiser reopens the sheet: its judge may edit it even after the round closed.
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     round: Mapped[Round] = relationship()
@@ -93,3 +109,40 @@ class Score(Base):
 
     sheet: Mapped[ScoreSheet] = relationship(back_populates="scores")
     criterion: Mapped[Criterion] = relationship()
+
+
+class Assignment(Base):
+    """A judge assigned to an entry in a round scored K-per-entry."""
+
+    __tablename__ = "assignment"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True,
+                                          index=True)
+
+
+class RoundEntry(Base):
+    """An entry advanced into a round that uses a shortlist."""
+
+    __tablename__ = "round_entry"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Conflict(Base):
+    """A judge's declared conflict of interest (or recusal) for an entry; they no longer see or score it."""
+
+    __tablename__ = "conflict"
+    __table_args__ = (UniqueConstraint("judge_id", "entry_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    judge: Mapped[User] = relationship()
+    entry: Mapped[Entry] = relationship()

@@ -46,9 +46,21 @@ class RoundForm(FlaskForm):
         SelectChoice("mean", _l("Mean of judges' totals")), SelectChoice("median", _l("Median")),
         SelectChoice("trimmed_mean", _l("Trimmed mean")), SelectChoice("zscore", _l("Z-score normalised mean")),
         SelectChoice("borda", _l("Borda count"))], default="mean")
+    tie_breaks = TextAreaField(_l("Tie-break rules, in order (one per line)"), validators=[Length(max=2000)])
+    trim = IntegerField(_l("Trimmed mean: drop this many highest and lowest totals"), default=1,
+                        validators=[Optional(), NumberRange(min=0, max=10)])
+    assignment_mode = SelectField(_l("Who scores what"), choices=[
+        SelectChoice("panel", _l("The whole panel scores every entry")),
+        SelectChoice("per_entry", _l("A fixed number of judges per entry, balanced"))], default="panel")
+    per_entry = IntegerField(_l("Judges per entry"), validators=[Optional(), NumberRange(min=1, max=50)])
+    flag_threshold = FloatField(_l("Flag entries whose judge totals differ by more than"),
+                                validators=[Optional(), NumberRange(min=0)])
 
 
 class AwardForm(FlaskForm):
     name = StringField(_l("Award name"), validators=[DataRequired(), Length(max=200)])
     count = IntegerField(_l("Number of prizes"), validators=[DataRequired(), NumberRange(min=1, max=1000)],
                          default=1)
+    kind = SelectField(_l("Awarded to"), choices=[SelectChoice("group", _l("The unit (group prize)")),
+                                                  SelectChoice("individual", _l("The authors (individual prize)"))],
+                       default="group")

@@ -1,17 +1,19 @@
-"""Organisers: rounds, rubrics, panels, results, awards, publication."""
+"""Organisers: rounds, rubrics, panels, assignment, results, awards, exports, publication, audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import db
-from app.models import Award, Entry, Role, Round, RoundStatus, User
+from app.models import (Assignment, AuditEvent, Award, Entry, Role, Round, RoundStatus, ScoreSheet,
+                        SheetStatus, User)
 from app.permissions import is_staff
 from app.services import PortalError
+from app.services import exports
 from app.services import results as result_service
-from app.services import scoring
+from app.services import rounds, scoring
 from app.services.audit import record_event
 from app.services.contests import get_contest
 
@@ -19,6 +21,7 @@ from .forms import AwardForm, RoundForm
 
 bp = Blueprint("organisers_judging", __name__, url_prefix="/org")
 CRITERION_ROWS = 8
+CRITERION_FIELDS = ("name", "description", "max_points", "weight", "step", "levels")
 
 
 @bp.before_request
@@ -32,14 +35,19 @@ def _round(round_id: int) -> Round:
     return db.session.get(Round, round_id) or abort(404)
 
 
+def _number(raw: str, default: str) -> float:
+    return float((raw or default).replace(",", "."))
+
+
 @bp.route("/c/<slug>/rounds/new", methods=["GET", "POST"])
 def new_round(slug: str):
     contest = get_contest(db.session, slug) or abort(404)
     form = RoundForm()
-    rows = [{k: request.form.get(f"{k}{i}", "") for k in ("name", "description", "max_points", "weight", "step")}
-            for i in range(CRITERION_ROWS)] if request.method == "POST" else [
-        {"name": "", "description": "", "max_points": "", "weight": "1", "step": "0.5"}
-        for _ in range(CRITERION_ROWS)]
+    if request.method == "POST":
+        rows = [{k: request.form.get(f"{k}{i}", "") for k in CRITERION_FIELDS} for i in range(CRITERION_ROWS)]
+    else:
+        rows = [{"name": "", "description": "", "max_points": "", "weight": "1", "step": "0.5", "levels": ""}
+                for _ in range(CRITERION_ROWS)]
     if form.validate_on_submit():
         try:
             criteria = []
@@ -47,16 +55,20 @@ def new_round(slug: str):
                 if not row["name"].strip():
                     continue
                 try:
-                    criteria.append({**row, "max_points": float(row["max_points"].replace(",", ".")),
-                                     "weight": float((row["weight"] or "1").replace(",", ".")),
-                                     "step": float((row["step"] or "0.5").replace(",", "."))})
+                    criteria.append({**row, "max_points": _number(row["max_points"], ""),
+                                     "weight": _number(row["weight"], "1"), "step": _number(row["step"], "0.5")})
                 except ValueError:
                     raise PortalError(_("Criterion “%(name)s”: maximum points, weight and step must be numbers.",
                                         name=row["name"])) from None
-            rnd = scoring.create_round(db.session, contest=contest, name=form.name.data, criteria=criteria,
-                                       blind=form.blind.data, aggregation=form.aggregation.data)
-            record_event(db.session, actor=current_user, action="round.create", obj=rnd, contest_id=contest.id,
-                         after={"name": rnd.name, "criteria": [c["name"] for c in criteria]})
+            rnd = rounds.create_round(
+                db.session, contest=contest, name=form.name.data, criteria=criteria, blind=form.blind.data,
+                aggregation=form.aggregation.data, tie_breaks=(form.tie_breaks.data or "").splitlines(),
+                trim=form.trim.data if form.trim.data is not None else 1,
+                assignment_mode=form.assignment_mode.data, per_entry=form.per_entry.data,
+                flag_threshold=form.flag_threshold.data)
+            record_event(db.session, actor=current_user, action="round.create", obj=rnd,
+                                contest_id=contest.id, after={"name": rnd.name,
+                                                              "criteria": [c["name"] for c in criteria]})
             db.session.commit()
         except PortalError as exc:
             db.session.rollback()
@@ -75,7 +87,7 @@ def round_view(round_id: int):
     if request.method == "POST":
         chosen = {int(j) for j in request.form.getlist("judges") if j.isdigit()}
         try:
-            scoring.set_panel(db.session, actor=current_user, rnd=rnd, judges=[j for j in judges if j.id in chosen])
+            rounds.set_panel(db.session, actor=current_user, rnd=rnd, judges=[j for j in judges if j.id in chosen])
             db.session.commit()
             flash(_("Panel saved."), "success")
         except PortalError as exc:
@@ -83,10 +95,23 @@ def round_view(round_id: int):
             flash(str(exc), "error")
         return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
     panel_ids = {m.judge_id for m in rnd.panel}
-    progress = [(j, scoring.judge_progress(db.session, judge=j, rnd=rnd)) for j in judges if j.id in panel_ids]
-    return render_template("organisers/round.html", rnd=rnd, contest=rnd.contest, judges=judges,
-                           panel_ids=panel_ids, progress=progress,
-                           entry_count=len(scoring.round_entries(db.session, rnd)), RoundStatus=RoundStatus)
+    panel = [j for j in judges if j.id in panel_ids]
+    progress = [(j, scoring.judge_progress(db.session, judge=j, rnd=rnd)) for j in panel]
+    entries = scoring.round_entries(db.session, rnd)
+    conflicts = rounds.declared_conflicts(db.session, entry_ids=[e.id for e in entries])
+    assigned = {}
+    if rnd.assignment_mode == "per_entry":
+        for a in db.session.scalars(select(Assignment).where(Assignment.round_id == rnd.id)):
+            assigned.setdefault(a.entry_id, []).append(a.judge_id)
+    others = list(db.session.scalars(select(Round).where(Round.contest_id == rnd.contest_id, Round.id != rnd.id)
+                                     .order_by(Round.position)))
+    sheets = list(db.session.scalars(select(ScoreSheet).where(ScoreSheet.round_id == rnd.id,
+                                                              ScoreSheet.status == SheetStatus.SUBMITTED)
+                                     .order_by(ScoreSheet.entry_id, ScoreSheet.judge_id)))
+    return render_template("organisers/round.html", rnd=rnd, contest=rnd.contest, judges=judges, panel=panel,
+                           panel_ids=panel_ids, progress=progress, entries=entries, conflicts=conflicts,
+                           assigned=assigned, judge_names={j.id: j.name for j in judges}, others=others,
+                           sheets=sheets, RoundStatus=RoundStatus)
 
 
 @bp.route("/rounds/<int:round_id>/status", methods=["POST"])
@@ -96,10 +121,79 @@ def round_status(round_id: int):
         status = RoundStatus(request.form.get("status", ""))
     except ValueError:
         abort(400)
-    scoring.set_round_status(db.session, actor=current_user, rnd=rnd, status=status)
+    rounds.set_round_status(db.session, actor=current_user, rnd=rnd, status=status)
     db.session.commit()
     flash(_("The round is open for scoring.") if status == RoundStatus.OPEN else _("The round is closed."), "info")
     return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
+
+
+@bp.route("/rounds/<int:round_id>/assign", methods=["POST"])
+def assign(round_id: int):
+    rnd = _round(round_id)
+    try:
+        per_entry = int(request.form.get("per_entry", ""))
+        seed = int(request.form.get("seed") or 0)
+    except ValueError:
+        flash(_("Give the number of judges per entry."), "error")
+        return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
+    try:
+        result = rounds.assign_per_entry(db.session, actor=current_user, rnd=rnd, per_entry=per_entry, seed=seed,
+                                         entries=scoring.round_entries(db.session, rnd))
+        db.session.commit()
+    except PortalError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("%(n)d assignments made.", n=len(result.pairs)), "success")
+        for item in result.unassignable:
+            flash(_("Entry #%(entry)s could only get %(n)d eligible judge(s).", entry=item.entry, n=item.eligible),
+                  "error")
+    return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
+
+
+@bp.route("/rounds/<int:round_id>/reassign", methods=["POST"])
+def reassign(round_id: int):
+    rnd = _round(round_id)
+    entry = db.session.get(Entry, request.form.get("entry_id", type=int) or 0)
+    source = db.session.get(User, request.form.get("from_judge", type=int) or 0)
+    target = db.session.get(User, request.form.get("to_judge", type=int) or 0)
+    if entry is None or source is None or target is None or entry.contest_id != rnd.contest_id:
+        abort(404)
+    try:
+        rounds.reassign(db.session, actor=current_user, rnd=rnd, entry=entry, from_judge=source, to_judge=target)
+        db.session.commit()
+        flash(_("Assignment moved."), "success")
+    except PortalError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
+
+
+@bp.route("/rounds/<int:round_id>/advance", methods=["POST"])
+def advance(round_id: int):
+    rnd = _round(round_id)
+    target = db.session.get(Round, request.form.get("target", type=int) or 0)
+    if target is None:
+        abort(404)
+    picked = [int(e) for e in request.form.getlist("entries") if e.isdigit()]
+    try:
+        moved = rounds.advance(db.session, actor=current_user, source=rnd, target=target,
+                               top=request.form.get("top", type=int), entry_ids=picked or None)
+        db.session.commit()
+        flash(_("%(n)d entries advance to %(round)s.", n=len(moved), round=target.name), "success")
+    except PortalError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("organisers_judging.round_view", round_id=target.id if target else rnd.id))
+
+
+@bp.route("/sheets/<int:sheet_id>/reopen", methods=["POST"])
+def reopen_sheet(sheet_id: int):
+    sheet = db.session.get(ScoreSheet, sheet_id) or abort(404)
+    rounds.reopen_sheet(db.session, actor=current_user, sheet=sheet)
+    db.session.commit()
+    flash(_("The sheet is open again for its judge."), "info")
+    return redirect(url_for("organisers_judging.round_view", round_id=sheet.round_id))
 
 
 @bp.route("/rounds/<int:round_id>/results", methods=["GET", "POST"])
@@ -110,17 +204,40 @@ def results(round_id: int):
     if form.validate_on_submit():
         try:
             result_service.create_award(db.session, actor=current_user, contest=contest, name=form.name.data,
-                                        count=form.count.data)
+                                        count=form.count.data, kind=form.kind.data)
             db.session.commit()
             flash(_("Award added."), "success")
         except PortalError as exc:
             db.session.rollback()
             flash(str(exc), "error")
         return redirect(url_for("organisers_judging.results", round_id=rnd.id))
-    rows = result_service.ranking(db.session, rnd)
-    return render_template("organisers/results.html", rnd=rnd, contest=contest, rows=rows, form=form,
-                           awards=result_service.awards_of(db.session, contest),
+    board = result_service.results_board(db.session, rnd)
+    panel = [m.judge for m in rnd.panel]
+    progress = [(j, scoring.judge_progress(db.session, judge=j, rnd=rnd)) for j in panel]
+    return render_template("organisers/results.html", rnd=rnd, contest=contest, board=board, form=form,
+                           awards=result_service.awards_of(db.session, contest), progress=progress,
                            publication=result_service.latest_publication(db.session, contest))
+
+
+@bp.route("/rounds/<int:round_id>/export.<fmt>")
+def export(round_id: int, fmt: str):
+    """Results and the full score matrix: ?what=results|scores for CSV; both sheets in one XLSX."""
+    rnd = _round(round_id)
+    board = result_service.results_board(db.session, rnd)
+    name = f"{rnd.contest.slug}-{rnd.position}"
+    if fmt == "xlsx":
+        body = exports.to_xlsx([("Kết quả", exports.RESULT_HEADERS, exports.result_rows(board)),
+                                ("Ma trận điểm", exports.MATRIX_HEADERS, exports.matrix_rows(db.session, rnd))])
+        return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{name}-ket-qua.xlsx"'})
+    if fmt != "csv":
+        abort(404)
+    if request.args.get("what") == "scores":
+        body, suffix = exports.to_csv(exports.MATRIX_HEADERS, exports.matrix_rows(db.session, rnd)), "diem"
+    else:
+        body, suffix = exports.to_csv(exports.RESULT_HEADERS, exports.result_rows(board)), "ket-qua"
+    return Response(body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}-{suffix}.csv"'})
 
 
 @bp.route("/rounds/<int:round_id>/grant", methods=["POST"])
@@ -162,3 +279,20 @@ def publish(round_id: int):
         return redirect(url_for("organisers_judging.results", round_id=rnd.id))
     flash(_("Results published. The public winners page now shows this snapshot."), "success")
     return redirect(url_for("public.winners", slug=rnd.contest.slug))
+
+
+@bp.route("/c/<slug>/audit")
+def audit(slug: str):
+    """Every audited change of the contest, newest first; ?format=csv exports it all."""
+    contest = get_contest(db.session, slug) or abort(404)
+    if request.args.get("format") == "csv":
+        body = exports.to_csv(exports.AUDIT_HEADERS, exports.audit_rows(db.session, contest.id, contest.timezone))
+        return Response(body, mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{contest.slug}-nhat-ky.csv"'})
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.contest_id == contest.id))
+    events = db.session.execute(
+        select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.contest_id == contest.id).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(100).offset((page - 1) * 100)).all()
+    return render_template("organisers/audit.html", contest=contest, events=events, page=page, total=total)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 import judging
-from app.models import (Award, AwardGrant, Clip, ClipStatus, Contest, Entry, Publication, Round, ScoreSheet,
+from app.models import (Award, AwardGrant, Clip, ClipStatus, Contest, Entry, Publication, Round, Score, ScoreSheet,
                         SheetStatus, User, utcnow)
 from app.services import PortalError
 from app.services.audit import record_event
@@ -22,17 +22,19 @@ class ResultRow:
     judges: int
     tied: bool
     award: Award | None
+    tie_break: str | None = None
+    totals: dict | None = None
 
 
 def round_scores(session: Session, rnd: Round) -> tuple[list[judging.Criterion], list[judging.Score]]:
     """The rubric and every submitted score of a round, as the judging library's types."""
     criteria = {c.id: c for c in rnd.criteria}
     rubric = [judging.Criterion(name=c.name, max_points=c.max_points, weight=c.weight) for c in rnd.criteria]
-    sheets = session.scalars(select(ScoreSheet).options(selectinload(ScoreSheet.scores)).where(
-        ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED))
-    scores = [judging.Score(entry=str(sheet.entry_id), judge=str(sheet.judge_id),
-                            criterion=criteria[s.criterion_id].name, points=s.points)
-              for sheet in sheets for s in sheet.scores]
+    rows = session.execute(
+        select(ScoreSheet.entry_id, ScoreSheet.judge_id, Score.criterion_id, Score.points)
+        .join(Score, Score.sheet_id == ScoreSheet.id)
+        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED))
+    scores = [judging.Score(entry=str(e), judge=str(j), criterion=criteria[c].name, points=p) for e, j, c, p in rows]
     return rubric, scores
 
 
@@ -41,15 +43,85 @@ def ranking(session: Session, rnd: Round, *, method: str | None = None) -> list[
     rubric, scores = round_scores(session, rnd)
     if not scores:
         return []
-    ranked = judging.rank(scores, rubric, method=method or rnd.aggregation)
-    entries = {e.id: e for e in session.scalars(select(Entry).where(Entry.id.in_([int(r.entry) for r in ranked])))}
+    ranked = judging.rank(scores, rubric, method=method or rnd.aggregation, tie_breaks=tuple(rnd.tie_breaks or ()),
+                          trim=rnd.trim)
+    return _rows(session, rnd, ranked)
+
+
+def _rows(session: Session, rnd: Round, ranked) -> list[ResultRow]:
+    entries = {e.id: e for e in session.scalars(select(Entry).options(selectinload(Entry.unit)).where(
+        Entry.id.in_([int(r.entry) for r in ranked])))}
     grants = {g.entry_id: g.award for g in session.scalars(
-        select(AwardGrant).join(Award).where(Award.contest_id == rnd.contest_id))}
+        select(AwardGrant).options(selectinload(AwardGrant.award)).join(Award)
+        .where(Award.contest_id == rnd.contest_id))}
     return [ResultRow(rank=r.rank, entry=entries[int(r.entry)], score=r.score, judges=r.judges, tied=r.tied,
-                      award=grants.get(int(r.entry))) for r in ranked]
+                      award=grants.get(int(r.entry)), tie_break=r.tie_break, totals=r.totals) for r in ranked]
 
 
-def create_award(session: Session, *, actor: User, contest: Contest, name: str, count: int) -> Award:
+@dataclass(frozen=True)
+class BoardRow:
+    official: ResultRow
+    by_method: dict[str, tuple[int, float]]
+    delta: dict[str, int]          # official rank minus the method's rank (positive: the method ranks it higher)
+    spread: judging.EntryAgreement | None
+
+
+@dataclass(frozen=True)
+class JudgeLeniency:
+    judge: User
+    scored: int
+    mean_total: float
+    difference: float              # judge mean minus panel mean
+
+
+@dataclass(frozen=True)
+class Board:
+    rows: list[BoardRow]
+    methods: tuple[str, ...]
+    agreement: judging.AgreementReport | None
+    leniency: list[JudgeLeniency]
+    panel_mean: float | None
+    max_total: float
+
+
+def results_board(session: Session, rnd: Round) -> Board:
+    """Everything the organiser's results page shows, computed once from the submitted sheets."""
+    rubric, scores = round_scores(session, rnd)
+    max_total = sum(c.max_points * c.weight for c in rubric)
+    if not scores:
+        return Board(rows=[], methods=judging.METHODS, agreement=None, leniency=[], panel_mean=None,
+                     max_total=max_total)
+    tie_breaks = tuple(rnd.tie_breaks or ())
+    by_method = {m: judging.rank(scores, rubric, method=m, tie_breaks=tie_breaks, trim=rnd.trim)
+                 for m in judging.METHODS}
+    official = _rows(session, rnd, by_method[rnd.aggregation])
+    lookup = {m: {r.entry: (r.rank, r.score) for r in ranked} for m, ranked in by_method.items()}
+    report = judging.agreement(scores, rubric, flag_threshold=rnd.flag_threshold)
+    spreads = {int(a.entry): a for a in report.per_entry}
+    rows = []
+    for row in official:
+        key = str(row.entry.id)
+        methods = {m: lookup[m][key] for m in judging.METHODS}
+        rows.append(BoardRow(official=row, by_method=methods,
+                             delta={m: row.rank - methods[m][0] for m in judging.METHODS},
+                             spread=spreads.get(row.entry.id)))
+    totals = judging.judge_totals(scores, rubric)
+    per_judge: dict[str, list[float]] = {}
+    for judge_totals in totals.values():
+        for judge, total in judge_totals.items():
+            per_judge.setdefault(judge, []).append(total)
+    every = [t for ts in per_judge.values() for t in ts]
+    panel_mean = sum(every) / len(every)
+    judges = {u.id: u for u in session.scalars(select(User).where(User.id.in_([int(j) for j in per_judge])))}
+    leniency = sorted((JudgeLeniency(judge=judges[int(j)], scored=len(ts), mean_total=sum(ts) / len(ts),
+                                     difference=sum(ts) / len(ts) - panel_mean) for j, ts in per_judge.items()),
+                      key=lambda x: -x.difference)
+    return Board(rows=rows, methods=judging.METHODS, agreement=report, leniency=leniency, panel_mean=panel_mean,
+                 max_total=max_total)
+
+
+def create_award(session: Session, *, actor: User, contest: Contest, name: str, count: int,
+                 kind: str = "group") -> Award:
     if not name.strip():
         raise PortalError(_l("The award needs a name."), field="name")
     if count < 1:
@@ -57,7 +129,9 @@ def create_award(session: Session, *, actor: User, contest: Contest, name: str, 
     if session.scalar(select(Award).where(Award.contest_id == contest.id, Award.name == name.strip())):
         raise PortalError(_l("An award with this name exists already."), field="name")
     position = len(session.scalars(select(Award.id).where(Award.contest_id == contest.id)).all()) + 1
-    award = Award(contest_id=contest.id, name=name.strip(), count=count, position=position)
+    if kind not in ("group", "individual"):
+        raise PortalError(_l("Unknown kind of award."), field="kind")
+    award = Award(contest_id=contest.id, name=name.strip(), count=count, position=position, kind=kind)
     session.add(award)
     session.flush()
     record_event(session, actor=actor, action="award.create", obj=award, contest_id=contest.id,
@@ -134,7 +208,7 @@ def publish(session: Session, *, actor: User, contest: Contest, rnd: Round) -> P
         "published_at": now.isoformat(),
         "ranking": [{"rank": r.rank, "score": round(r.score, 4), "judges": r.judges, "tied": r.tied,
                      "award": r.award.name if r.award else None, **entry_doc(r.entry)} for r in rows],
-        "awards": [{"name": a.name, "count": a.count,
+        "awards": [{"name": a.name, "count": a.count, "kind": a.kind,
                     "winners": [{**entry_doc(g.entry),
                                  "rank": by_entry[g.entry_id].rank if g.entry_id in by_entry else None,
                                  "score": round(by_entry[g.entry_id].score, 4) if g.entry_id in by_entry else None}

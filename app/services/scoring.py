@@ -1,4 +1,4 @@
-"""Rounds, rubrics, panels and score sheets."""
+"""The judge's side: which entries they score, score sheets, progress."""
 from __future__ import annotations
 
 import math
@@ -8,71 +8,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import (Clip, ClipStatus, Contest, Criterion, Entry, EntryStatus, PanelMember, Role, Round,
-                        RoundStatus, Score, ScoreSheet, SheetStatus, User, utcnow)
+from app.models import (Assignment, Clip, ClipStatus, Conflict, Contest, Criterion, Entry, EntryStatus, PanelMember,
+                        Role, Round, RoundEntry, RoundStatus, Score, ScoreSheet, SheetStatus, User, utcnow)
 from app.services import PortalError
 from app.services.audit import record_event
-from judging import METHODS
-
-
-def create_round(session: Session, *, contest: Contest, name: str, criteria: list[dict], blind: bool = False,
-                 aggregation: str = "mean") -> Round:
-    """Add a round with its rubric: criteria are dicts of name, description, max_points, weight, step."""
-    if not name.strip():
-        raise PortalError(_l("The round needs a name."), field="name")
-    if aggregation not in METHODS:
-        raise PortalError(_l("Unknown aggregation method."), field="aggregation")
-    if not criteria:
-        raise PortalError(_l("A round needs at least one criterion."), field="criteria")
-    position = (session.scalar(select(func.max(Round.position)).where(Round.contest_id == contest.id)) or 0) + 1
-    rnd = Round(contest_id=contest.id, name=name.strip(), position=position, blind=blind, aggregation=aggregation)
-    names = set()
-    for i, c in enumerate(criteria):
-        cname = (c.get("name") or "").strip()
-        if not cname or cname in names:
-            raise PortalError(_l("Each criterion needs a distinct name."), field="criteria")
-        names.add(cname)
-        max_points, weight, step = float(c["max_points"]), float(c.get("weight") or 1), float(c.get("step") or 0.5)
-        if max_points <= 0 or weight <= 0 or step <= 0:
-            raise PortalError(_l("Maximum points, weight and step must be positive."), field="criteria")
-        rnd.criteria.append(Criterion(name=cname, description=(c.get("description") or "").strip(),
-                                      max_points=max_points, weight=weight, step=step, position=i))
-    session.add(rnd)
-    session.flush()
-    return rnd
-
-
-def set_round_status(session: Session, *, actor: User, rnd: Round, status: RoundStatus) -> None:
-    """Open or close a round (audited)."""
-    before = rnd.status.value
-    rnd.status = status
-    if status == RoundStatus.OPEN and rnd.opens_at is None:
-        rnd.opens_at = utcnow()
-    if status == RoundStatus.CLOSED:
-        rnd.closes_at = utcnow()
-    record_event(session, actor=actor, action="round.status", obj=rnd, contest_id=rnd.contest_id,
-                 before={"status": before}, after={"status": status.value})
-    session.flush()
-
-
-def set_panel(session: Session, *, actor: User, rnd: Round, judges: list[User]) -> None:
-    """Replace the round's panel (the whole panel scores every eligible entry)."""
-    for judge in judges:
-        if judge.role != Role.JUDGE:
-            raise PortalError(_l("%(name)s is not a judge.", name=judge.name))
-    before = sorted(m.judge_id for m in rnd.panel)
-    rnd.panel = [PanelMember(judge_id=j.id) for j in judges]
-    record_event(session, actor=actor, action="panel.set", obj=rnd, contest_id=rnd.contest_id,
-                 before={"judges": before}, after={"judges": sorted(j.id for j in judges)})
-    session.flush()
 
 
 def round_entries(session: Session, rnd: Round) -> list[Entry]:
-    """Entries judged in this round: submitted, with a ready clip."""
-    return list(session.scalars(
-        select(Entry).join(Clip, Clip.id == Entry.clip_id)
-        .where(Entry.contest_id == rnd.contest_id, Entry.status == EntryStatus.SUBMITTED,
-               Clip.status == ClipStatus.READY).order_by(Entry.id)))
+    """Entries judged in this round: submitted with a ready clip, and on the shortlist when the round has one."""
+    query = (select(Entry).join(Clip, Clip.id == Entry.clip_id)
+             .where(Entry.contest_id == rnd.contest_id, Entry.status == EntryStatus.SUBMITTED,
+                    Clip.status == ClipStatus.READY).order_by(Entry.id))
+    if rnd.uses_shortlist:
+        query = query.join(RoundEntry, (RoundEntry.entry_id == Entry.id) & (RoundEntry.round_id == rnd.id))
+    return list(session.scalars(query))
 
 
 def in_panel(session: Session, judge: User, rnd: Round) -> bool:
@@ -85,10 +34,16 @@ def conflicted(judge: User, entry: Entry) -> bool:
 
 
 def assigned_entries(session: Session, *, judge: User, rnd: Round) -> list[Entry]:
-    """The entries this judge is to score in rnd (none when not on the panel)."""
+    """The entries this judge scores in rnd: never own-unit, never declared conflicts."""
     if judge.role != Role.JUDGE or not in_panel(session, judge, rnd):
         return []
-    return [e for e in round_entries(session, rnd) if not conflicted(judge, e)]
+    declared = set(session.scalars(select(Conflict.entry_id).where(Conflict.judge_id == judge.id)))
+    entries = round_entries(session, rnd)
+    if rnd.assignment_mode == "per_entry":
+        mine = set(session.scalars(select(Assignment.entry_id).where(Assignment.round_id == rnd.id,
+                                                                     Assignment.judge_id == judge.id)))
+        entries = [e for e in entries if e.id in mine]
+    return [e for e in entries if not conflicted(judge, e) and e.id not in declared]
 
 
 def is_assigned(session: Session, *, judge: User, rnd: Round, entry: Entry) -> bool:
@@ -122,6 +77,17 @@ def judge_progress(session: Session, *, judge: User, rnd: Round, entries: list[E
                     total=len(ids))
 
 
+def next_entry(session: Session, *, judge: User, rnd: Round) -> Entry | None:
+    """The judge's unscored entry with the fewest submitted sheets so far (spreads the panel's work evenly)."""
+    entries = assigned_entries(session, judge=judge, rnd=rnd)
+    done = set(session.scalars(select(ScoreSheet.entry_id).where(
+        ScoreSheet.round_id == rnd.id, ScoreSheet.judge_id == judge.id, ScoreSheet.status == SheetStatus.SUBMITTED)))
+    counts = dict(session.execute(select(ScoreSheet.entry_id, func.count()).where(
+        ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED).group_by(ScoreSheet.entry_id)).all())
+    todo = [e for e in entries if e.id not in done]
+    return min(todo, key=lambda e: (counts.get(e.id, 0), e.id)) if todo else None
+
+
 def parse_points(criterion: Criterion, raw) -> float | None:
     """Validate one criterion's points (bounds and step); None when left empty."""
     if raw is None or str(raw).strip() == "":
@@ -140,17 +106,24 @@ def parse_points(criterion: Criterion, raw) -> float | None:
     return value
 
 
+def sheet_editable(rnd: Round, sheet: ScoreSheet | None) -> bool:
+    """Open rounds accept changes; after closing, only sheets an organiser reopened."""
+    return rnd.status == RoundStatus.OPEN or (
+        sheet is not None and sheet.reopened_at is not None and sheet.status == SheetStatus.DRAFT)
+
+
 def save_sheet(session: Session, *, judge: User, rnd: Round, entry: Entry, points: dict[int, object],
-               comment: str = "", submit: bool = False) -> ScoreSheet:
-    """Save a judge's draft or submit it complete; only while the round is open, only for assigned entries."""
-    if rnd.status != RoundStatus.OPEN:
+               comment: str = "", criterion_comments: dict[int, str] | None = None,
+               submit: bool = False) -> ScoreSheet:
+    """Save a judge's draft or submit it complete; only while editable, only for assigned entries (audited)."""
+    sheet = get_sheet(session, rnd=rnd, entry=entry, judge=judge)
+    if rnd.status == RoundStatus.DRAFT or not sheet_editable(rnd, sheet):
         raise PortalError(_l("The round is not open; scores can no longer be changed."))
     if not is_assigned(session, judge=judge, rnd=rnd, entry=entry):
         raise PortalError(_l("This entry is not assigned to you."))
     parsed = {c.id: parse_points(c, points.get(c.id)) for c in rnd.criteria}
     if submit and any(v is None for v in parsed.values()):
         raise PortalError(_l("Score every criterion before submitting."))
-    sheet = get_sheet(session, rnd=rnd, entry=entry, judge=judge)
     before = None
     if sheet is None:
         sheet = ScoreSheet(round_id=rnd.id, entry_id=entry.id, judge_id=judge.id)
@@ -160,6 +133,7 @@ def save_sheet(session: Session, *, judge: User, rnd: Round, entry: Entry, point
         if sheet.status == SheetStatus.SUBMITTED and not submit:
             raise PortalError(_l("This sheet was submitted; change it with “Update submitted scores”."))
     sheet.comment = (comment or "").strip()
+    sheet.criterion_comments = {str(k): v.strip() for k, v in (criterion_comments or {}).items() if v and v.strip()}
     sheet.scores = [Score(criterion_id=cid, points=v) for cid, v in parsed.items() if v is not None]
     if submit:
         sheet.status = SheetStatus.SUBMITTED
@@ -172,7 +146,7 @@ def save_sheet(session: Session, *, judge: User, rnd: Round, entry: Entry, point
 
 def _sheet_state(sheet: ScoreSheet) -> dict:
     return {"status": sheet.status.value if sheet.status else "draft", "comment": sheet.comment,
-            "points": {str(s.criterion_id): s.points for s in sheet.scores}}
+            "entry": sheet.entry_id, "points": {str(s.criterion_id): s.points for s in sheet.scores}}
 
 
 def current_round(session: Session, contest: Contest) -> Round | None:

@@ -1,0 +1,95 @@
+"""Exports for organisers: results, the full score matrix and the audit log, as CSV or XLSX with Vietnamese headers."""
+from __future__ import annotations
+
+import csv
+import io
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import AuditEvent, Entry, Round, ScoreSheet, User
+from app.services.results import Board
+
+RESULT_HEADERS = ["Hạng", "Mã tác phẩm", "Tên tác phẩm", "Đơn vị", "Điểm (chính thức)", "Số giám khảo", "Đồng hạng",
+                  "Phân định đồng hạng", "Giải thưởng", "Độ lệch (max − min)", "Cần thảo luận",
+                  "Hạng theo trung bình", "Hạng theo trung vị", "Hạng theo trung bình cắt", "Hạng theo điểm Z",
+                  "Hạng theo Borda"]
+MATRIX_HEADERS = ["Mã tác phẩm", "Tên tác phẩm", "Đơn vị", "Giám khảo", "Tiêu chí", "Điểm", "Hệ số",
+                  "Điểm có hệ số", "Trạng thái phiếu", "Nhận xét tiêu chí", "Nhận xét chung"]
+AUDIT_HEADERS = ["Thời điểm (giờ Việt Nam)", "Người thực hiện", "Hành động", "Đối tượng", "Mã đối tượng", "Trước",
+                 "Sau"]
+
+
+def result_rows(board: Board) -> list[list]:
+    rows = []
+    for b in board.rows:
+        r = b.official
+        rows.append([r.rank, r.entry.id, r.entry.title, r.entry.unit.name, round(r.score, 4), r.judges,
+                     "có" if r.tied else "", r.tie_break or "", r.award.name if r.award else "",
+                     round(b.spread.range, 4) if b.spread else "", "có" if b.spread and b.spread.flag else "",
+                     *[b.by_method[m][0] for m in board.methods]])
+    return rows
+
+
+def matrix_rows(session: Session, rnd: Round) -> list[list]:
+    """One line per judge × entry × criterion, every sheet (drafts included, marked)."""
+    criteria = {c.id: c for c in rnd.criteria}
+    sheets = session.scalars(select(ScoreSheet).options(
+        selectinload(ScoreSheet.scores), selectinload(ScoreSheet.entry).selectinload(Entry.unit),
+        selectinload(ScoreSheet.judge)).where(ScoreSheet.round_id == rnd.id)
+        .order_by(ScoreSheet.entry_id, ScoreSheet.judge_id))
+    rows = []
+    for sheet in sheets:
+        state = "đã gửi" if sheet.status.value == "submitted" else "bản nháp"
+        for score in sorted(sheet.scores, key=lambda s: criteria[s.criterion_id].position):
+            c = criteria[score.criterion_id]
+            rows.append([sheet.entry_id, sheet.entry.title, sheet.entry.unit.name, sheet.judge.name, c.name,
+                         score.points, c.weight, round(score.points * c.weight, 4), state,
+                         (sheet.criterion_comments or {}).get(str(c.id), ""), sheet.comment])
+    return rows
+
+
+def audit_rows(session: Session, contest_id: int, tz: str) -> list[list]:
+    zone = ZoneInfo(tz)
+    events = session.execute(select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.actor_id)
+                             .where(AuditEvent.contest_id == contest_id).order_by(AuditEvent.at, AuditEvent.id))
+    return [[e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), name or "", e.action, e.object_type,
+             e.object_id or "", _flat(e.before), _flat(e.after)] for e, name in events]
+
+
+def _flat(doc) -> str:
+    if not doc:
+        return ""
+    return "; ".join(f"{k}={v}" for k, v in doc.items())
+
+
+def to_csv(headers: list[str], rows: list[list]) -> bytes:
+    """UTF-8 with BOM so Excel opens Vietnamese text correctly."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
+    """A workbook with one sheet per (title, headers, rows)."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, headers, rows in sheets:
+        ws = book.create_sheet(title[:31])
+        ws.append(headers)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            ws.append(row)
+        ws.freeze_panes = "A2"
+        for column in ws.columns:
+            width = max(len(str(c.value or "")) for c in column)
+            ws.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 60)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
