@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from app import db
@@ -96,7 +97,8 @@ def round_view(round_id: int):
         return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
     panel_ids = {m.judge_id for m in rnd.panel}
     panel = [j for j in judges if j.id in panel_ids]
-    progress = [(j, scoring.judge_progress(db.session, judge=j, rnd=rnd)) for j in panel]
+    done = scoring.panel_progress(db.session, rnd=rnd, judges=panel)
+    progress = [(j, done[j.id]) for j in panel]
     entries = scoring.round_entries(db.session, rnd)
     conflicts = rounds.declared_conflicts(db.session, entry_ids=[e.id for e in entries])
     assigned = {}
@@ -213,10 +215,23 @@ def results(round_id: int):
         return redirect(url_for("organisers_judging.results", round_id=rnd.id))
     board = result_service.results_board(db.session, rnd)
     panel = [m.judge for m in rnd.panel]
-    progress = [(j, scoring.judge_progress(db.session, judge=j, rnd=rnd)) for j in panel]
+    done = scoring.panel_progress(db.session, rnd=rnd, judges=panel)
+    progress = [(j, done[j.id]) for j in panel]
+    awards = result_service.awards_of(db.session, contest)
     return render_template("organisers/results.html", rnd=rnd, contest=contest, board=board, form=form,
-                           awards=result_service.awards_of(db.session, contest), progress=progress,
+                           awards=awards, award_options=_award_options(awards), progress=progress,
                            publication=result_service.latest_publication(db.session, contest))
+
+
+def _award_options(awards: list[Award]) -> dict[int | None, Markup]:
+    """The <option> list of the award selects, once per possible selection (rendering it per row is slow)."""
+    def options(selected: int | None) -> Markup:
+        items = [Markup('<option value="">—</option>')] + [
+            Markup('<option value="{}"{}>{}</option>').format(a.id, Markup(" selected") if a.id == selected else "",
+                                                             a.name) for a in awards]
+        return Markup("").join(items)
+
+    return {None: options(None), **{a.id: options(a.id) for a in awards}}
 
 
 @bp.route("/rounds/<int:round_id>/export.<fmt>")

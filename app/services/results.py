@@ -7,7 +7,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+import numpy as np
+
 import judging
+from judging.ranking import rank_table
+from judging.reliability import agreement_table
+from judging.table import ScoreTable, build_table
 from app.models import (Award, AwardGrant, Clip, ClipStatus, Contest, Entry, Publication, Round, Score, ScoreSheet,
                         SheetStatus, User, utcnow)
 from app.services import PortalError
@@ -26,25 +31,30 @@ class ResultRow:
     totals: dict | None = None
 
 
-def round_scores(session: Session, rnd: Round) -> tuple[list[judging.Criterion], list[judging.Score]]:
-    """The rubric and every submitted score of a round, as the judging library's types."""
-    criteria = {c.id: c for c in rnd.criteria}
+def round_table(session: Session, rnd: Round) -> ScoreTable | None:
+    """Every submitted score of a round as the judging library's validated table (None when there is none).
+
+    Built straight from columns: constructing one object per score would dominate the results page's time."""
+    names = {c.id: c.name for c in rnd.criteria}
     rubric = [judging.Criterion(name=c.name, max_points=c.max_points, weight=c.weight) for c in rnd.criteria]
     rows = session.execute(
         select(ScoreSheet.entry_id, ScoreSheet.judge_id, Score.criterion_id, Score.points)
         .join(Score, Score.sheet_id == ScoreSheet.id)
-        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED))
-    scores = [judging.Score(entry=str(e), judge=str(j), criterion=criteria[c].name, points=p) for e, j, c, p in rows]
-    return rubric, scores
+        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)).all()
+    if not rows:
+        return None
+    entries, judges, criteria, points = zip(*rows)
+    return build_table([str(e) for e in entries], [str(j) for j in judges], [names[c] for c in criteria],
+                       np.asarray(points, dtype=np.float64), rubric, label=lambda i: f"score #{i + 1}")
 
 
 def ranking(session: Session, rnd: Round, *, method: str | None = None) -> list[ResultRow]:
     """Entries ranked by the round's (or the given) method over submitted sheets."""
-    rubric, scores = round_scores(session, rnd)
-    if not scores:
+    table = round_table(session, rnd)
+    if table is None:
         return []
-    ranked = judging.rank(scores, rubric, method=method or rnd.aggregation, tie_breaks=tuple(rnd.tie_breaks or ()),
-                          trim=rnd.trim)
+    ranked = rank_table(table, method=method or rnd.aggregation, tie_breaks=tuple(rnd.tie_breaks or ()),
+                        trim=rnd.trim)
     return _rows(session, rnd, ranked)
 
 
@@ -86,17 +96,17 @@ class Board:
 
 def results_board(session: Session, rnd: Round) -> Board:
     """Everything the organiser's results page shows, computed once from the submitted sheets."""
-    rubric, scores = round_scores(session, rnd)
-    max_total = sum(c.max_points * c.weight for c in rubric)
-    if not scores:
+    max_total = sum(c.max_points * c.weight for c in rnd.criteria)
+    table = round_table(session, rnd)
+    if table is None:
         return Board(rows=[], methods=judging.METHODS, agreement=None, leniency=[], panel_mean=None,
                      max_total=max_total)
     tie_breaks = tuple(rnd.tie_breaks or ())
-    by_method = {m: judging.rank(scores, rubric, method=m, tie_breaks=tie_breaks, trim=rnd.trim)
-                 for m in judging.METHODS}
+    # One table serves all five methods and the agreement report.
+    by_method = {m: rank_table(table, method=m, tie_breaks=tie_breaks, trim=rnd.trim) for m in judging.METHODS}
     official = _rows(session, rnd, by_method[rnd.aggregation])
     lookup = {m: {r.entry: (r.rank, r.score) for r in ranked} for m, ranked in by_method.items()}
-    report = judging.agreement(scores, rubric, flag_threshold=rnd.flag_threshold)
+    report = agreement_table(table, flag_threshold=rnd.flag_threshold)
     spreads = {int(a.entry): a for a in report.per_entry}
     rows = []
     for row in official:
@@ -105,10 +115,9 @@ def results_board(session: Session, rnd: Round) -> Board:
         rows.append(BoardRow(official=row, by_method=methods,
                              delta={m: row.rank - methods[m][0] for m in judging.METHODS},
                              spread=spreads.get(row.entry.id)))
-    totals = judging.judge_totals(scores, rubric)
     per_judge: dict[str, list[float]] = {}
-    for judge_totals in totals.values():
-        for judge, total in judge_totals.items():
+    for ranked in by_method[rnd.aggregation]:
+        for judge, total in ranked.totals.items():
             per_judge.setdefault(judge, []).append(total)
     every = [t for ts in per_judge.values() for t in ts]
     panel_mean = sum(every) / len(every)

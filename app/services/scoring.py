@@ -77,6 +77,32 @@ def judge_progress(session: Session, *, judge: User, rnd: Round, entries: list[E
                     total=len(ids))
 
 
+def panel_progress(session: Session, *, rnd: Round, judges: list[User]) -> dict[int, Progress]:
+    """judge_progress for a whole panel with a fixed number of queries (the results page shows it)."""
+    entries = round_entries(session, rnd)
+    declared: dict[int, set[int]] = {}
+    for judge_id, entry_id in session.execute(select(Conflict.judge_id, Conflict.entry_id).where(
+            Conflict.judge_id.in_([j.id for j in judges]))):
+        declared.setdefault(judge_id, set()).add(entry_id)
+    assigned: dict[int, set[int]] = {}
+    if rnd.assignment_mode == "per_entry":
+        for judge_id, entry_id in session.execute(select(Assignment.judge_id, Assignment.entry_id).where(
+                Assignment.round_id == rnd.id)):
+            assigned.setdefault(judge_id, set()).add(entry_id)
+    states: dict[int, dict[int, SheetStatus]] = {}
+    for judge_id, entry_id, status in session.execute(select(ScoreSheet.judge_id, ScoreSheet.entry_id,
+                                                             ScoreSheet.status).where(ScoreSheet.round_id == rnd.id)):
+        states.setdefault(judge_id, {})[entry_id] = status
+    out = {}
+    for judge in judges:
+        ids = {e.id for e in entries if not conflicted(judge, e) and e.id not in declared.get(judge.id, set())
+               and (rnd.assignment_mode != "per_entry" or e.id in assigned.get(judge.id, set()))}
+        mine = [st for eid, st in states.get(judge.id, {}).items() if eid in ids]
+        out[judge.id] = Progress(submitted=mine.count(SheetStatus.SUBMITTED), drafts=mine.count(SheetStatus.DRAFT),
+                                 total=len(ids))
+    return out
+
+
 def next_entry(session: Session, *, judge: User, rnd: Round) -> Entry | None:
     """The judge's unscored entry with the fewest submitted sheets so far (spreads the panel's work evenly)."""
     entries = assigned_entries(session, judge=judge, rnd=rnd)
