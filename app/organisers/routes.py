@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from app import db
 from app.models import Clip, Entry, Role, Round, Unit, User, utcnow
 from app.permissions import is_staff
 from app.services import PortalError
-from app.services import accounts, contests as contest_service
+from app.services import accounts, contests as contest_service, exports
 from app.services.audit import record_event
 from app.services.entries import participation
 from app.services.results import latest_publication
@@ -119,6 +119,16 @@ def contest(slug: str):
 def participation_view(slug: str):
     c = contest_or_404(slug)
     rows = participation(db.session, contest=c)
+    fmt = request.args.get("format")
+    if fmt in ("csv", "xlsx"):
+        table = exports.participation_rows(rows, c.timezone)
+        if fmt == "csv":
+            body, mime = exports.to_csv(exports.PARTICIPATION_HEADERS, table), "text/csv; charset=utf-8"
+        else:
+            body = exports.to_xlsx([("Tham gia", exports.PARTICIPATION_HEADERS, table)])
+            mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return Response(body, mimetype=mime,
+                        headers={"Content-Disposition": f'attachment; filename="{c.slug}-tham-gia.{fmt}"'})
     took_part = sum(1 for r in rows if r.took_part)
     return render_template("organisers/participation.html", contest=c, rows=rows, took_part=took_part)
 

@@ -19,6 +19,8 @@ RESULT_HEADERS = ["Hạng", "Mã tác phẩm", "Tên tác phẩm", "Đơn vị",
                   "Hạng theo Borda"]
 MATRIX_HEADERS = ["Mã tác phẩm", "Tên tác phẩm", "Đơn vị", "Giám khảo", "Tiêu chí", "Điểm", "Hệ số",
                   "Điểm có hệ số", "Trạng thái phiếu", "Nhận xét tiêu chí", "Nhận xét chung"]
+PARTICIPATION_HEADERS = ["Mã đơn vị", "Tên đơn vị", "Loại", "Đã tham gia", "Số tác phẩm", "Đã nộp", "Số cán bộ",
+                         "Hoạt động gần nhất (giờ Việt Nam)"]
 AUDIT_HEADERS = ["Thời điểm (giờ Việt Nam)", "Người thực hiện", "Hành động", "Đối tượng", "Mã đối tượng", "Trước",
                  "Sau"]
 
@@ -58,6 +60,12 @@ def audit_rows(session: Session, contest_id: int, tz: str) -> list[list]:
                              .where(AuditEvent.contest_id == contest_id).order_by(AuditEvent.at, AuditEvent.id))
     return [[e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), name or "", e.action, e.object_type,
              e.object_id or "", _flat(e.before), _flat(e.after)] for e, name in events]
+
+
+def participation_rows(rows, tz: str) -> list[list]:
+    zone = ZoneInfo(tz)
+    return [[r.unit.code, r.unit.name, r.unit.kind, "có" if r.took_part else "chưa", r.entries, r.submitted, r.members,
+             r.last_activity.astimezone(zone).strftime("%Y-%m-%d %H:%M") if r.last_activity else ""] for r in rows]
 
 
 def _flat(doc) -> str:

@@ -97,6 +97,11 @@ def test_participation_lists_units_that_took_part_and_those_that_did_not(make, s
     browser.login(make.user(Role.ORGANISER).email)
     page = browser.get(f"/org/c/{contest.slug}/participation").get_data(as_text=True)
     assert "ACTIVE" in page and "IDLE" in page
+    text = browser.get(f"/org/c/{contest.slug}/participation?format=csv").data.decode("utf-8")
+    lines = text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("Mã đơn vị,") and lines[1].startswith("ACTIVE,") and ",có," in lines[1]
+    assert lines[2].startswith("IDLE,") and ",chưa," in lines[2]
+    assert browser.get(f"/org/c/{contest.slug}/participation?format=xlsx").data[:2] == b"PK"
 
 
 def test_publication_is_a_frozen_snapshot(app, make, session, client):
