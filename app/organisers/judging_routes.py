@@ -236,7 +236,8 @@ def _award_options(awards: list[Award]) -> dict[int | None, Markup]:
 
 @bp.route("/rounds/<int:round_id>/export.<fmt>")
 def export(round_id: int, fmt: str):
-    """Results and the full score matrix: ?what=results|scores for CSV; both sheets in one XLSX."""
+    """Results and the full score matrix: ?what=results|scores|judging-scores|judging-rubric for CSV; XLSX has both
+    the results and the matrix."""
     rnd = _round(round_id)
     board = result_service.results_board(db.session, rnd)
     name = f"{rnd.contest.slug}-{rnd.position}"
@@ -247,8 +248,14 @@ def export(round_id: int, fmt: str):
                         headers={"Content-Disposition": f'attachment; filename="{name}-ket-qua.xlsx"'})
     if fmt != "csv":
         abort(404)
-    if request.args.get("what") == "scores":
+    what = request.args.get("what")
+    if what == "scores":
         body, suffix = exports.to_csv(exports.MATRIX_HEADERS, exports.matrix_rows(db.session, rnd)), "diem"
+    elif what == "judging-scores":  # for `python -m judging rank SCORES.csv --rubric RUBRIC.csv`
+        body = exports.to_csv(["entry", "judge", "criterion", "points"], exports.judging_scores_rows(db.session, rnd))
+        suffix = "scores"
+    elif what == "judging-rubric":
+        body, suffix = exports.to_csv(["criterion", "max_points", "weight"], exports.judging_rubric_rows(rnd)), "rubric"
     else:
         body, suffix = exports.to_csv(exports.RESULT_HEADERS, exports.result_rows(board)), "ket-qua"
     return Response(body, mimetype="text/csv; charset=utf-8",

@@ -54,6 +54,22 @@ def matrix_rows(session: Session, rnd: Round) -> list[list]:
     return rows
 
 
+def judging_scores_rows(session: Session, rnd: Round) -> list[list]:
+    """Submitted scores in the `python -m judging` format (entry,judge,criterion,points), for independent audit."""
+    names = {c.id: c.name for c in rnd.criteria}
+    from app.models import Score, SheetStatus
+
+    rows = session.execute(select(ScoreSheet.entry_id, ScoreSheet.judge_id, Score.criterion_id, Score.points)
+                           .join(Score, Score.sheet_id == ScoreSheet.id)
+                           .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
+                           .order_by(ScoreSheet.entry_id, ScoreSheet.judge_id, Score.criterion_id))
+    return [[e, j, names[c], f"{p:g}"] for e, j, c, p in rows]
+
+
+def judging_rubric_rows(rnd: Round) -> list[list]:
+    return [[c.name, f"{c.max_points:g}", f"{c.weight:g}"] for c in rnd.criteria]
+
+
 def audit_rows(session: Session, contest_id: int, tz: str) -> list[list]:
     zone = ZoneInfo(tz)
     events = session.execute(select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.actor_id)

@@ -219,3 +219,31 @@ def test_blind_round_hides_identity_from_judges_everywhere(app, browser, session
                                        str(video)], check=True, capture_output=True, text=True).stdout)
     dumped = json.dumps(probe, ensure_ascii=False)
     assert not [s for s in secrets if s in dumped]
+
+
+def test_published_ranking_can_be_recomputed_with_the_judging_cli(browser, session, panel, tmp_path):
+    """The portal's exports fed to `python -m judging rank` give the same ranks and scores, to the decimal."""
+    import sys
+
+    from app.services.results import ranking
+    from tests.conftest import ROOT
+
+    rnd, judges, entries = panel["rnd"], panel["judges"], panel["entries"]
+    rnd.tie_breaks = ["median"]
+    session.commit()
+    for i, e in enumerate(entries):
+        _submit(session, rnd, e, judges[2], ((i * 3) % 7 + 0.5, i % 4))
+        _submit(session, rnd, e, judges[3], ((i * 5) % 9, (i * 2) % 5))
+    browser.login(panel["organiser"].email)
+    for what in ("judging-scores", "judging-rubric"):
+        (tmp_path / f"{what}.csv").write_bytes(browser.get(f"/org/rounds/{rnd.id}/export.csv?what={what}").data)
+    for method in ("mean", "zscore", "borda"):
+        out = subprocess.run([sys.executable, "-m", "judging", "rank", str(tmp_path / "judging-scores.csv"),
+                              "--rubric", str(tmp_path / "judging-rubric.csv"), "--method", method,
+                              "--tie-break", "median", "--json"], cwd=ROOT, capture_output=True, text=True,
+                             check=True)
+        doc = json.loads(out.stdout)
+        lines = doc["ranking"] if isinstance(doc, dict) else doc
+        cli = [(int(r["entry"]), r["rank"], round(r["score"], 9)) for r in lines]
+        portal = [(r.entry.id, r.rank, round(r.score, 9)) for r in ranking(session, rnd, method=method)]
+        assert cli == portal, method
