@@ -29,7 +29,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 venv: $(VENV)/.installed
 
 translations: venv
-	@$(VENV)/bin/pybabel compile -q -d app/translations
+	@$(VENV)/bin/pybabel compile -d app/translations 2>&1 | grep -v "^compiling" || true
 
 run: setup
 	$(PY) -m devtools.run
