@@ -51,6 +51,19 @@ def register_cli(app: Flask) -> None:
 
         command.downgrade(_alembic_config(), revision)
 
+    @app.cli.group("storage", help="Object storage.")
+    def storage_group():
+        pass
+
+    @storage_group.command("init")
+    def storage_init():
+        """Create the bucket when it does not exist (idempotent); prints the endpoint and bucket."""
+        from app.runtime import storage
+
+        store = storage()
+        store.ensure_bucket()
+        _echo_json({"endpoint": current_app.config["S3_ENDPOINT_URL"], "bucket": store.bucket})
+
     @app.cli.group("demo", help="Demo data.")
     def demo_group():
         pass

@@ -12,7 +12,15 @@ from config import VAR_DIR
 from devtools.services import start_missing
 
 
+def _interrupt(signum, _frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Explicit handlers: a shell that starts us in the background leaves SIGINT ignored, and SIGTERM (systemd, CI)
+    # must clean up the same way Ctrl-C does.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "5000")
@@ -23,6 +31,7 @@ def main() -> int:
     procs: list[subprocess.Popen] = []
     try:
         subprocess.run(flask + ["db", "upgrade"], env=env, check=True)
+        subprocess.run(flask + ["storage", "init"], env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run(flask + ["demo", "seed"], env=env, check=True, stdout=subprocess.DEVNULL)
         procs.append(subprocess.Popen([str(bindir / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2",
                                        "--threads", "4", "--timeout", "900", "--access-logfile", "-", "wsgi:app"],
