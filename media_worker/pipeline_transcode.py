@@ -1,0 +1,202 @@
+"""The H.264 ladder: one ffmpeg process decodes once and encodes every rung the source supports."""
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import ffmpeg
+
+from media_worker.pipeline_ff import (FFMPEG, QUIET, even, ffprobe_json, file_url, fraction, input_options,
+                                      killed_by_us, remove_quietly, run_ff)
+from media_worker.pipeline_probe import check_hard_caps
+from media_worker.pipeline_types import MediaError, ProbeInfo, Rendition
+
+# veryfast: on 2 cores a 1080p/720p/360p ladder runs near real time; "faster"/"medium" save ~10-15 % bits at CRF 23
+# for 1.5-2.5x the CPU, and the maxrate caps already bound the worst case for judges' bandwidth.
+PRESET = "veryfast"
+CRF = 23
+GOP_S = 2.0
+MAX_OUTPUT_FPS = 60
+# (short side, maxrate at <=30 fps, audio bitrate); bufsize is 2x maxrate.
+LADDER = ((360, 1_000_000, 96_000), (720, 3_000_000, 128_000), (1080, 6_000_000, 128_000))
+STANDARD_RATES = tuple(Fraction(n, d) for n, d in ((24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1),
+                                                   (48, 1), (50, 1), (60000, 1001), (60, 1)))
+PROGRESS_EVERY_S = 0.5
+# PQ and HLG (iPhones record HLG by default): without tone mapping an 8-bit BT.709 rendition looks washed out.
+HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One planned output: name, exact even dimensions and rate caps."""
+
+    name: str
+    width: int
+    height: int
+    maxrate: int
+    audio_bitrate: int
+
+
+def _even_round(value: float) -> int:
+    """Nearest even integer, at least 2."""
+    return max(2, round(value / 2) * 2)
+
+
+def output_rate(info: ProbeInfo) -> Fraction:
+    """Constant output frame rate: the source's, halved/thirded above 60 fps, snapped to a broadcast rate if close."""
+    rate = fraction(info.fps_rational) or Fraction(info.fps).limit_denominator(1001)
+    base = fraction(info.base_rate)
+    # VFR: the nominal rate keeps the fast passages smooth; but MP4/MKV may report a timebase (600, 1000) as nominal.
+    if info.variable_frame_rate and base and rate < base <= MAX_OUTPUT_FPS:
+        rate = base
+    if rate > MAX_OUTPUT_FPS:
+        rate /= math.ceil(rate / MAX_OUTPUT_FPS)
+    nearest = min(STANDARD_RATES, key=lambda r: abs(r - rate))
+    # Phone VFR clips average e.g. 29.6 fps; 3 % snaps them to 29.97 without touching 15 or 20 fps sources.
+    return nearest if abs(nearest - rate) / rate <= Fraction(3, 100) else rate.limit_denominator(1001)
+
+
+def plan_ladder(info: ProbeInfo) -> list[Rung]:
+    """Rungs by the short side, smallest first, never upscaling; tiny sources get one rung at their own size."""
+    short, long_ = info.short_side, max(info.width, info.height)
+    landscape = info.width >= info.height
+    boost = 1.5 if output_rate(info) > 31 else 1.0
+    rungs = []
+    for target, maxrate, audio in LADDER:
+        if target > short:
+            break
+        a, b = _even_round(target), _even_round(long_ * target / short)
+        w, h = (b, a) if landscape else (a, b)
+        rungs.append(Rung(f"{target}p", w, h, int(maxrate * boost), audio))
+    if not rungs:
+        w, h = even(info.width), even(info.height)
+        base_short, base_rate, base_audio = LADDER[0]
+        # Scale the 360p cap by pixel count, with a floor so tiny clips still get a decent picture.
+        maxrate = max(300_000, int(base_rate * boost * w * h / (base_short * base_short * 16 / 9)))
+        rungs.append(Rung(f"{min(w, h)}p", w, h, maxrate, base_audio))
+    return rungs
+
+
+def default_timeout(info: ProbeInfo) -> float:
+    """Generous wall-clock budget: 4K 10-bit HEVC decodes at a few times slower than real time on 2 cores."""
+    return 60.0 + 20.0 * max(info.duration_s, 1.0)
+
+
+def _max_file_size(info: ProbeInfo, rungs: list[Rung]) -> int:
+    """RLIMIT_FSIZE for the encoder: twice the top rung's capped bitrate plus container slack, never above 4 GiB."""
+    top = max(r.maxrate + r.audio_bitrate for r in rungs)
+    return min(4 << 30, int(top / 8 * (info.duration_s + 2) * 2) + (16 << 20))
+
+
+def build_command(path: str | os.PathLike, out_dir: str | os.PathLike, info: ProbeInfo,
+                  rungs: list[Rung]) -> list[str]:
+    """The complete ffmpeg argv for the ladder (built with ffmpeg-python, never run by it)."""
+    rate = output_rate(info)
+    gop = max(1, round(GOP_S * rate))
+    # -t caps reading at the probed duration: a header that lies about length cannot make us encode for hours.
+    src = ffmpeg.input(file_url(path), t=f"{info.duration_s + 1:.3f}", **input_options())
+    video = src[str(info.video_index)]
+    if info.interlaced:
+        # deint=interlaced leaves frames flagged progressive alone (mixed-content broadcasts).
+        video = video.filter("bwdif", mode="send_frame", parity="auto", deint="interlaced")
+    video = video.filter("fps", fps=f"{rate.numerator}/{rate.denominator}")
+    if info.color_transfer in HDR_TRANSFERS:
+        # Once at source size before the split; zscale reads the input's primaries/matrix from the frames.
+        video = (video.filter("zscale", t="linear", npl=100).filter("format", "gbrpf32le").filter("zscale", p="bt709")
+                 .filter("tonemap", tonemap="hable", desat=0).filter("zscale", t="bt709", m="bt709", r="tv")
+                 .filter("setparams", colorspace="bt709", color_trc="bt709", color_primaries="bt709"))
+    videos = video.filter_multi_output("split", len(rungs)) if len(rungs) > 1 else None
+    audios = None
+    if info.audio_index is not None:
+        # async=1 stretches/pads to timestamps so VFR sources stay in sync; first_pts=0 aligns the start with video.
+        audio = (src[str(info.audio_index)].filter("aresample", **{"async": 1, "first_pts": 0})
+                 .filter("aformat", sample_rates=48000, channel_layouts="stereo"))
+        audios = audio.filter_multi_output("asplit", len(rungs)) if len(rungs) > 1 else [audio]
+    outputs = []
+    for i, rung in enumerate(rungs):
+        v = videos[i] if videos is not None else video
+        # Autorotation already ran in the decoder; scale to display size, square pixels, 8-bit 4:2:0, TV range.
+        v = (v.filter("scale", rung.width, rung.height, out_range="tv").filter("setsar", 1)
+             .filter("format", "yuv420p"))
+        streams = [v] + ([audios[i]] if audios is not None else [])
+        opts = {"c:v": "libx264", "preset": PRESET, "crf": CRF, "profile:v": "high", "maxrate": rung.maxrate,
+                "bufsize": rung.maxrate * 2, "g": gop, "keyint_min": gop, "sc_threshold": 0,
+                "movflags": "+faststart", "map_metadata": -1, "map_metadata:s": -1, "map_chapters": -1,
+                "fflags": "+bitexact", "flags:v": "+bitexact", "max_muxing_queue_size": 4096, "format": "mp4"}
+        if audios is not None:
+            opts.update({"c:a": "aac", "b:a": rung.audio_bitrate, "flags:a": "+bitexact"})
+        outputs.append(ffmpeg.output(*streams, file_url(Path(out_dir) / f"{rung.name}.mp4"), **opts))
+    spec = ffmpeg.merge_outputs(*outputs).global_args(*QUIET, "-progress", "pipe:1", "-nostats")
+    return spec.compile(cmd=FFMPEG, overwrite_output=True)
+
+
+class Progress:
+    """Turns ffmpeg -progress lines into monotonic fractions, throttled to one call per PROGRESS_EVERY_S."""
+
+    def __init__(self, duration_s: float, callback: Callable[[float], None] | None) -> None:
+        self.duration_s = max(duration_s, 0.001)
+        self.callback = callback
+        self.best = 0.0
+        self.last_call = float("-inf")
+        self.reported = -1.0
+
+    def feed(self, line: str) -> None:
+        """Consume one key=value line from ffmpeg."""
+        key, _, value = line.strip().partition("=")
+        if key == "out_time_us" and value.lstrip("-").isdigit():
+            self.best = max(self.best, min(1.0, max(0.0, int(value) / 1e6 / self.duration_s)))
+            self._emit(force=False)
+        elif key == "progress" and value == "end":
+            self.best = 1.0
+            self._emit(force=True)
+
+    def _emit(self, *, force: bool) -> None:
+        """Call back if enough time passed and the value moved."""
+        now = time.monotonic()
+        if self.callback is None or self.best <= self.reported or (not force and now - self.last_call <
+                                                                    PROGRESS_EVERY_S):
+            return
+        self.last_call, self.reported = now, self.best
+        self.callback(self.best)
+
+
+def _measure(path: Path, name: str, *, timeout: float) -> Rendition:
+    """Read back an output: real dimensions and bitrate (bits/s over the whole file)."""
+    data, done = ffprobe_json(path, timeout=timeout)
+    if data is None:
+        raise MediaError(f"ffmpeg wrote an unreadable {path.name}: {done.stderr[-300:]!r}")
+    video = next((s for s in data.get("streams", []) if s.get("codec_type") == "video"), None)
+    size = path.stat().st_size
+    duration = float(data.get("format", {}).get("duration") or 0)
+    if video is None or size == 0 or duration <= 0:
+        raise MediaError(f"ffmpeg wrote an empty or video-less {path.name}")
+    bitrate = int(data["format"].get("bit_rate") or size * 8 / duration)
+    return Rendition(name, path, int(video["width"]), int(video["height"]), bitrate, size)
+
+
+def transcode(path: str | os.PathLike, out_dir: str | os.PathLike, info: ProbeInfo, *,
+              on_progress: Callable[[float], None] | None = None, timeout: float | None = None) -> list[Rendition]:
+    """Encode every supported rung into out_dir as <name>.mp4, smallest first."""
+    check_hard_caps(info)
+    path, out_dir = Path(path), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rungs = plan_ladder(info)
+    targets = [out_dir / f"{r.name}.mp4" for r in rungs]
+    progress = Progress(info.duration_s, on_progress)
+    budget = timeout if timeout is not None else default_timeout(info)
+    try:
+        done = run_ff(build_command(path, out_dir, info, rungs), timeout=budget, cwd=path.parent,
+                      file_size=_max_file_size(info, rungs), on_stdout_line=progress.feed)
+        if done.returncode != 0:
+            what = "killed" if killed_by_us(done) else "failed"
+            raise MediaError(f"ffmpeg {what} (rc={done.returncode}): {done.stderr[-500:].decode(errors='replace')}")
+        renditions = [_measure(t, r.name, timeout=30) for t, r in zip(targets, rungs)]
+    except BaseException:
+        remove_quietly(targets)
+        raise
+    return renditions

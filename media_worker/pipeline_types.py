@@ -1,0 +1,113 @@
+"""Value types and errors shared by the media pipeline modules."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from media_worker.reasons import REASONS, REJECTION_CODES
+
+
+class Rejected(Exception):
+    """The file itself is unacceptable; deterministic, so the job must not retry it."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        if code not in REJECTION_CODES:
+            raise ValueError(f"unknown rejection code {code!r}")
+        self.code = code
+        self.params = dict(params)
+        self.message = REASONS[code] % self.params
+        super().__init__(self.message)
+
+    def __reduce__(self):
+        # RQ pickles exceptions; the default would call __init__ with the message as the code.
+        return _rebuild_rejected, (self.code, self.params)
+
+
+def _rebuild_rejected(code: str, params: dict) -> Rejected:
+    """Unpickle helper for Rejected."""
+    return Rejected(code, **params)
+
+
+class MediaError(Exception):
+    """ffmpeg failed for reasons not attributable to the file (timeout, crash, missing binary); retryable."""
+
+
+@dataclass(frozen=True)
+class ClipRules:
+    """A contest's limits; None means unconstrained."""
+
+    min_duration_s: float | None = None
+    max_duration_s: float | None = None
+    # Applies to the short side, so a portrait 1080x1920 phone clip passes a 720 rule.
+    min_height: int | None = None
+
+
+@dataclass(frozen=True)
+class ProbeInfo:
+    """What ffprobe told us about an input; width/height are display dims (SAR and rotation applied)."""
+
+    format_name: str
+    duration_s: float
+    width: int
+    height: int
+    fps: float
+    video_codec: str
+    audio_codec: str | None
+    rotation: int
+    bit_rate: int | None
+    size_bytes: int
+    coded_width: int
+    coded_height: int
+    pix_fmt: str
+    field_order: str
+    video_index: int
+    audio_index: int | None
+    fps_rational: str
+    variable_frame_rate: bool
+    base_rate: str = ""
+    color_transfer: str | None = None
+
+    @property
+    def interlaced(self) -> bool:
+        """True when the stream declares field order; unknown or progressive means no deinterlacing."""
+        return self.field_order in ("tt", "bb", "tb", "bt")
+
+    @property
+    def short_side(self) -> int:
+        """The smaller display dimension (the rung ladder and min_height are defined on it)."""
+        return min(self.width, self.height)
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One encoded rung; bitrate is measured from the written file."""
+
+    name: str
+    path: Path
+    width: int
+    height: int
+    bitrate: int
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class Poster:
+    """A still JPEG of the clip."""
+
+    name: str
+    path: Path
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Storyboard:
+    """A sprite of thumbnails plus the WebVTT that maps time ranges to sprite regions."""
+
+    sprite_path: Path
+    vtt_path: Path
+    interval_s: float
+    tile_w: int
+    tile_h: int
+    columns: int
+    count: int = 0

@@ -1,0 +1,208 @@
+"""transcode: one ffmpeg for the whole ladder, browser-safe H.264/AAC, upright, CFR, and nothing of the source's
+metadata left for blind judging."""
+from __future__ import annotations
+
+import subprocess
+from fractions import Fraction
+
+import pytest
+
+from media_worker import pipeline_transcode
+from media_worker.pipeline import ClipRules, MediaError, probe_file, transcode, validate
+from media_worker.pipeline_transcode import Progress, output_rate, plan_ladder
+
+from mediakit import FFMPEG, ffprobe
+
+ALLOWED_FORMAT_TAGS = {"major_brand", "minor_version", "compatible_brands"}
+ALLOWED_STREAM_TAGS = {"language": {"und"}, "handler_name": {"VideoHandler", "SoundHandler"},
+                       "vendor_id": {"[0][0][0][0]"}, "encoder": {"Lavc libx264"}}
+
+
+def _run(clips, name, tmp_path, **kw):
+    info = probe_file(clips[name])
+    validate(info, ClipRules())
+    return info, transcode(clips[name], tmp_path / "out", info, **kw)
+
+
+def _streams(path):
+    data = ffprobe(path)
+    video = [s for s in data["streams"] if s["codec_type"] == "video"]
+    audio = [s for s in data["streams"] if s["codec_type"] == "audio"]
+    assert len(video) == 1 and len(audio) <= 1
+    return data, video[0], (audio[0] if audio else None)
+
+
+def _assert_browser_safe(rendition, *, audio: bool):
+    data, v, a = _streams(rendition.path)
+    assert (v["codec_name"], v["profile"], v["pix_fmt"]) == ("h264", "High", "yuv420p")
+    assert (int(v["width"]), int(v["height"])) == (rendition.width, rendition.height)
+    assert rendition.width % 2 == 0 and rendition.height % 2 == 0
+    assert v.get("field_order", "progressive") == "progressive"
+    assert v["r_frame_rate"] == v["avg_frame_rate"], "output must be constant frame rate"
+    assert v.get("sample_aspect_ratio", "1:1") in ("1:1", "N/A")
+    assert not any("rotation" in sd and sd["rotation"] for sd in v.get("side_data_list", [])), "rotation left"
+    if audio:
+        assert a is not None
+        assert (a["codec_name"], a["sample_rate"], a["channels"]) == ("aac", "48000", 2)
+    else:
+        assert a is None
+    # faststart: moov before mdat so browsers can start playing before the download ends.
+    head = rendition.path.read_bytes()[:1 << 16]
+    assert 0 <= head.find(b"moov") < (head.find(b"mdat") if b"mdat" in head else len(head) + 1)
+    assert rendition.size_bytes == rendition.path.stat().st_size and rendition.bitrate > 0
+    return v, a
+
+
+KINDS = [  # name, expected (w, h) of the single rung, has audio
+    ("h264.mp4", (320, 240), True), ("hevc.mp4", (320, 240), True), ("vp9.webm", (320, 240), True),
+    ("mpeg4.avi", (320, 240), True), ("mjpeg.mov", (320, 240), True), ("mpeg2.ts", (320, 240), True),
+    ("mpeg2.mpg", (320, 240), True), ("10bit.mp4", (320, 240), True), ("422.mp4", (320, 240), True),
+    ("444.mkv", (320, 240), True), ("noaudio.mp4", (320, 240), False), ("odd.mp4", (320, 240), False),
+    ("rot90.mp4", (240, 320), True), ("rot270.mp4", (240, 320), True), ("rot180.mp4", (320, 240), True),
+    ("portrait916.mp4", (360, 640), True), ("interlaced.ts", (450, 360), False),
+    ("anamorphic.mpg", (480, 360), False), ("multiaudio.mkv", (320, 240), True), ("vfr.mp4", (320, 240), True),
+    ("live.webm", (320, 240), False),
+]
+
+
+@pytest.mark.parametrize("name, size, audio", KINDS, ids=[k[0] for k in KINDS])
+def test_input_kinds(clips, tmp_path, name, size, audio):
+    info, renditions = _run(clips, name, tmp_path)
+    assert len(renditions) == 1
+    (r,) = renditions
+    assert (r.width, r.height) == size
+    v, a = _assert_browser_safe(r, audio=audio)
+    assert float(v["duration"]) == pytest.approx(info.duration_s, abs=0.15)
+    if a is not None:
+        # A/V stay together (VFR included): the tracks end within a few frames of each other.
+        assert float(a["duration"]) == pytest.approx(float(v["duration"]), abs=0.15)
+
+
+def _mean_luma(path, crop):
+    cmd = [FFMPEG, "-v", "error", "-i", str(path), "-frames:v", "1", "-vf", f"crop={crop}", "-f", "rawvideo",
+           "-pix_fmt", "gray", "-"]
+    data = subprocess.run(cmd, check=True, capture_output=True).stdout
+    return sum(data) / len(data)
+
+
+def test_rotated_output_is_turned_pixels_not_a_flag(clips, tmp_path):
+    # The source's white top half must end up on the right after a 90° clockwise display rotation.
+    _, (r,) = _run(clips, "marked90.mp4", tmp_path)
+    _, v, _ = _streams(r.path)
+    assert (int(v["width"]), int(v["height"])) == (240, 320) and "side_data_list" not in v
+    left, right = _mean_luma(r.path, "100:320:0:0"), _mean_luma(r.path, "100:320:140:0")
+    assert right > 200 and left < 50
+
+
+def test_ladder_is_one_process_smallest_first_no_upscale(clips, tmp_path):
+    info, renditions = _run(clips, "ladder.mp4", tmp_path)
+    assert [(r.name, r.width, r.height) for r in renditions] == [("360p", 640, 360), ("720p", 1280, 720),
+                                                                  ("1080p", 1920, 1080)]
+    for r in renditions:
+        _assert_browser_safe(r, audio=True)
+    cmd = pipeline_transcode.build_command(clips["ladder.mp4"], tmp_path, info, plan_ladder(info))
+    assert cmd.count("-i") == 1 and "split=3" in " ".join(cmd)
+    outputs = [a for a in cmd if a.startswith(f"file:{tmp_path}/")]
+    assert [o.rsplit("/", 1)[1] for o in outputs] == ["360p.mp4", "720p.mp4", "1080p.mp4"]
+
+
+def test_gop_is_two_seconds_without_scenecut_drift(clips, tmp_path):
+    _, (r,) = _run(clips, "seven.mp4", tmp_path)
+    frames = ffprobe(r.path, "-select_streams", "v", "-show_entries", "frame=key_frame,pts_time")["frames"]
+    keys = [round(float(f["pts_time"]), 2) for f in frames if f["key_frame"] == 1]
+    assert keys == [0.0, 2.0, 4.0, 6.0]
+
+
+def test_hdr_is_tone_mapped_to_sdr(clips, tmp_path):
+    info, (r,) = _run(clips, "hlg.mp4", tmp_path)
+    assert info.color_transfer == "arib-std-b67"
+    v, _ = _assert_browser_safe(r, audio=False)
+    assert (v["color_transfer"], v["color_primaries"], v["color_space"]) == ("bt709", "bt709", "bt709")
+
+
+def test_first_audio_track_is_the_one_used(clips, tmp_path):
+    # Track 1 is a 440 Hz tone, track 2 is 5.1 silence: the output must not be silent.
+    _, (r,) = _run(clips, "multiaudio.mkv", tmp_path)
+    cmd = [FFMPEG, "-nostdin", "-i", str(r.path), "-map", "0:a", "-af", "volumedetect", "-f", "null", "-"]
+    err = subprocess.run(cmd, capture_output=True, text=True).stderr
+    mean = float(err.split("mean_volume:")[1].split("dB")[0])
+    assert mean > -40
+
+
+def test_no_input_metadata_survives(clips, tmp_path):
+    src = ffprobe(clips["meta.mp4"], "-show_format", "-show_streams", "-show_chapters")
+    assert "Ward" in str(src)  # the fixture really carries identifying tags
+    _, (r,) = _run(clips, "meta.mp4", tmp_path)
+    out = ffprobe(r.path, "-show_format", "-show_streams", "-show_chapters")
+    assert out["chapters"] == []
+    assert set(out["format"].get("tags", {})) <= ALLOWED_FORMAT_TAGS
+    for stream in out["streams"]:
+        for key, value in stream.get("tags", {}).items():
+            assert value in ALLOWED_STREAM_TAGS.get(key, ()), f"{key}={value} leaked"
+    raw = r.path.read_bytes()
+    for needle in (b"Ward", b"Lavf", b"+48.85", b"Clerk", b"fin"):
+        assert needle not in raw, needle
+
+
+def test_progress_reports_monotonic_fractions_ending_at_one(clips, tmp_path):
+    seen = []
+    _run(clips, "seven.mp4", tmp_path, on_progress=seen.append)
+    assert seen and seen[-1] == 1.0
+    assert all(0.0 <= x <= 1.0 for x in seen) and seen == sorted(seen)
+
+
+def test_progress_is_throttled(monkeypatch):
+    clock = iter([0.0, 0.1, 0.2, 0.6, 0.7, 1.2, 1.3])
+    monkeypatch.setattr(pipeline_transcode.time, "monotonic", lambda: next(clock))
+    seen = []
+    p = Progress(10.0, seen.append)
+    for us in (1, 2, 3, 4, 5, 6):
+        p.feed(f"out_time_us={us * 1_000_000}")
+    p.feed("out_time_us=N/A")
+    p.feed("progress=end")
+    assert seen == [0.1, 0.4, 0.6, 1.0]
+
+
+def test_timeout_is_media_error_and_cleans_up(clips, tmp_path):
+    info = probe_file(clips["ladder.mp4"])
+    with pytest.raises(MediaError):
+        transcode(clips["ladder.mp4"], tmp_path / "out", info, timeout=0.2)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("size, expected", [
+    ((1920, 1080), [("360p", 640, 360), ("720p", 1280, 720), ("1080p", 1920, 1080)]),
+    ((1080, 1920), [("360p", 360, 640), ("720p", 720, 1280), ("1080p", 1080, 1920)]),
+    ((3840, 2160), [("360p", 640, 360), ("720p", 1280, 720), ("1080p", 1920, 1080)]),
+    ((1000, 1000), [("360p", 360, 360), ("720p", 720, 720)]),
+    ((641, 361), [("360p", 640, 360)]),
+    ((321, 241), [("240p", 320, 240)]),
+    ((175, 99), [("98p", 174, 98)]),
+])
+def test_plan_ladder(size, expected, make_info):
+    assert [(r.name, r.width, r.height) for r in plan_ladder(make_info(*size))] == expected
+
+
+@pytest.mark.parametrize("rate, base, vfr, expected", [
+    ("30/1", "30/1", False, Fraction(30)), ("30000/1001", "30000/1001", False, Fraction(30000, 1001)),
+    ("2961/100", "600/1", True, Fraction(30000, 1001)), ("125/7", "30/1", True, Fraction(30)),
+    ("120/1", "120/1", False, Fraction(60)), ("240/1", "240/1", False, Fraction(60)),
+    ("100/1", "100/1", False, Fraction(50)), ("15/1", "15/1", False, Fraction(15)), ("25/1", "25/1", False, 25),
+])
+def test_output_rate(rate, base, vfr, expected, make_info):
+    assert output_rate(make_info(fps_rational=rate, base_rate=base, variable_frame_rate=vfr)) == expected
+
+
+@pytest.fixture
+def make_info():
+    from media_worker.pipeline import ProbeInfo
+
+    def make(width=1920, height=1080, **kw):
+        fields = dict(format_name="mov,mp4,m4a,3gp,3g2,mj2", duration_s=10.0, width=width, height=height, fps=30.0,
+                      video_codec="h264", audio_codec="aac", rotation=0, bit_rate=None, size_bytes=1,
+                      coded_width=width, coded_height=height, pix_fmt="yuv420p", field_order="progressive",
+                      video_index=0, audio_index=1, fps_rational="30/1", variable_frame_rate=False, base_rate="30/1")
+        fields.update(kw)
+        return ProbeInfo(**fields)
+
+    return make
