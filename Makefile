@@ -29,7 +29,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 venv: $(VENV)/.installed
 
 translations: venv
-	@$(VENV)/bin/pybabel compile -d app/translations 2>&1 | grep -v "^compiling" || true
+	@$(VENV)/bin/pybabel compile -d app/translations 2>&1 | { grep -v "^compiling" || true; }; test $${PIPESTATUS[0]} -eq 0
 
 run: setup
 	$(PY) -m devtools.run
