@@ -43,7 +43,9 @@ def enqueue_committed_clip(session, q, clip_id: int, *, force: bool = False) -> 
     clip.status = ClipStatus.QUEUED
     session.commit()
     try:
-        enqueue_clip(q, clip_id, duration_hint_s=clip.duration_s, force=force)
+        # Before probing, the duration is unknown: bound it by the size at a very low bitrate (2 Mbit/s).
+        hint = clip.duration_s or (clip.size_bytes or 0) / 250_000
+        enqueue_clip(q, clip_id, duration_hint_s=hint, force=force)
     except (RedisError, OSError) as exc:
         log.warning("could not enqueue clip %s (%s); left for the sweeper", clip_id, exc)
         clip = session.get(Clip, clip_id)
