@@ -78,8 +78,13 @@ def judge_progress(session: Session, *, judge: User, rnd: Round, entries: list[E
 
 
 def panel_progress(session: Session, *, rnd: Round, judges: list[User]) -> dict[int, Progress]:
-    """judge_progress for a whole panel with a fixed number of queries (the results page shows it)."""
-    entries = round_entries(session, rnd)
+    """judge_progress for a whole panel with a fixed number of column-only queries (the results page shows it)."""
+    query = (select(Entry.id, Entry.unit_id).join(Clip, Clip.id == Entry.clip_id)
+             .where(Entry.contest_id == rnd.contest_id, Entry.status == EntryStatus.SUBMITTED,
+                    Clip.status == ClipStatus.READY))
+    if rnd.uses_shortlist:
+        query = query.join(RoundEntry, (RoundEntry.entry_id == Entry.id) & (RoundEntry.round_id == rnd.id))
+    entries = session.execute(query).all()
     declared: dict[int, set[int]] = {}
     for judge_id, entry_id in session.execute(select(Conflict.judge_id, Conflict.entry_id).where(
             Conflict.judge_id.in_([j.id for j in judges]))):
@@ -89,17 +94,19 @@ def panel_progress(session: Session, *, rnd: Round, judges: list[User]) -> dict[
         for judge_id, entry_id in session.execute(select(Assignment.judge_id, Assignment.entry_id).where(
                 Assignment.round_id == rnd.id)):
             assigned.setdefault(judge_id, set()).add(entry_id)
-    states: dict[int, dict[int, SheetStatus]] = {}
-    for judge_id, entry_id, status in session.execute(select(ScoreSheet.judge_id, ScoreSheet.entry_id,
-                                                             ScoreSheet.status).where(ScoreSheet.round_id == rnd.id)):
-        states.setdefault(judge_id, {})[entry_id] = status
+    submitted_sheets = (ScoreSheet.status == SheetStatus.SUBMITTED.value)
+    states: dict[int, list[tuple[int, bool]]] = {}
+    for judge_id, entry_id, submitted in session.execute(
+            select(ScoreSheet.judge_id, ScoreSheet.entry_id, submitted_sheets).where(ScoreSheet.round_id == rnd.id)):
+        states.setdefault(judge_id, []).append((entry_id, bool(submitted)))
     out = {}
     for judge in judges:
-        ids = {e.id for e in entries if not conflicted(judge, e) and e.id not in declared.get(judge.id, set())
-               and (rnd.assignment_mode != "per_entry" or e.id in assigned.get(judge.id, set()))}
-        mine = [st for eid, st in states.get(judge.id, {}).items() if eid in ids]
-        out[judge.id] = Progress(submitted=mine.count(SheetStatus.SUBMITTED), drafts=mine.count(SheetStatus.DRAFT),
-                                 total=len(ids))
+        skip = declared.get(judge.id, set())
+        mine = assigned.get(judge.id, set())
+        ids = {eid for eid, unit_id in entries if eid not in skip and (judge.unit_id is None or unit_id != judge.unit_id)
+               and (rnd.assignment_mode != "per_entry" or eid in mine)}
+        flags = [sub for eid, sub in states.get(judge.id, []) if eid in ids]
+        out[judge.id] = Progress(submitted=sum(flags), drafts=len(flags) - sum(flags), total=len(ids))
     return out
 
 

@@ -247,3 +247,22 @@ def test_published_ranking_can_be_recomputed_with_the_judging_cli(browser, sessi
         cli = [(int(r["entry"]), r["rank"], round(r["score"], 9)) for r in lines]
         portal = [(r.entry.id, r.rank, round(r.score, 9)) for r in ranking(session, rnd, method=method)]
         assert cli == portal, method
+
+
+@pytest.mark.parametrize("mode", ["panel", "per_entry"])
+def test_panel_progress_matches_each_judges_own_progress(session, panel, mode):
+    rnd, judges, entries = panel["rnd"], panel["judges"], panel["entries"]
+    if mode == "per_entry":
+        rounds.assign_per_entry(session, actor=panel["organiser"], rnd=rnd, entries=entries, per_entry=2)
+    rounds.declare_conflict(session, judge=judges[3], rnd=rnd, entry=entries[1], reason="Người thân tác giả")
+    session.commit()
+    for judge in judges:
+        for i, entry in enumerate(scoring.assigned_entries(session, judge=judge, rnd=rnd)):
+            sheet = _submit(session, rnd, entry, judge, (5, 5))
+            if i % 2:
+                sheet.status = SheetStatus.DRAFT
+                session.commit()
+    together = scoring.panel_progress(session, rnd=rnd, judges=judges)
+    for judge in judges:
+        assert together[judge.id] == scoring.judge_progress(session, judge=judge, rnd=rnd)
+    assert any(p.drafts for p in together.values()) and all(p.total for p in together.values())
