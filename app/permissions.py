@@ -33,7 +33,7 @@ def can_edit_entry(user, entry: Entry) -> bool:
 
 
 def can_score(session: Session, user, rnd: Round, entry: Entry) -> bool:
-    return (bool(user and user.is_authenticated and user.role == Role.JUDGE) and rnd.status == RoundStatus.OPEN
+    return (bool(user and user.is_authenticated and user.role == Role.JUDGE) and scoring.round_accepts_scores(rnd)
             and scoring.is_assigned(session, judge=user, rnd=rnd, entry=entry))
 
 

@@ -34,7 +34,7 @@ def dashboard():
         progress = scoring.judge_progress(db.session, judge=current_user, rnd=rnd, entries=entries)
         rounds.append((rnd, entries, sheets, progress))
     db.session.commit()
-    return render_template("judges/dashboard.html", rounds=rounds)
+    return render_template("judges/dashboard.html", rounds=rounds, accepts=scoring.round_accepts_scores)
 
 
 def _assigned(round_id: int, entry_id: int) -> tuple[Round, Entry]:

@@ -42,6 +42,10 @@ class AccountForm(FlaskForm):
 class RoundForm(FlaskForm):
     name = StringField(_l("Round name"), validators=[DataRequired(), Length(max=200)])
     blind = BooleanField(_l("Blind judging (hide units and authors from judges)"))
+    opens_at = DateTimeLocalField(_l("Planned opening (Vietnam time)"), validators=[Optional()],
+                                  format="%Y-%m-%dT%H:%M")
+    closes_at = DateTimeLocalField(_l("Scoring closes at (Vietnam time)"), validators=[Optional()],
+                                   format="%Y-%m-%dT%H:%M")
     aggregation = SelectField(_l("Official aggregation"), choices=[
         SelectChoice("mean", _l("Mean of judges' totals")), SelectChoice("median", _l("Median")),
         SelectChoice("trimmed_mean", _l("Trimmed mean")), SelectChoice("zscore", _l("Z-score normalised mean")),

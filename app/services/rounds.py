@@ -42,7 +42,7 @@ def check_tie_breaks(rules: list[str], criteria_names: set[str]) -> list[str]:
 def create_round(session: Session, *, contest: Contest, name: str, criteria: list[dict], blind: bool = False,
                  aggregation: str = "mean", tie_breaks: list[str] = (), trim: int = 1,
                  assignment_mode: str = "panel", per_entry: int | None = None,
-                 flag_threshold: float | None = None) -> Round:
+                 flag_threshold: float | None = None, opens_at=None, closes_at=None) -> Round:
     """Add a round with its rubric: criteria are dicts of name, description, max_points, weight, step, levels."""
     if not name.strip():
         raise PortalError(_l("The round needs a name."), field="name")
@@ -56,10 +56,13 @@ def create_round(session: Session, *, contest: Contest, name: str, criteria: lis
         raise PortalError(_l("Give the number of judges per entry."), field="per_entry")
     if trim < 0:
         raise PortalError(_l("The trim must be 0 or more."), field="trim")
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise PortalError(_l("The round must close after it opens."), field="closes_at")
     position = (session.scalar(select(func.max(Round.position)).where(Round.contest_id == contest.id)) or 0) + 1
     rnd = Round(contest_id=contest.id, name=name.strip(), position=position, blind=blind, aggregation=aggregation,
                 trim=trim, assignment_mode=assignment_mode, per_entry=per_entry if assignment_mode == "per_entry"
-                else None, flag_threshold=flag_threshold, uses_shortlist=position > 1)
+                else None, flag_threshold=flag_threshold, uses_shortlist=position > 1, opens_at=opens_at,
+                closes_at=closes_at)
     names: set[str] = set()
     for i, c in enumerate(criteria):
         cname = (c.get("name") or "").strip()
@@ -83,8 +86,10 @@ def set_round_status(session: Session, *, actor: User, rnd: Round, status: Round
     """Open or close a round (audited)."""
     before = rnd.status.value
     rnd.status = status
-    if status == RoundStatus.OPEN and rnd.opens_at is None:
-        rnd.opens_at = utcnow()
+    if status == RoundStatus.OPEN:
+        rnd.opens_at = rnd.opens_at or utcnow()
+        if rnd.closes_at is not None and rnd.closes_at <= utcnow():
+            rnd.closes_at = None  # reopened after its planned close: open until closed by hand
     if status == RoundStatus.CLOSED:
         rnd.closes_at = utcnow()
     record_event(session, actor=actor, action="round.status", obj=rnd, contest_id=rnd.contest_id,

@@ -139,9 +139,15 @@ def parse_points(criterion: Criterion, raw) -> float | None:
     return value
 
 
+def round_accepts_scores(rnd: Round, now=None) -> bool:
+    """Open, and its planned closing time (if any) not yet passed."""
+    now = now or utcnow()
+    return rnd.status == RoundStatus.OPEN and (rnd.closes_at is None or now < rnd.closes_at)
+
+
 def sheet_editable(rnd: Round, sheet: ScoreSheet | None) -> bool:
     """Open rounds accept changes; after closing, only sheets an organiser reopened."""
-    return rnd.status == RoundStatus.OPEN or (
+    return round_accepts_scores(rnd) or (
         sheet is not None and sheet.reopened_at is not None and sheet.status == SheetStatus.DRAFT)
 
 

@@ -266,3 +266,50 @@ def test_panel_progress_matches_each_judges_own_progress(session, panel, mode):
     for judge in judges:
         assert together[judge.id] == scoring.judge_progress(session, judge=judge, rnd=rnd)
     assert any(p.drafts for p in together.values()) and all(p.total for p in together.values())
+
+
+def test_planned_closing_time_locks_scores_without_a_click(browser, session, panel):
+    from datetime import timedelta
+
+    from app.models import utcnow
+
+    rnd, judge, entry = panel["rnd"], panel["judges"][2], panel["entries"][0]
+    rnd.closes_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    browser.login(judge.email)
+    url = f"/judge/rounds/{rnd.id}/entries/{entry.id}"
+    assert "<fieldset disabled>" in browser.get(url).get_data(as_text=True)
+    browser.post(url, data={f"c{c.id}": "5" for c in rnd.criteria} | {"action": "submit"})
+    assert session.query(ScoreSheet).count() == 0
+    browser.client.post("/logout", data={"csrf_token": browser.token("/")})
+    # Reopening by hand after the planned close opens it until closed again.
+    browser.login(panel["organiser"].email)
+    browser.post(f"/org/rounds/{rnd.id}/status", data={"status": "open"})
+    browser.client.post("/logout", data={"csrf_token": browser.token("/")})
+    browser.login(judge.email)
+    assert browser.post(url, data={f"c{c.id}": "5" for c in rnd.criteria} | {"action": "submit"}).status_code == 302
+    assert session.query(ScoreSheet).count() == 1
+
+
+def test_round_form_creates_a_round_with_everything(browser, session, panel):
+    from app.models import Round
+
+    browser.login(panel["organiser"].email)
+    data = {"name": "Chung khảo", "aggregation": "trimmed_mean", "trim": "1", "assignment_mode": "per_entry",
+            "per_entry": "2", "flag_threshold": "12.5", "blind": "y", "tie_breaks": "criterion:Nội dung\nmedian",
+            "opens_at": "2030-06-01T08:00", "closes_at": "2030-06-10T17:00",
+            "name0": "Nội dung", "max_points0": "40", "weight0": "2", "step0": "0,5",
+            "levels0": "40: Xuất sắc; 30: Tốt; 10: Yếu", "name1": "Kỹ thuật", "max_points1": "20"}
+    resp = browser.post(f"/org/c/{panel['contest'].slug}/rounds/new", data=data)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
+    rnd = session.query(Round).filter_by(name="Chung khảo").one()
+    assert (rnd.aggregation, rnd.trim, rnd.assignment_mode, rnd.per_entry, rnd.flag_threshold, rnd.blind) == (
+        "trimmed_mean", 1, "per_entry", 2, 12.5, True)
+    assert rnd.tie_breaks == ["criterion:Nội dung", "median"] and rnd.uses_shortlist
+    assert rnd.closes_at.isoformat() == "2030-06-10T10:00:00+00:00"  # 17:00 in Asia/Ho_Chi_Minh
+    assert [(c.name, c.max_points, c.weight, c.step) for c in rnd.criteria] == [("Nội dung", 40, 2, 0.5),
+                                                                               ("Kỹ thuật", 20, 1, 0.5)]
+    assert rnd.criteria[0].levels[0] == {"points": 40.0, "label": "Xuất sắc"}
+    bad = browser.post(f"/org/c/{panel['contest'].slug}/rounds/new", data=data | {
+        "name": "Bad", "tie_breaks": "criterion:Không có"}, follow_redirects=True)
+    assert session.query(Round).filter_by(name="Bad").count() == 0 and bad.status_code == 200
