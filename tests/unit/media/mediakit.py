@@ -74,7 +74,8 @@ CLIPS: dict[str, list[str]] = {
     "slow.mp4": [*_src(rate="1/2", dur=4), *H264],
     "fast.mkv": [*_src(rate="250", dur=0.5), *H264],
 }
-# Rotation has no muxer option in ffmpeg 5.1 (-display_rotation arrived in 6.x), so tkhd is patched like a phone's.
+# ffmpeg 5.1 cannot write rotation: -display_rotation does not exist yet (unrecognised option) and the mov muxer
+# ignores -metadata:s:v rotate=90. So the tkhd matrix is patched, which is where phones put it.
 # marked.mp4: white top half, black bottom half, so a test can tell which way the picture was turned.
 MARKED = ["-f", "lavfi", "-i", "color=white:s=320x240:d=1", "-vf", "drawbox=x=0:y=120:w=320:h=120:color=black:t=fill",
           *["-c:v", "libx264", "-preset", "ultrafast"]]
@@ -126,7 +127,7 @@ class Clips:
 
 
 class Listener:
-    """A loopback TCP server that only counts connection attempts."""
+    """A minimal loopback HTTP server (answers 404) that counts every connection it accepts."""
 
     def __init__(self) -> None:
         self.sock = socket.socket()
@@ -145,8 +146,16 @@ class Listener:
                 conn, _ = self.sock.accept()
             except (TimeoutError, OSError):
                 continue
+            # Counted at accept, before any byte: a client that connects and gives up still counts.
             self.connections += 1
-            conn.close()
+            try:
+                conn.settimeout(1)
+                conn.recv(4096)
+                conn.sendall(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            except OSError:
+                pass
+            finally:
+                conn.close()
 
     def close(self) -> None:
         self.running = False

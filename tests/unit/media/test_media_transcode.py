@@ -106,6 +106,13 @@ def test_ladder_is_one_process_smallest_first_no_upscale(clips, tmp_path):
     assert [o.rsplit("/", 1)[1] for o in outputs] == ["360p.mp4", "720p.mp4", "1080p.mp4"]
 
 
+def test_deinterlacing_only_when_field_order_says_so(clips, tmp_path):
+    for name, expected in (("interlaced.ts", True), ("mpeg2.ts", False), ("mpeg4.avi", False)):
+        info = probe_file(clips[name])
+        cmd = " ".join(pipeline_transcode.build_command(clips[name], tmp_path, info, plan_ladder(info)))
+        assert ("bwdif" in cmd) is expected, name
+
+
 def test_gop_is_two_seconds_without_scenecut_drift(clips, tmp_path):
     _, (r,) = _run(clips, "seven.mp4", tmp_path)
     frames = ffprobe(r.path, "-select_streams", "v", "-show_entries", "frame=key_frame,pts_time")["frames"]
