@@ -35,9 +35,10 @@ def create_app(config: dict | None = None) -> Flask:
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
 
-    from app import auth, judges, media, organisers, public, units
+    from app import auth, judges, media, organisers, public, units, uploads
 
-    for blueprint in (public.bp, auth.bp, units.bp, judges.bp, organisers.bp, organisers.judging_bp, media.bp):
+    for blueprint in (public.bp, auth.bp, units.bp, judges.bp, organisers.bp, organisers.judging_bp, media.bp,
+                      uploads.bp):
         app.register_blueprint(blueprint)
 
     from app.cli import register_cli

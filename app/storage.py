@@ -106,6 +106,122 @@ class Storage:
         finally:
             body.close()
 
+    # Multipart uploads: resumable browser uploads (app/services/uploads.py).
+
+    def create_multipart(self, key: str, *, content_type: str | None = None) -> str:
+        """Start a multipart upload; return its upload id."""
+        extra = {"ContentType": content_type} if content_type else {}
+        return self.client.create_multipart_upload(Bucket=self.bucket, Key=key, **extra)["UploadId"]
+
+    def presign_part(self, key: str, upload_id: str, part_number: int, *, length: int, expires_in: int) -> str:
+        """A URL that accepts exactly one PUT of `length` bytes as this part, until it expires.
+
+        Content-Length is a signed header, so the store refuses a body of any other size.
+        """
+        return self.client.generate_presigned_url(
+            "upload_part", ExpiresIn=expires_in, HttpMethod="PUT",
+            Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_number,
+                    "ContentLength": length})
+
+    def upload_part_stream(self, key: str, upload_id: str, part_number: int, stream: BinaryIO, *,
+                           length: int) -> str:
+        """Send `length` bytes read from a non-seekable stream as one part, in constant memory; return its ETag.
+
+        The payload is sent unsigned (UNSIGNED-PAYLOAD): signing it would mean reading it twice. botocore cannot rewind
+        the stream, so a failed request is not retried here; the browser retries the part.
+        """
+        self._allow_unsigned_streams()
+        body = _UnsignedStream(stream, length)
+        return self.client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=part_number,
+                                       Body=body, ContentLength=length)["ETag"]
+
+    def list_parts(self, key: str, upload_id: str) -> list[dict]:
+        """Parts received so far: [{PartNumber, Size, ETag}] in part order. Raises ClientError NoSuchUpload."""
+        parts: list[dict] = []
+        marker = 0
+        while True:
+            page = self.client.list_parts(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumberMarker=marker)
+            parts.extend({"PartNumber": p["PartNumber"], "Size": p["Size"], "ETag": p["ETag"]}
+                         for p in page.get("Parts", []))
+            if not page.get("IsTruncated"):
+                break
+            marker = int(page["NextPartNumberMarker"])
+        return sorted(parts, key=lambda p: p["PartNumber"])
+
+    def complete_multipart(self, key: str, upload_id: str, parts: list[dict]) -> None:
+        """Assemble the object from parts [{PartNumber, ETag}]."""
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket, Key=key, UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]})
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Abort a multipart upload and free its parts; an upload that is already gone is not an error."""
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("NoSuchUpload", "404", "NotFound"):
+                raise
+
+    def multipart_uploads(self, prefix: str = "") -> list[dict]:
+        """Multipart uploads in progress under prefix: [{Key, UploadId, Initiated}]."""
+        out: list[dict] = []
+        try:
+            for page in self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket,
+                                                                                     Prefix=prefix):
+                out.extend({"Key": u["Key"], "UploadId": u["UploadId"], "Initiated": u.get("Initiated")}
+                           for u in page.get("Uploads", []))
+        except ClientError as exc:
+            # rclone 1.75 answers NoSuchUpload until the bucket's first multipart upload: that means none.
+            if exc.response["Error"]["Code"] != "NoSuchUpload":
+                raise
+        return out
+
+    def _allow_unsigned_streams(self) -> None:
+        if getattr(self, "_unsigned_hook", False):
+            return
+        self.client.meta.events.register("before-sign.s3.UploadPart", _sign_streams_unsigned)
+        self._unsigned_hook = True
+
+
+class _UnsignedStream:
+    """A read-only body of known length over a stream that cannot seek (a WSGI input).
+
+    The source is read in 1 MiB pieces (a WSGI server reads its socket best in large pieces) and handed out in the
+    sizes the HTTP client asks for, so at most one piece is held. Reads never go past `length`; a source that ends
+    early raises, so the store sees a broken request rather than a short part.
+    """
+
+    PIECE = 1024 * 1024
+
+    def __init__(self, raw: BinaryIO, length: int) -> None:
+        self.raw = raw
+        self.left = length
+        self._piece = memoryview(b"")
+        self._pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        if self._pos >= len(self._piece):
+            if self.left <= 0:
+                return b""
+            data = self.raw.read(min(self.PIECE, self.left))
+            if not data:
+                raise IOError(f"the upload ended {self.left} bytes early")
+            self.left -= len(data)
+            self._piece, self._pos = memoryview(data), 0
+        end = len(self._piece) if n is None or n < 0 else min(len(self._piece), self._pos + n)
+        out = self._piece[self._pos:end].tobytes()
+        self._pos = end
+        return out
+
+
+def _sign_streams_unsigned(request, **_kwargs) -> None:
+    """botocore hook: sign an _UnsignedStream body as UNSIGNED-PAYLOAD instead of hashing (reading) it first."""
+    if isinstance(request.body, _UnsignedStream):
+        config = request.context.get("client_config")
+        if config is not None:
+            s3 = dict(getattr(config, "s3", None) or {}, payload_signing_enabled=False)
+            request.context["client_config"] = config.merge(botocore.config.Config(s3=s3))
+
 
 class _HashingReader:
     """File-like wrapper that hashes and counts what is read through it."""

@@ -24,8 +24,14 @@ def main() -> int:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "5000")
-    services = start_missing(VAR_DIR)
+    # Direct uploads: the browser PUTs parts to the embedded S3 server. It listens on 127.0.0.1 only and every request
+    # must carry a signature, so any origin may call it; browsers on other machines cannot reach it, hence proxy mode
+    # when the portal itself is served beyond this machine.
+    services = start_missing(VAR_DIR, allow_origin="*")
     env = {**os.environ, **services.env, "PYTHONUNBUFFERED": "1"}
+    if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("UPLOAD_MODE") \
+            and not os.environ.get("S3_PUBLIC_ENDPOINT_URL"):
+        env["UPLOAD_MODE"] = "proxy"
     bindir = Path(sys.executable).parent
     flask = [str(bindir / "flask"), "--app", "wsgi"]
     procs: list[subprocess.Popen] = []

@@ -104,11 +104,12 @@ def start_s3(data_dir: Path, access_key: str, secret_key: str, port: int | None 
     return proc, f"http://127.0.0.1:{port}"
 
 
-def start_missing(var_dir: Path, *, fixed_ports: bool = True) -> Services:
+def start_missing(var_dir: Path, *, fixed_ports: bool = True, allow_origin: str | None = None) -> Services:
     """Start Redis and S3 unless REDIS_URL / S3_ENDPOINT_URL are set; return what to add to the environment.
 
     fixed_ports=True uses the documented defaults (6390, 9390) so that `flask` commands run in another terminal find
-    them; tests pass False to get free ports.
+    them; tests pass False to get free ports. allow_origin lets browsers on that origin send upload parts straight to
+    the S3 server (UPLOAD_MODE=direct).
     """
     services = Services()
     if not os.environ.get("REDIS_URL"):
@@ -124,7 +125,7 @@ def start_missing(var_dir: Path, *, fixed_ports: bool = True) -> Services:
             raise RuntimeError("port 9390 is busy: is another `make run` running? Stop it, or set S3_ENDPOINT_URL")
         access = os.environ.get("AWS_ACCESS_KEY_ID") or "portal-access-key"
         secret = os.environ.get("AWS_SECRET_ACCESS_KEY") or "portal-secret-key-change-me"
-        proc, url = start_s3(var_dir / "s3", access, secret, port)
+        proc, url = start_s3(var_dir / "s3", access, secret, port, allow_origin=allow_origin)
         services.procs.append(proc)
         services.env.update(S3_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID=access, AWS_SECRET_ACCESS_KEY=secret)
     return services

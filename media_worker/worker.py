@@ -8,6 +8,7 @@ from rq import Worker
 
 from app import db
 from app.queue import connect, media_queue
+from app.uploads.sweep import sweep_uploads_at_startup
 from media_worker.sweeper import requeue_stuck
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def run_worker(config, *, burst: bool = False) -> None:
     """Work the media queue until stopped (or until empty with burst)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sweep_once(config)
+    sweep_uploads_at_startup(config)
     stop = threading.Event()
     if not burst:
         threading.Thread(target=_sweep_forever, args=(config, stop), name="sweeper", daemon=True).start()

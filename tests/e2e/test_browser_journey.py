@@ -46,9 +46,9 @@ def test_whole_journey_in_a_browser(portal, new_page, make, tmp_path):
     page.click("main form button[type=submit]")
     page.wait_for_url("**/unit/entries/*")
     entry_url = page.url
-    page.set_input_files("#file", str(clip))
-    page.click("form.upload button[type=submit]")
-    page.wait_for_url(entry_url)
+    page.set_input_files("#clip-file", str(clip))  # the resumable uploader (Uppy)
+    with page.expect_navigation(url=entry_url):  # back to the entry page once the upload is complete
+        page.click("#uploader [data-role=start]")
     # The status poller reloads the page once the worker has made the clip ready.
     page.wait_for_selector("video.player", timeout=90_000)
     page.screenshot(path=str(ARTIFACTS / "unit-entry-ready.png"), full_page=True)
