@@ -5,6 +5,7 @@ propagate so RQ records and retries them. Deterministic rejections are recorded 
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
@@ -31,7 +32,7 @@ def _update(clip_id: int, **fields) -> None:
             setattr(clip, key, value)
 
 
-def _start(clip_id: int) -> tuple[str, ClipRules] | None:
+def _start(clip_id: int) -> tuple[str, ClipRules, bool] | None:
     """Mark the clip processing; None when there is nothing to do (gone, or already final)."""
     with db.session_scope() as s:
         clip = s.get(Clip, clip_id)
@@ -41,8 +42,9 @@ def _start(clip_id: int) -> tuple[str, ClipRules] | None:
         clip.status, clip.stage, clip.progress = ClipStatus.PROCESSING, "probing", 0.0
         clip.attempts = (clip.attempts or 0) + 1
         clip.reason_code = clip.reason_params = clip.reason = None
-        return clip.original_key, ClipRules(min_duration_s=contest.min_duration_s,
-                                            max_duration_s=contest.max_duration_s, min_height=contest.min_height)
+        rules = ClipRules(min_duration_s=contest.min_duration_s, max_duration_s=contest.max_duration_s,
+                          min_height=contest.min_height)
+        return clip.original_key, rules, clip.sha256 is None
 
 
 def _reject(clip_id: int, exc: Rejected) -> None:
@@ -81,7 +83,15 @@ def process_clip(clip_id: int) -> str:
         return _process(clip_id, *started, Storage.from_config(config))
 
 
-def _process(clip_id: int, original_key: str, rules: ClipRules, storage: Storage) -> str:
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _process(clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool, storage: Storage) -> str:
     try:
         with tempfile.TemporaryDirectory(prefix=f"clip-{clip_id}-") as tmp:
             job_dir = Path(tmp) / "in"
@@ -90,6 +100,8 @@ def _process(clip_id: int, original_key: str, rules: ClipRules, storage: Storage
             out_dir.mkdir(mode=0o700)
             source = job_dir / f"source{os.path.splitext(original_key)[1]}"
             storage.download_file(original_key, str(source))
+            if needs_hash:  # resumable uploads go straight to S3; fingerprint the original here
+                _update(clip_id, sha256=_sha256(source))
             try:
                 info = probe_file(source)
                 validate(info, rules)
