@@ -1,7 +1,7 @@
 """Clip Contest Portal: the Flask application factory."""
 from __future__ import annotations
 
-from flask import Flask, g, render_template, request
+from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 

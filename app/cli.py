@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import os
 from pathlib import Path
 
 import click
@@ -12,7 +11,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from app import db
-from app.models import Clip, ClipStatus, Entry, EntryStatus, Role, Unit
+from app.models import Clip, Entry, EntryStatus, Role, Unit
 from app.services import PortalError
 from app.services import accounts, contests as contest_service, entries as entry_service
 from app.services import results as result_service

@@ -33,6 +33,16 @@ def local_time(value: datetime | None, tz: str | None = None, fmt: str = "medium
     return local.strftime(_strftime(pattern)) + f" ({_zone_label(local)})"
 
 
+def local_to_utc(value: datetime | None, tz: str) -> datetime | None:
+    """A naive wall-clock time typed in zone tz (a form field) as aware UTC."""
+    return value.replace(tzinfo=ZoneInfo(tz)).astimezone(ZoneInfo("UTC")) if value else None
+
+
+def utc_to_local(value: datetime | None, tz: str) -> datetime | None:
+    """An aware UTC time as naive wall-clock time in zone tz (to prefill a form field)."""
+    return value.astimezone(ZoneInfo(tz)).replace(tzinfo=None) if value else None
+
+
 def _strftime(pattern: str) -> str:
     return pattern.replace("HH", "%H").replace("mm", "%M").replace("ss", "%S").replace("dd", "%d").replace(
         "MM", "%m").replace("yyyy", "%Y")

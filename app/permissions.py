@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.models import Clip, Entry, Role, Round, RoundStatus, User
+from app.models import Clip, Entry, Role, Round
 from app.services import scoring
 from app.services.contests import accepts_entries
 from app.services.results import published_clip_ids

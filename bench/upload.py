@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from devtools.services import free_port, start_redis, start_s3  # noqa: E402
+from devtools.services import free_port, start_redis, start_s3, wait_http  # noqa: E402
 
 MIB = 1024 * 1024
 PASSWORD = "bench-pass-2026"
@@ -193,19 +193,6 @@ def rss_peaks(pids: list[int], every: float = 0.02):
 
 # --- the environment ------------------------------------------------------------------------------------------------
 
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"portal exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
-
-
 def seed(entries: int) -> tuple[str, list[int]]:
     """A unit member and `entries` draft entries of an open contest, through the service layer."""
     from app import create_app, db
@@ -287,7 +274,7 @@ def main() -> int:
             procs.append(proc)
             portals[mode] = (f"http://127.0.0.1:{port}", proc)
         for base, proc in portals.values():
-            wait_http(base + "/healthz", proc)
+            wait_http(base + "/healthz", proc, timeout=90)
 
         big = tmp / "clip-1gib.mp4"
         print(f"writing a {args.size_mib} MiB file of random bytes…", flush=True)

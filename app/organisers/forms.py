@@ -21,7 +21,7 @@ class ContestForm(FlaskForm):
     max_duration_s = FloatField(_l("Maximum duration (seconds)"), validators=[Optional(), NumberRange(min=1)])
     min_height = IntegerField(_l("Minimum video height (pixels)"), validators=[Optional(), NumberRange(1, 4320)])
     max_entries_per_unit = IntegerField(_l("Maximum entries per unit"), validators=[Optional(), NumberRange(min=1)])
-    categories = TextAreaField(_l("Categories (one per line)"), validators=[Length(max=5000)])
+    category_lines = TextAreaField(_l("Categories (one per line)"), validators=[Length(max=5000)])
 
 
 class UnitForm(FlaskForm):

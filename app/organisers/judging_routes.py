@@ -1,9 +1,6 @@
 """Organisers: rounds, rubrics, panels, assignment, results, awards, exports, publication, audit log."""
 from __future__ import annotations
 
-from datetime import timezone
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,6 +10,7 @@ from sqlalchemy import func, select
 from app import db
 from app.models import (Assignment, AuditEvent, Award, Entry, Role, Round, RoundStatus, ScoreSheet,
                         SheetStatus, User)
+from app.i18n import local_to_utc
 from app.permissions import is_staff
 from app.services import PortalError
 from app.services import exports
@@ -37,10 +35,6 @@ def _staff_only():
 
 def _round(round_id: int) -> Round:
     return db.session.get(Round, round_id) or abort(404)
-
-
-def _utc(value, tz: str):
-    return value.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc) if value else None
 
 
 def _number(raw: str, default: str) -> float:
@@ -73,8 +67,8 @@ def new_round(slug: str):
                 aggregation=form.aggregation.data, tie_breaks=(form.tie_breaks.data or "").splitlines(),
                 trim=form.trim.data if form.trim.data is not None else 1,
                 assignment_mode=form.assignment_mode.data, per_entry=form.per_entry.data,
-                flag_threshold=form.flag_threshold.data, opens_at=_utc(form.opens_at.data, contest.timezone),
-                closes_at=_utc(form.closes_at.data, contest.timezone))
+                flag_threshold=form.flag_threshold.data, opens_at=local_to_utc(form.opens_at.data, contest.timezone),
+                closes_at=local_to_utc(form.closes_at.data, contest.timezone))
             record_event(db.session, actor=current_user, action="round.create", obj=rnd,
                                 contest_id=contest.id, after={"name": rnd.name,
                                                               "criteria": [c["name"] for c in criteria]})

@@ -1,9 +1,6 @@
 """Organisers: contests, units, accounts, entries, participation."""
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,7 +8,8 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app import db
-from app.models import Clip, Entry, Role, Round, Unit, User, utcnow
+from app.models import Clip, Entry, Role, Round, Unit, User
+from app.i18n import local_to_utc, utc_to_local
 from app.permissions import is_staff
 from app.services import PortalError
 from app.services import accounts, contests as contest_service, exports
@@ -42,17 +40,9 @@ def dashboard():
                            phase=contest_service.phase)
 
 
-def _to_utc(value: datetime | None, tz: str) -> datetime | None:
-    return value.replace(tzinfo=ZoneInfo(tz)).astimezone(ZoneInfo("UTC")) if value else None
-
-
-def _to_local(value: datetime | None, tz: str) -> datetime | None:
-    return value.astimezone(ZoneInfo(tz)).replace(tzinfo=None) if value else None
-
-
 def _contest_fields(form: ContestForm, tz: str) -> dict:
     return dict(title=form.title.data, description=form.description.data or "", rules_md=form.rules_md.data or "",
-                opens_at=_to_utc(form.opens_at.data, tz), closes_at=_to_utc(form.closes_at.data, tz),
+                opens_at=local_to_utc(form.opens_at.data, tz), closes_at=local_to_utc(form.closes_at.data, tz),
                 min_duration_s=form.min_duration_s.data, max_duration_s=form.max_duration_s.data,
                 min_height=form.min_height.data, max_entries_per_unit=form.max_entries_per_unit.data)
 
@@ -63,7 +53,7 @@ def new_contest():
     if form.validate_on_submit():
         try:
             contest = contest_service.create_contest(
-                db.session, slug=form.slug.data, categories=(form.categories.data or "").splitlines(),
+                db.session, slug=form.slug.data, categories=(form.category_lines.data or "").splitlines(),
                 **_contest_fields(form, "Asia/Ho_Chi_Minh"))
             record_event(db.session, actor=current_user, action="contest.create", obj=contest,
                          contest_id=contest.id, after={"slug": contest.slug})
@@ -80,17 +70,17 @@ def new_contest():
 @bp.route("/c/<slug>/edit", methods=["GET", "POST"])
 def edit_contest(slug: str):
     contest = contest_or_404(slug)
-    form = ContestForm(obj=contest)
+    form = ContestForm(obj=contest) if request.method == "GET" else ContestForm()
     form.slug.render_kw = {"readonly": True}
     if request.method == "GET":
-        form.opens_at.data = _to_local(contest.opens_at, contest.timezone)
-        form.closes_at.data = _to_local(contest.closes_at, contest.timezone)
-        form.categories.data = "\n".join(c.name for c in contest.categories)
+        form.opens_at.data = utc_to_local(contest.opens_at, contest.timezone)
+        form.closes_at.data = utc_to_local(contest.closes_at, contest.timezone)
+        form.category_lines.data = "\n".join(c.name for c in contest.categories)
     form.slug.data = contest.slug
     if form.validate_on_submit():
         try:
             changes = contest_service.update_contest(
-                db.session, contest=contest, categories=(form.categories.data or "").splitlines(),
+                db.session, contest=contest, categories=(form.category_lines.data or "").splitlines(),
                 **_contest_fields(form, contest.timezone))
             record_event(db.session, actor=current_user, action="contest.update", obj=contest, contest_id=contest.id,
                          before={k: str(v[0]) for k, v in changes.items()},

@@ -1,9 +1,7 @@
 """Unit members: their unit's entries, uploads, submission."""
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required

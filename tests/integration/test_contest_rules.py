@@ -130,3 +130,27 @@ def test_publication_is_a_frozen_snapshot(app, make, session, client):
     assert "Before" in page and "After" not in page and "Giải Nhất" in page
     snapshot = results.latest_publication(session, contest).snapshot
     assert snapshot["ranking"][0]["score"] == 15.0
+
+
+def test_organiser_creates_and_edits_a_contest_in_vietnam_time(browser, make, session):
+    from app.models import Contest
+
+    browser.login(make.user(Role.ORGANISER).email)
+    resp = browser.post("/org/contests/new", data={
+        "slug": "binh-dang-gioi-2030", "title": "Bình đẳng giới 2030", "rules_md": "## Thể lệ",
+        "opens_at": "2030-03-01T08:00", "closes_at": "2030-05-31T23:59", "min_duration_s": "120",
+        "max_duration_s": "420", "min_height": "720", "max_entries_per_unit": "3",
+        "category_lines": "Sáng kiến\nMô hình\n"})
+    assert resp.status_code == 302
+    contest = session.query(Contest).filter_by(slug="binh-dang-gioi-2030").one()
+    assert contest.opens_at.isoformat() == "2030-03-01T01:00:00+00:00"
+    assert contest.closes_at.isoformat() == "2030-05-31T16:59:00+00:00"
+    assert sorted(c.name for c in contest.categories) == ["Mô hình", "Sáng kiến"]
+    page = browser.get("/org/c/binh-dang-gioi-2030/edit").get_data(as_text=True)
+    assert 'value="2030-05-31T23:59"' in page
+    bad = browser.post("/org/c/binh-dang-gioi-2030/edit", data={
+        "slug": "binh-dang-gioi-2030", "title": "X", "opens_at": "2030-06-01T08:00", "closes_at": "2030-05-31T23:59"},
+        follow_redirects=True)
+    assert bad.status_code == 200
+    session.expire_all()
+    assert session.query(Contest).filter_by(slug="binh-dang-gioi-2030").one().title == "Bình đẳng giới 2030"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.models import ClipStatus, EntryStatus, Role, RoundStatus
+from app.models import EntryStatus, Role, RoundStatus
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Clip, ClipStatus, Entry, EntryStatus, Role, utcnow
-from devtools.services import free_port
+from devtools.services import free_port, wait_http
 from tests.conftest import ROOT
 from tests.factories import PASSWORD
 
@@ -30,19 +30,6 @@ MIB = 1024 * 1024
 PART = 5 * MIB  # the smallest part S3 allows, to keep the files small
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 VI_CLOSED = "Cuộc thi hiện không nhận tác phẩm mới hoặc thay đổi."
-
-
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"portal exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
 
 
 @pytest.fixture(scope="module", params=["direct", "proxy"])
@@ -58,7 +45,7 @@ def live(request, services, tmp_path_factory):
                                 "--workers", "2", "--threads", "4", "wsgi:app"], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT)
         try:
-            _wait_http(f"http://127.0.0.1:{port}/healthz", web)
+            wait_http(f"http://127.0.0.1:{port}/healthz", web)
             yield f"http://127.0.0.1:{port}", mode
         finally:
             web.terminate()
