@@ -1,7 +1,14 @@
 """Helpers shared by several blueprints' views."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+from flask import flash
 from flask_babel import gettext, lazy_gettext as _l
+
+from app import db
+from app.services import PortalError
 
 from app.models import Clip, ClipStatus
 
@@ -14,6 +21,23 @@ STATUS_LABELS = {
     ClipStatus.REJECTED: _l("Rejected"),
     ClipStatus.FAILED: _l("Processing failed"),
 }
+
+
+@contextmanager
+def committing(success=None):
+    """Run a view's service calls as one unit of work: commit and flash `success`, or on a broken rule roll back and
+    flash the rule's message. `.ok` on the yielded object says which happened."""
+    outcome = SimpleNamespace(ok=False)
+    try:
+        yield outcome
+        db.session.commit()
+    except PortalError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return
+    outcome.ok = True
+    if success is not None:
+        flash(success, "success")
 
 
 METHOD_LABELS = {

@@ -18,6 +18,7 @@ from app.services import results as result_service
 from app.services import rounds, scoring
 from app.services.audit import record_event
 from app.services.contests import get_contest
+from app.views_common import committing
 
 from .forms import AwardForm, RoundForm
 
@@ -89,13 +90,8 @@ def round_view(round_id: int):
                                      .order_by(User.name)))
     if request.method == "POST":
         chosen = {int(j) for j in request.form.getlist("judges") if j.isdigit()}
-        try:
+        with committing(_("Panel saved.")):
             rounds.set_panel(db.session, actor=current_user, rnd=rnd, judges=[j for j in judges if j.id in chosen])
-            db.session.commit()
-            flash(_("Panel saved."), "success")
-        except PortalError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
         return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
     panel_ids = {m.judge_id for m in rnd.panel}
     panel = [j for j in judges if j.id in panel_ids]
@@ -163,13 +159,8 @@ def reassign(round_id: int):
     target = db.session.get(User, request.form.get("to_judge", type=int) or 0)
     if entry is None or source is None or target is None or entry.contest_id != rnd.contest_id:
         abort(404)
-    try:
+    with committing(_("Assignment moved.")):
         rounds.reassign(db.session, actor=current_user, rnd=rnd, entry=entry, from_judge=source, to_judge=target)
-        db.session.commit()
-        flash(_("Assignment moved."), "success")
-    except PortalError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
     return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
 
 
@@ -206,14 +197,9 @@ def results(round_id: int):
     contest = rnd.contest
     form = AwardForm()
     if form.validate_on_submit():
-        try:
+        with committing(_("Award added.")):
             result_service.create_award(db.session, actor=current_user, contest=contest, name=form.name.data,
                                         count=form.count.data, kind=form.kind.data)
-            db.session.commit()
-            flash(_("Award added."), "success")
-        except PortalError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
         return redirect(url_for("organisers_judging.results", round_id=rnd.id))
     board = result_service.results_board(db.session, rnd)
     panel = [m.judge for m in rnd.panel]
@@ -272,13 +258,8 @@ def grant(round_id: int):
         abort(404)
     award_id = request.form.get("award_id", type=int)
     award = db.session.get(Award, award_id) if award_id else None
-    try:
+    with committing(_("Award updated.")):
         result_service.grant_award(db.session, actor=current_user, entry=entry, award=award)
-        db.session.commit()
-        flash(_("Award updated."), "success")
-    except PortalError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
     return redirect(url_for("organisers_judging.results", round_id=rnd.id))
 
 

@@ -14,7 +14,7 @@ from app.services import PortalError
 from app.services import entries as entry_service
 from app.services.contests import accepts_entries, get_contest, list_contests, phase
 from app.runtime import enqueue_processing, storage
-from app.views_common import STATUS_LABELS, clip_status_doc
+from app.views_common import STATUS_LABELS, clip_status_doc, committing
 
 from .forms import EntryForm
 
@@ -137,26 +137,16 @@ def upload_clip(entry_id: int):
 @bp.route("/entries/<int:entry_id>/submit", methods=["POST"])
 def submit(entry_id: int):
     e = _own_entry(entry_id)
-    try:
+    with committing(_("The entry was submitted. You can still change it until the deadline.")):
         entry_service.submit_entry(db.session, user=current_user, entry=e)
-        db.session.commit()
-        flash(_("The entry was submitted. You can still change it until the deadline."), "success")
-    except PortalError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
     return redirect(url_for("units.entry", entry_id=e.id))
 
 
 @bp.route("/entries/<int:entry_id>/withdraw", methods=["POST"])
 def withdraw(entry_id: int):
     e = _own_entry(entry_id)
-    try:
+    with committing(_("The entry was withdrawn.")):
         entry_service.withdraw_entry(db.session, user=current_user, entry=e)
-        db.session.commit()
-        flash(_("The entry was withdrawn."), "info")
-    except PortalError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
     return redirect(url_for("units.entry", entry_id=e.id))
 
 
