@@ -82,6 +82,10 @@ def main() -> int:
         s.commit()
         round_id = rnd.id
 
+    import gc
+
+    gc.collect()
+    gc.freeze()  # as wsgi.py does in every gunicorn worker
     client = app.test_client()
     client.post("/login", data={"email": "org@bench.vn", "password": "bench-pass-1"})
     times = []
