@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.models import Clip, Entry, Role, Round
+from app.models import Clip, Entry, Role
 from app.services import scoring
 from app.services.contests import accepts_entries
 from app.services.results import published_clip_ids
@@ -30,11 +30,6 @@ def can_view_entry(session: Session, user, entry: Entry) -> bool:
 def can_edit_entry(user, entry: Entry) -> bool:
     """Only the entry's unit, only while the contest accepts changes."""
     return is_unit_member_of(user, entry.unit_id) and accepts_entries(entry.contest)
-
-
-def can_score(session: Session, user, rnd: Round, entry: Entry) -> bool:
-    return (bool(user and user.is_authenticated and user.role == Role.JUDGE) and scoring.round_accepts_scores(rnd)
-            and scoring.is_assigned(session, judge=user, rnd=rnd, entry=entry))
 
 
 def can_view_clip(session: Session, user, clip: Clip) -> bool:

@@ -76,3 +76,20 @@ def new_page(chromium):
     yield make
     for context in contexts:
         context.close()
+
+
+def login(page, base: str, email: str) -> None:
+    """Log in through the form, as a person would (every factory account has the same password)."""
+    from tests.factories import PASSWORD
+
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.content()[:1000]
+
+
+def logout(page) -> None:
+    page.click("header form[action='/logout'] button")
+    page.wait_for_load_state()

@@ -6,24 +6,9 @@ import pytest
 
 from app.models import Role
 from tests.conftest import make_clip
-from tests.e2e.conftest import ARTIFACTS
-from tests.factories import PASSWORD
+from tests.e2e.conftest import ARTIFACTS, login, logout
 
 pytestmark = pytest.mark.e2e
-
-
-def login(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:1000]
-
-
-def logout(page) -> None:
-    page.click("header form[action='/logout'] button")
-    page.wait_for_load_state()
 
 
 def test_whole_journey_in_a_browser(portal, new_page, make, tmp_path):

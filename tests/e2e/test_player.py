@@ -7,8 +7,7 @@ from app.models import Role
 from app.runtime import enqueue_processing, storage
 from app.services.entries import store_upload
 from tests.conftest import make_clip
-from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_browser_journey import login
+from tests.e2e.conftest import ARTIFACTS, login
 
 pytestmark = pytest.mark.e2e
 

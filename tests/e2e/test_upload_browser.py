@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Clip, ClipStatus, EntryStatus, Role
-from tests.e2e.conftest import ARTIFACTS
-from tests.factories import PASSWORD
+from tests.e2e.conftest import ARTIFACTS, login
 
 pytestmark = pytest.mark.e2e
 
@@ -37,15 +36,6 @@ def upload_mode(request, monkeypatch):
     """Chosen before `portal` starts (request it first): the portal's processes read UPLOAD_MODE at start."""
     monkeypatch.setenv("UPLOAD_MODE", request.param)
     return request.param
-
-
-def _login(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url
 
 
 def _throttle(page, bytes_per_second: int) -> None:
@@ -73,7 +63,7 @@ def test_upload_survives_a_network_cut_and_the_clip_is_processed(upload_mode, po
     member, entry = _setup(make)
     ARTIFACTS.mkdir(exist_ok=True)
     page = new_page()
-    _login(page, portal, member.email)
+    login(page, portal, member.email)
     page.goto(f"{portal}/unit/entries/{entry.id}")
     assert page.locator("html").get_attribute("lang") == "vi"
     assert page.locator("#uploader noscript").count() == 1
@@ -110,7 +100,7 @@ def test_reload_mid_upload_resumes_without_resending_parts(upload_mode, portal, 
                                                            big_clip):
     member, entry = _setup(make)
     page = new_page()
-    _login(page, portal, member.email)
+    login(page, portal, member.email)
     page.goto(f"{portal}/unit/entries/{entry.id}")
     page.set_input_files("#clip-file", str(big_clip))
     _throttle(page, 12 * 1024 * 1024)

@@ -102,11 +102,5 @@
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
       f.addEventListener("submit", function (e) { if (!confirm(f.dataset.confirm)) e.preventDefault(); });
     });
-    document.querySelectorAll("form.upload").forEach(function (f) {
-      f.addEventListener("submit", function () {
-        f.querySelector(".upload-wait").hidden = false;
-        f.querySelector("button[type=submit]").disabled = true;
-      });
-    });
   });
 })();
