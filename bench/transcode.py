@@ -53,17 +53,25 @@ def log(msg: str) -> None:
 
 
 CODECS = {  # phone-like sources: an H.264 export, or HEVC as iPhones record by default
-    "h264": ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20"],
-    "hevc": ["-c:v", "libx265", "-preset", "ultrafast", "-crf", "22", "-tag:v", "hvc1", "-x265-params", "log-level=error"],
+    "h264": ["-c:v", "libx264", "-preset", "veryfast"],
+    "hevc": ["-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1", "-x265-params", "log-level=error"],
 }
+CRF = {"h264": "20", "hevc": "22"}
 
 
-def make_input(path: Path, *, size: str, seconds: int, codec: str = "h264") -> None:
-    """testsrc2 + sine as H.264 or HEVC with AAC; a 10 s pattern is looped (testsrc2 is slow at 1080p)."""
+def make_input(path: Path, *, size: str, seconds: int, codec: str = "h264", bitrate: str | None = None) -> None:
+    """testsrc2 + sine as H.264 or HEVC with AAC; a 10 s pattern is looped (testsrc2 is slow at 1080p).
+
+    With a bitrate the picture gets temporal grain and is encoded at that average rate, like a phone camera's file
+    (sensor noise, 10-20 Mbit/s at 1080p); without it the synthetic pattern compresses to a few Mbit/s."""
     chunk = min(seconds, 10)
     piece = path.with_suffix(".piece.mp4")
-    subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s={size}:r=30:d={chunk}",
-                    "-f", "lavfi", "-i", f"sine=f=440:d={chunk}:sample_rate=48000", *CODECS[codec], "-pix_fmt",
+    video, rate = f"testsrc2=s={size}:r=30:d={chunk}", ["-crf", CRF[codec]]
+    if bitrate:
+        video += ",noise=alls=12:allf=t"
+        rate = ["-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate]
+    subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", video,
+                    "-f", "lavfi", "-i", f"sine=f=440:d={chunk}:sample_rate=48000", *CODECS[codec], *rate, "-pix_fmt",
                     "yuv420p", "-c:a", "aac", "-b:a", "128k", str(piece)], check=True)
     loops = -(-seconds // chunk) - 1
     subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", "-stream_loop", str(loops), "-i", str(piece), "-t",
@@ -94,9 +102,11 @@ def pipeline_child(src: Path, out: Path) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=int, default=60, help="length of the large 1080p input")
+    ap.add_argument("--seconds", type=int, default=60, help="length of the large input")
     ap.add_argument("--repeat", type=int, default=1, help="bare/worker pairs to run (best of each is used)")
     ap.add_argument("--codec", choices=sorted(CODECS), default="h264", help="codec of the large input")
+    ap.add_argument("--size", default="1920x1080", help="frame size of the large input, e.g. 3840x2160")
+    ap.add_argument("--bitrate", help="camera-like large input: grain, encoded at this rate (e.g. 16M)")
     ap.add_argument("--keep", type=Path, help="work here and keep the files instead of a temp dir")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-media-"))
@@ -144,8 +154,8 @@ def run(work: Path, args) -> int:
     big, small = work / "in" / "big.mp4", work / "in" / "small.mp4"
     big.parent.mkdir(exist_ok=True)
     load = os.getloadavg()[0]
-    log(f"generating {args.seconds}s 1080p30 {args.codec} and 5s 360p inputs in {work}")
-    make_input(big, size="1920x1080", seconds=args.seconds, codec=args.codec)
+    log(f"generating {args.seconds}s {args.size}@30 {args.codec} {args.bitrate or 'synthetic'} and 5s 360p inputs")
+    make_input(big, size=args.size, seconds=args.seconds, codec=args.codec, bitrate=args.bitrate)
     make_input(small, size="640x360", seconds=5)
     info = probe_file(big)
     rungs = plan_ladder(info)

@@ -94,6 +94,12 @@ def _max_file_size(info: ProbeInfo, rungs: list[Rung]) -> int:
     return min(4 << 30, int(top / 8 * (info.duration_s + 2) * 2) + (16 << 20))
 
 
+def _fit(video, rung: Rung):
+    """Scale to the rung's display size (autorotation already ran in the decoder), square pixels, yuv420p, TV range."""
+    return (video.filter("scale", rung.width, rung.height, out_range="tv").filter("setsar", 1)
+            .filter("format", "yuv420p"))
+
+
 def build_command(path: str | os.PathLike, out_dir: str | os.PathLike, info: ProbeInfo,
                   rungs: list[Rung]) -> list[str]:
     """The complete ffmpeg argv for the ladder (built with ffmpeg-python, never run by it)."""
@@ -106,11 +112,17 @@ def build_command(path: str | os.PathLike, out_dir: str | os.PathLike, info: Pro
         # deint=interlaced leaves frames flagged progressive alone (mixed-content broadcasts).
         video = video.filter("bwdif", mode="send_frame", parity="auto", deint="interlaced")
     video = video.filter("fps", fps=f"{rate.numerator}/{rate.denominator}")
+    # Scale once to the top rung (display size, square pixels, 8-bit 4:2:0, TV range) before the split, so a 4K
+    # source is resampled once instead of once per rung; the lower rungs are cut from that top-rung picture.
+    top = max(rungs, key=lambda r: r.width * r.height)
     if info.color_transfer in HDR_TRANSFERS:
-        # Once at source size before the split; zscale reads the input's primaries/matrix from the frames.
+        # Tone map once, after shrinking to the top rung (still 10-bit): float RGB at 4K costs 4x what it does at
+        # 1080p. zscale reads the input's primaries/matrix from the frames.
+        video = video.filter("scale", top.width, top.height)
         video = (video.filter("zscale", t="linear", npl=100).filter("format", "gbrpf32le").filter("zscale", p="bt709")
                  .filter("tonemap", tonemap="hable", desat=0).filter("zscale", t="bt709", m="bt709", r="tv")
                  .filter("setparams", colorspace="bt709", color_trc="bt709", color_primaries="bt709"))
+    video = _fit(video, top)
     videos = video.filter_multi_output("split", len(rungs)) if len(rungs) > 1 else None
     audios = None
     if info.audio_index is not None:
@@ -121,9 +133,8 @@ def build_command(path: str | os.PathLike, out_dir: str | os.PathLike, info: Pro
     outputs = []
     for i, rung in enumerate(rungs):
         v = videos[i] if videos is not None else video
-        # Autorotation already ran in the decoder; scale to display size, square pixels, 8-bit 4:2:0, TV range.
-        v = (v.filter("scale", rung.width, rung.height, out_range="tv").filter("setsar", 1)
-             .filter("format", "yuv420p"))
+        if rung is not top:
+            v = _fit(v, rung)
         streams = [v] + ([audios[i]] if audios is not None else [])
         opts = {"c:v": "libx264", "preset": PRESET, "crf": CRF, "profile:v": "high", "maxrate": rung.maxrate,
                 "bufsize": rung.maxrate * 2, "g": gop, "keyint_min": gop, "sc_threshold": 0,

@@ -10,6 +10,7 @@ import pytest
 from media_worker import pipeline_transcode
 from media_worker.pipeline import ClipRules, MediaError, probe_file, transcode, validate
 from media_worker.pipeline_transcode import Progress, output_rate, plan_ladder
+from media_worker.pipeline_types import ProbeInfo
 
 from mediakit import FFMPEG, ffprobe
 
@@ -104,6 +105,21 @@ def test_ladder_is_one_process_smallest_first_no_upscale(clips, tmp_path):
     assert cmd.count("-i") == 1 and "split=3" in " ".join(cmd)
     outputs = [a for a in cmd if a.startswith(f"file:{tmp_path}/")]
     assert [o.rsplit("/", 1)[1] for o in outputs] == ["360p.mp4", "720p.mp4", "1080p.mp4"]
+
+
+def test_big_source_is_resampled_and_tone_mapped_once_at_the_top_rung(tmp_path):
+    # A 4K HLG phone clip: one scale reads 4K frames, the float tone map runs at 1080p, the lower rungs are cut from
+    # the 1080p picture after the split and the 1080p rung needs no second scale.
+    info = ProbeInfo("mov,mp4,m4a,3gp,3g2,mj2", 10.0, 3840, 2160, 30.0, "hevc", "aac", 0, None, 1, 3840, 2160,
+                     "yuv420p10le", "progressive", 0, 1, "30/1", False, "30/1", "arib-std-b67")
+    cmd = pipeline_transcode.build_command(tmp_path / "in.mp4", tmp_path, info, plan_ladder(info))
+    graph = cmd[cmd.index("-filter_complex") + 1].split(";")
+    scales = [f.split("]")[1].split("[")[0] for f in graph if "]scale=" in f]
+    assert scales == ["scale=1920:1080", "scale=1920:1080:out_range=tv", "scale=640:360:out_range=tv",
+                      "scale=1280:720:out_range=tv"]
+    order = [f.split("]")[1].split("=")[0] for f in graph]
+    assert order.index("scale") < order.index("zscale") < order.index("split")
+    assert [f for f in graph if "]zscale=" in f and "t=linear" in f] and order.count("tonemap") == 1
 
 
 def test_deinterlacing_only_when_field_order_says_so(clips, tmp_path):
