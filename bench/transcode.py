@@ -1,6 +1,7 @@
 """Media pipeline benchmark: worker overhead, one-decode ladder vs one run per rung, storyboard time, Python memory.
 
 Run from the repo root:  .venv/bin/python bench/transcode.py  [--seconds 60] [--repeat 1] [--keep DIR]
+    [--codec h264|hevc] [--size 1920x1080] [--bitrate 17M] [--hdr] [--rotate 90]
 Inputs are generated with lavfi (testsrc2 + sine) in a temp dir; nothing is written to the repo. Not a test: it prints
 figures and a PASS/FAIL table; exit status is 1 if any target is missed.
 """
@@ -59,7 +60,11 @@ CODECS = {  # phone-like sources: an H.264 export, or HEVC as iPhones record by 
 CRF = {"h264": "20", "hevc": "22"}
 
 
-def make_input(path: Path, *, size: str, seconds: int, codec: str = "h264", bitrate: str | None = None) -> None:
+HLG = ["-pix_fmt", "yuv420p10le", "-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc"]
+
+
+def make_input(path: Path, *, size: str, seconds: int, codec: str = "h264", bitrate: str | None = None,
+               hdr: bool = False) -> None:
     """testsrc2 + sine as H.264 or HEVC with AAC; a 10 s pattern is looped (testsrc2 is slow at 1080p).
 
     With a bitrate the picture gets temporal grain and is encoded at that average rate, like a phone camera's file
@@ -71,8 +76,8 @@ def make_input(path: Path, *, size: str, seconds: int, codec: str = "h264", bitr
         video += ",noise=alls=12:allf=t"
         rate = ["-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate]
     subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", video,
-                    "-f", "lavfi", "-i", f"sine=f=440:d={chunk}:sample_rate=48000", *CODECS[codec], *rate, "-pix_fmt",
-                    "yuv420p", "-c:a", "aac", "-b:a", "128k", str(piece)], check=True)
+                    "-f", "lavfi", "-i", f"sine=f=440:d={chunk}:sample_rate=48000", *CODECS[codec], *rate,
+                    *(HLG if hdr else ["-pix_fmt", "yuv420p"]), "-c:a", "aac", "-b:a", "128k", str(piece)], check=True)
     loops = -(-seconds // chunk) - 1
     subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", "-stream_loop", str(loops), "-i", str(piece), "-t",
                     str(seconds), "-c", "copy", "-movflags", "+faststart", str(path)], check=True)
@@ -107,6 +112,8 @@ def main() -> int:
     ap.add_argument("--codec", choices=sorted(CODECS), default="h264", help="codec of the large input")
     ap.add_argument("--size", default="1920x1080", help="frame size of the large input, e.g. 3840x2160")
     ap.add_argument("--bitrate", help="camera-like large input: grain, encoded at this rate (e.g. 16M)")
+    ap.add_argument("--hdr", action="store_true", help="10-bit HLG large input (iPhone HDR video); needs --codec hevc")
+    ap.add_argument("--rotate", type=int, choices=(90, 270), help="portrait phone clip: rotation in the track header")
     ap.add_argument("--keep", type=Path, help="work here and keep the files instead of a temp dir")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-media-"))
@@ -154,8 +161,13 @@ def run(work: Path, args) -> int:
     big, small = work / "in" / "big.mp4", work / "in" / "small.mp4"
     big.parent.mkdir(exist_ok=True)
     load = os.getloadavg()[0]
-    log(f"generating {args.seconds}s {args.size}@30 {args.codec} {args.bitrate or 'synthetic'} and 5s 360p inputs")
-    make_input(big, size=args.size, seconds=args.seconds, codec=args.codec, bitrate=args.bitrate)
+    log(f"generating {args.seconds}s {args.size}@30 {args.codec}{' HLG' if args.hdr else ''} "
+        f"{args.bitrate or 'synthetic'} and 5s 360p inputs")
+    make_input(big, size=args.size, seconds=args.seconds, codec=args.codec, bitrate=args.bitrate, hdr=args.hdr)
+    if args.rotate:
+        sys.path.insert(0, str(ROOT / "tests" / "unit" / "media"))
+        from mediakit import set_rotation  # the test helper that writes a phone's tkhd matrix (ffmpeg 5.1 cannot)
+        set_rotation(big, args.rotate)
     make_input(small, size="640x360", seconds=5)
     info = probe_file(big)
     rungs = plan_ladder(info)
@@ -188,7 +200,8 @@ def run(work: Path, args) -> int:
 def report(fig: Figures, args) -> None:
     """Print figures and the PASS/FAIL table (markdown, ready for docs/performance.md)."""
     info, rungs, big_run, pair = fig.info, fig.rungs, fig.big_run, (lambda t: f"{t[0]:.2f} s wall / {t[1]:.2f} s cpu")
-    print(f"\nMedia pipeline bench: {args.seconds}s {info.width}x{info.height}@{info.fps:g} {info.video_codec} input "
+    print(f"\nMedia pipeline bench: {args.seconds}s {info.width}x{info.height}@{info.fps:g} {info.video_codec} "
+          f"{info.pix_fmt} {info.color_transfer or ''} input "
           f"({info.size_bytes / 1e6:.1f} MB), {os.cpu_count()} cores, load average before/after "
           f"{fig.small_run.get('load', '?')}/{os.getloadavg()[0]:.2f}, network isolation: "
           f"{' '.join(sandbox.network_isolation()) or 'unavailable'}\n")
