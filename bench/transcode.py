@@ -116,6 +116,8 @@ def main() -> int:
     ap.add_argument("--rotate", type=int, choices=(90, 270), help="portrait phone clip: rotation in the track header")
     ap.add_argument("--keep", type=Path, help="work here and keep the files instead of a temp dir")
     args = ap.parse_args()
+    if args.hdr and args.codec != "hevc":
+        ap.error("--hdr needs --codec hevc (HDR phone video is HEVC)")
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-media-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
