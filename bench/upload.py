@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from devtools.services import free_port, start_redis, start_s3, wait_http  # noqa: E402
+from devtools.services import free_port, start_redis, start_s3, stop_processes, wait_http  # noqa: E402
 
 MIB = 1024 * 1024
 PASSWORD = "bench-pass-2026"
@@ -359,13 +359,7 @@ def main() -> int:
 
         return 0 if all(checks) else 1
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(procs, timeout=15)
         for log in logs:
             log.close()
         subprocess.run(["rm", "-rf", str(tmp)], check=False)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from config import VAR_DIR
-from devtools.services import start_missing
+from devtools.services import start_missing, stop_processes
 
 
 def _interrupt(signum, _frame):
@@ -61,14 +61,7 @@ def main() -> int:
         print("\nstopping…", flush=True)
         return 0
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs, timeout=10)
         services.stop()
 
 

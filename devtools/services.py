@@ -68,6 +68,18 @@ def rclone_binary() -> str:
     return found
 
 
+def stop_processes(procs: list[subprocess.Popen], *, timeout: float) -> None:
+    """SIGTERM every process still running, wait up to timeout for each, SIGKILL the ones that do not exit."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @dataclass
 class Services:
     """Handles on started processes plus the environment that points at them."""
@@ -77,14 +89,7 @@ class Services:
 
     def stop(self) -> None:
         """Terminate every started process, then kill stragglers."""
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(self.procs, timeout=5)
         self.procs.clear()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.services import free_port, wait_http
+from devtools.services import free_port, stop_processes, wait_http
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -34,13 +34,7 @@ def portal(app, tmp_path):
         wait_http(f"http://127.0.0.1:{port}/healthz", web)
         yield f"http://127.0.0.1:{port}"
     finally:
-        for proc in (web, worker):
-            proc.terminate()
-        for proc in (web, worker):
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes([web, worker], timeout=15)
         for log in logs:
             log.close()
         ARTIFACTS.mkdir(exist_ok=True)
