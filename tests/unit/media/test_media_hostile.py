@@ -63,7 +63,10 @@ def _settle(listener) -> None:
     time.sleep(0.3)
 
 
-def _no_outputs(job: Path, planted: Path) -> None:
+def _assert_contained(job: Path, planted: Path, listener, tripwire) -> None:
+    """No connection reached the listener, the sibling file was not opened, nothing was written."""
+    _settle(listener)
+    assert listener.connections == 0 and not tripwire.opened
     assert sorted(job.parent.joinpath("out").iterdir()) == []
     assert sorted(job.iterdir()) == [planted]
 
@@ -84,9 +87,7 @@ def test_probe_rejects_and_touches_nothing(kind, job, listener, tripwire):
     with pytest.raises(Rejected) as caught:
         probe_file(planted)
     assert caught.value.code == "not_media"
-    _settle(listener)
-    assert listener.connections == 0 and not tripwire.opened
-    _no_outputs(job, planted)
+    _assert_contained(job, planted, listener, tripwire)
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
@@ -99,9 +100,7 @@ def test_whitelists_alone_hold_when_sniffing_and_namespaces_are_unavailable(kind
     with pytest.raises(Rejected) as caught:
         probe_file(planted)
     assert caught.value.code == "not_media"
-    _settle(listener)
-    assert listener.connections == 0 and not tripwire.opened
-    _no_outputs(job, planted)
+    _assert_contained(job, planted, listener, tripwire)
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
@@ -120,9 +119,7 @@ def test_transcode_and_images_refuse_even_without_a_probe(kind, job, listener, t
         make_posters(planted, out, forged)
     with pytest.raises(MediaError):
         make_storyboard(planted, out, duration_s=4.0)
-    _settle(listener)
-    assert listener.connections == 0 and not tripwire.opened
-    _no_outputs(job, planted)
+    _assert_contained(job, planted, listener, tripwire)
 
 
 def test_symlink_out_of_the_job_dir_is_refused(job, tmp_path, clips):
