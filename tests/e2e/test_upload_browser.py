@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,21 @@ def _throttle(page, bytes_per_second: int) -> None:
 
 def _progress(page) -> int:
     return page.evaluate(f"{UPLOADER}.uppy.getState().totalProgress")
+
+
+def _settled_parts(store, clip, *, quiet_s: float = 1.5, limit_s: float = 15) -> set[int]:
+    """The part numbers the store holds once no more arrive. A part the browser had fully sent before the reload can
+    still be landing afterwards (in proxy mode the portal finishes streaming it to S3), and the resumed upload rightly
+    finds it there; reading the store too early would count it as neither held nor re-sent."""
+    deadline = time.monotonic() + limit_s
+    held = {p["PartNumber"] for p in store.list_parts(clip.original_key, clip.upload_id)}
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = {p["PartNumber"] for p in store.list_parts(clip.original_key, clip.upload_id)}
+        if now == held:
+            return held
+        held = now
+    raise AssertionError(f"parts still arriving {limit_s} s after the reload: {sorted(held)}")
 
 
 def _setup(make):
@@ -127,7 +143,7 @@ def test_reload_mid_upload_resumes_without_resending_parts(upload_mode, portal, 
 
     session.expire_all()
     clip = session.scalars(select(Clip).where(Clip.entry_id == entry.id)).one()
-    held = {p["PartNumber"] for p in store.list_parts(clip.original_key, clip.upload_id)}
+    held = _settled_parts(store, clip)
     assert held, "some parts should have arrived before the reload"
     assert page.locator("#uploader [data-role=pending]").is_visible()
 
