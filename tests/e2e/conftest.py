@@ -18,8 +18,26 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required"]
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so that fixtures can tell in teardown whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def _failed(request) -> bool:
+    report = getattr(request.node, "report_call", None)
+    return report is not None and report.failed
+
+
+def _artifact_name(request, suffix: str) -> Path:
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in request.node.name)
+    return ARTIFACTS / f"failed-{stem}-{suffix}"
+
+
 @pytest.fixture
-def portal(app, tmp_path):
+def portal(app, tmp_path, request):
     """Start web and worker processes on the test services; yield the base URL."""
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -40,6 +58,8 @@ def portal(app, tmp_path):
         ARTIFACTS.mkdir(exist_ok=True)
         for name in ("web.log", "worker.log"):
             shutil.copy(tmp_path / name, ARTIFACTS / name)
+            if _failed(request):
+                shutil.copy(tmp_path / name, _artifact_name(request, name))
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +76,8 @@ def chromium():
 
 
 @pytest.fixture
-def new_page(chromium):
+def new_page(chromium, request):
+    """Pages at phone width; when the test fails, a full-page screenshot of each is kept in test-artifacts/."""
     contexts = []
 
     def make(**kwargs):
@@ -68,7 +89,13 @@ def new_page(chromium):
         return page
 
     yield make
-    for context in contexts:
+    failed = _failed(request)
+    if failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+    for n, context in enumerate(contexts):
+        if failed:
+            for m, page in enumerate(context.pages):
+                page.screenshot(path=str(_artifact_name(request, f"{n}-{m}.png")), full_page=True)
         context.close()
 
 

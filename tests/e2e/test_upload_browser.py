@@ -132,13 +132,13 @@ def test_reload_mid_upload_resumes_without_resending_parts(upload_mode, portal, 
     page.wait_for_timeout(500)  # requests in flight are being cancelled
     paused_at = _progress(page)
     page.wait_for_timeout(1_000)
-    assert _progress(page) == paused_at
+    assert _progress(page) == paused_at, f"progress moved while paused: {paused_at} -> {_progress(page)}"
     toggle.focus()
     page.keyboard.press("Space")
     page.wait_for_function(f"{UPLOADER}.uppy.getFiles()[0].isPaused === false")
 
     page.wait_for_function("window.partsDone >= 2", timeout=30_000)
-    assert _progress(page) < 90
+    assert (at_reload := _progress(page)) < 90, f"too little left to resume: {at_reload} %"
     page.reload()  # the beforeunload question is accepted by the page fixture
 
     session.expire_all()
