@@ -79,8 +79,7 @@ def test_sigkilled_worker_loses_nothing(app, session, make, tmp_path):
                 pass
         first.wait(timeout=10)
     assert horses, "the worker had no work-horse while processing"
-    time.sleep(0.5)
-    assert not any(_alive(pid) for pid in horses)
+    _wait(lambda: not any(_alive(pid) for pid in horses), 10, "the killed work-horses to be gone")
     assert _clip_state(session, clip_id)[0] == ClipStatus.PROCESSING  # stranded until someone notices
 
     second = _start_worker(tmp_path, "second")
