@@ -3,6 +3,7 @@
 Every setting has a default that suits the embedded single-machine mode (`make run`):
 SQLite in ./var, and the Redis and S3 servers that `devtools/services.py` starts.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Clip Contest Portal: the Flask application factory."""
+
 from __future__ import annotations
 
 from flask import Flask, render_template, request
@@ -20,8 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     from app.i18n import select_locale
 
-    babel.init_app(app, locale_selector=select_locale,
-                   default_timezone=app.config["BABEL_DEFAULT_TIMEZONE"])
+    babel.init_app(app, locale_selector=select_locale, default_timezone=app.config["BABEL_DEFAULT_TIMEZONE"])
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -37,8 +37,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import auth, judges, media, organisers, public, units, uploads
 
-    for blueprint in (public.bp, auth.bp, units.bp, judges.bp, organisers.bp, organisers.judging_bp, media.bp,
-                      uploads.bp):
+    for blueprint in (
+        public.bp,
+        auth.bp,
+        units.bp,
+        judges.bp,
+        organisers.bp,
+        organisers.judging_bp,
+        media.bp,
+        uploads.bp,
+    ):
         app.register_blueprint(blueprint)
 
     from app.cli import register_cli
@@ -58,8 +66,11 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc):
-        return page(400, _l("The form expired"), _l("The form was missing its security token or it expired. "
-                                                    "Go back, reload the page and try again."))
+        return page(
+            400,
+            _l("The form expired"),
+            _l("The form was missing its security token or it expired. Go back, reload the page and try again."),
+        )
 
     @app.errorhandler(403)
     def _forbidden(_exc):

@@ -1,4 +1,5 @@
 """Command line for organisers and operators: `flask --app wsgi ...`. JSON where scripts read the output."""
+
 from __future__ import annotations
 
 import json
@@ -110,8 +111,9 @@ def register_cli(app: Flask) -> None:
         with force_locale("en"):
             unit = _unit(unit_code) if unit_code else None
             try:
-                user = accounts.create_user(db.session, email=email, name=name, password=password, role=Role(role),
-                                            unit=unit)
+                user = accounts.create_user(
+                    db.session, email=email, name=name, password=password, role=Role(role), unit=unit
+                )
                 db.session.commit()
             except PortalError as exc:
                 _fail(exc)
@@ -131,9 +133,14 @@ def register_cli(app: Flask) -> None:
         """Create a contest; without dates it is open for entries now, with no deadline."""
         with force_locale("en"):
             try:
-                contest = contest_service.create_contest(db.session, slug=slug, title=title,
-                                                         min_duration_s=min_duration, max_duration_s=max_duration,
-                                                         min_height=min_height)
+                contest = contest_service.create_contest(
+                    db.session,
+                    slug=slug,
+                    title=title,
+                    min_duration_s=min_duration,
+                    max_duration_s=max_duration,
+                    min_height=min_height,
+                )
                 db.session.commit()
             except PortalError as exc:
                 _fail(exc)
@@ -159,14 +166,20 @@ def register_cli(app: Flask) -> None:
             unit = _unit(unit_code)
             try:
                 entry_service.check_upload_name(file.name)
-                entry = Entry(contest_id=contest.id, unit_id=unit.id, title=title.strip(),
-                              status=EntryStatus.SUBMITTED)
+                entry = Entry(contest_id=contest.id, unit_id=unit.id, title=title.strip(), status=EntryStatus.SUBMITTED)
                 db.session.add(entry)
                 db.session.flush()
                 with file.open("rb") as fh:
                     clip = entry_service.store_upload(
-                        db.session, storage(), user=None, entry=entry, stream=fh, filename=file.name,
-                        content_type=mimetypes.guess_type(file.name)[0], check_rights=False)
+                        db.session,
+                        storage(),
+                        user=None,
+                        entry=entry,
+                        stream=fh,
+                        filename=file.name,
+                        content_type=mimetypes.guess_type(file.name)[0],
+                        check_rights=False,
+                    )
                 entry.submitted_at = clip.created_at
                 db.session.commit()
             except PortalError as exc:
@@ -184,8 +197,12 @@ def register_cli(app: Flask) -> None:
         _echo_json(clip_doc(clip))
 
     @clips_group.command("requeue")
-    @click.option("--stale-seconds", type=int, default=None,
-                  help="Re-enqueue `processing` clips without a heartbeat for this long (default CLIP_STALE_SECONDS).")
+    @click.option(
+        "--stale-seconds",
+        type=int,
+        default=None,
+        help="Re-enqueue `processing` clips without a heartbeat for this long (default CLIP_STALE_SECONDS).",
+    )
     def clips_requeue(stale_seconds: int | None):
         """Enqueue every clip stuck in uploaded/queued, or stale in processing; prints the ids."""
         from app.runtime import queue
@@ -216,8 +233,20 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"no contest {slug!r}")
         rnd = scoring.current_round(db.session, contest)
         rows = result_service.ranking(db.session, rnd, method=method) if rnd else []
-        _echo_json([{"rank": r.rank, "entry_id": r.entry.id, "title": r.entry.title, "unit": r.entry.unit.code,
-                     "score": round(r.score, 4), "judges": r.judges, "tied": r.tied} for r in rows])
+        _echo_json(
+            [
+                {
+                    "rank": r.rank,
+                    "entry_id": r.entry.id,
+                    "title": r.entry.title,
+                    "unit": r.entry.unit.code,
+                    "score": round(r.score, 4),
+                    "judges": r.judges,
+                    "tied": r.tied,
+                }
+                for r in rows
+            ]
+        )
 
 
 def _unit(code: str) -> Unit:
@@ -229,15 +258,29 @@ def _unit(code: str) -> Unit:
 
 def clip_doc(clip: Clip) -> dict:
     """The JSON shape of `clips show` (English reason)."""
-    return {"id": clip.id, "entry_id": clip.entry_id, "status": clip.status.value, "reason": clip.reason,
-            "reason_code": clip.reason_code, "duration_s": clip.duration_s, "width": clip.width,
-            "height": clip.height, "original_key": clip.original_key, "size_bytes": clip.size_bytes,
-            "sha256": clip.sha256,
-            "renditions": [{k: r.get(k) for k in ("name", "key", "width", "height", "bitrate")}
-                           for r in clip.renditions or []],
-            "poster_key": clip.poster_key, "poster_small_key": clip.poster_small_key,
-            "storyboard_key": clip.storyboard_key, "storyboard_vtt_key": clip.storyboard_vtt_key,
-            "progress": clip.progress, "stage": clip.stage, "attempts": clip.attempts}
+    return {
+        "id": clip.id,
+        "entry_id": clip.entry_id,
+        "status": clip.status.value,
+        "reason": clip.reason,
+        "reason_code": clip.reason_code,
+        "duration_s": clip.duration_s,
+        "width": clip.width,
+        "height": clip.height,
+        "original_key": clip.original_key,
+        "size_bytes": clip.size_bytes,
+        "sha256": clip.sha256,
+        "renditions": [
+            {k: r.get(k) for k in ("name", "key", "width", "height", "bitrate")} for r in clip.renditions or []
+        ],
+        "poster_key": clip.poster_key,
+        "poster_small_key": clip.poster_small_key,
+        "storyboard_key": clip.storyboard_key,
+        "storyboard_vtt_key": clip.storyboard_vtt_key,
+        "progress": clip.progress,
+        "stage": clip.stage,
+        "attempts": clip.attempts,
+    }
 
 
 def _alembic_config():

@@ -3,6 +3,7 @@
 One engine per process: forked RQ work-horses get a fresh one (the pid check), so pooled connections are never shared
 across a fork. Web requests use `db.session` (a scoped session removed at teardown); jobs use `session_scope()`.
 """
+
 from __future__ import annotations
 
 import contextvars

@@ -1,4 +1,5 @@
 """Demo data for `make run` and the browser tests: one contest modelled on a real city contest (idempotent)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -31,13 +32,28 @@ UNITS = [
 ]
 
 CRITERIA = [
-    {"name": "Nội dung", "description": "Thông điệp về bình đẳng giới rõ ràng, đúng chủ đề, có sức lan tỏa.",
-     "max_points": 40, "weight": 1, "step": 0.5},
-    {"name": "Tính sáng tạo", "description": "Cách thể hiện mới, sáng kiến/mô hình có tính đột phá.",
-     "max_points": 30, "weight": 1, "step": 0.5},
+    {
+        "name": "Nội dung",
+        "description": "Thông điệp về bình đẳng giới rõ ràng, đúng chủ đề, có sức lan tỏa.",
+        "max_points": 40,
+        "weight": 1,
+        "step": 0.5,
+    },
+    {
+        "name": "Tính sáng tạo",
+        "description": "Cách thể hiện mới, sáng kiến/mô hình có tính đột phá.",
+        "max_points": 30,
+        "weight": 1,
+        "step": 0.5,
+    },
     {"name": "Kỹ thuật", "description": "Hình ảnh, âm thanh, dựng phim.", "max_points": 20, "weight": 1, "step": 0.5},
-    {"name": "Khả năng nhân rộng", "description": "Có thể áp dụng ở đơn vị khác.", "max_points": 10, "weight": 1,
-     "step": 0.5},
+    {
+        "name": "Khả năng nhân rộng",
+        "description": "Có thể áp dụng ở đơn vị khác.",
+        "max_points": 10,
+        "weight": 1,
+        "step": 0.5,
+    },
 ]
 
 ACCOUNTS = [
@@ -60,26 +76,40 @@ def seed(session: Session) -> dict:
     existing = {u.email for u in session.scalars(select(User))}
     for email, name, role, unit_code in ACCOUNTS:
         if email.lower() not in existing:
-            accounts.create_user(session, email=email, name=name, password=DEMO_PASSWORD, role=role,
-                                 unit=units[unit_code] if unit_code else None)
+            accounts.create_user(
+                session,
+                email=email,
+                name=name,
+                password=DEMO_PASSWORD,
+                role=role,
+                unit=units[unit_code] if unit_code else None,
+            )
     contest = session.scalar(select(Contest).where(Contest.slug == "demo"))
     if contest is None:
         now = utcnow()
         contest = contests.create_contest(
-            session, slug="demo",
+            session,
+            slug="demo",
             title="Tìm kiếm sáng kiến, mô hình, giải pháp truyền thông hiệu quả về bình đẳng giới",
             description="Cuộc thi trực tuyến do Sở Lao động – Thương binh và Xã hội phối hợp Sở Văn hóa và Thông tin "
-                        "tổ chức, nhằm lan tỏa các cách làm hay về bình đẳng giới.",
-            rules_md=RULES, opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=30),
-            min_duration_s=1, max_duration_s=7 * 60, min_height=240, max_entries_per_unit=3,
-            categories=["Sáng kiến", "Mô hình", "Giải pháp truyền thông"])
+            "tổ chức, nhằm lan tỏa các cách làm hay về bình đẳng giới.",
+            rules_md=RULES,
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=30),
+            min_duration_s=1,
+            max_duration_s=7 * 60,
+            min_height=240,
+            max_entries_per_unit=3,
+            categories=["Sáng kiến", "Mô hình", "Giải pháp truyền thông"],
+        )
         rnd = rounds.create_round(session, contest=contest, name="Sơ khảo", criteria=CRITERIA)
         organiser = session.scalar(select(User).where(User.email == "organiser@demo.vn"))
         judges = list(session.scalars(select(User).where(User.role == Role.JUDGE).order_by(User.id)))
         rounds.set_panel(session, actor=organiser, rnd=rnd, judges=judges)
         rounds.set_round_status(session, actor=organiser, rnd=rnd, status=RoundStatus.OPEN)
-        for position, (name, count) in enumerate([("Giải Nhất", 1), ("Giải Nhì", 1), ("Giải Ba", 1),
-                                                  ("Giải Khuyến khích", 2)], start=1):
+        for position, (name, count) in enumerate(
+            [("Giải Nhất", 1), ("Giải Nhì", 1), ("Giải Ba", 1), ("Giải Khuyến khích", 2)], start=1
+        ):
             session.add(Award(contest_id=contest.id, name=name, count=count, position=position))
         session.flush()
     return {"contest": contest.slug, "password": DEMO_PASSWORD, "logins": [a[0].lower() for a in ACCOUNTS]}

@@ -1,4 +1,5 @@
 """Locale and time-zone handling: Vietnamese by default, English on request; times shown in the contest's zone."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -44,8 +45,14 @@ def utc_to_local(value: datetime | None, tz: str) -> datetime | None:
 
 
 def _strftime(pattern: str) -> str:
-    return pattern.replace("HH", "%H").replace("mm", "%M").replace("ss", "%S").replace("dd", "%d").replace(
-        "MM", "%m").replace("yyyy", "%Y")
+    return (
+        pattern.replace("HH", "%H")
+        .replace("mm", "%M")
+        .replace("ss", "%S")
+        .replace("dd", "%d")
+        .replace("MM", "%m")
+        .replace("yyyy", "%Y")
+    )
 
 
 def _zone_label(local: datetime) -> str:

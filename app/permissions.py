@@ -1,4 +1,5 @@
 """Object-level permission predicates: who may see or change what. Views call these; tests cover them as a matrix."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -22,8 +23,11 @@ def can_view_entry(session: Session, user, entry: Entry) -> bool:
     if is_staff(user) or is_unit_member_of(user, entry.unit_id):
         return True
     if user and user.is_authenticated and user.role == Role.JUDGE:
-        return any(scoring.is_assigned(session, judge=user, rnd=r, entry=entry)
-                   for r in scoring.judge_rounds(session, user) if r.contest_id == entry.contest_id)
+        return any(
+            scoring.is_assigned(session, judge=user, rnd=r, entry=entry)
+            for r in scoring.judge_rounds(session, user)
+            if r.contest_id == entry.contest_id
+        )
     return False
 
 

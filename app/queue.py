@@ -1,4 +1,5 @@
 """The RQ queue for media jobs."""
+
 from __future__ import annotations
 
 from redis import Redis
@@ -30,5 +31,12 @@ def enqueue_clip(queue: Queue, clip_id: int, *, duration_hint_s: float | None = 
             return existing
     # Transcoding a ladder takes up to a few times real time on one core; leave ample room, never less than 10 min.
     timeout = 600 + int(6 * (duration_hint_s or 600))
-    return queue.enqueue(PROCESS_CLIP, clip_id, job_id=job_id, job_timeout=timeout, result_ttl=3600,
-                         failure_ttl=7 * 86400, retry=Retry(max=3, interval=[10, 60, 300]))
+    return queue.enqueue(
+        PROCESS_CLIP,
+        clip_id,
+        job_id=job_id,
+        job_timeout=timeout,
+        result_ttl=3600,
+        failure_ttl=7 * 86400,
+        retry=Retry(max=3, interval=[10, 60, 300]),
+    )

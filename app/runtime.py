@@ -1,4 +1,5 @@
 """Per-app handles on the object store and the queue, created lazily (create_app does no network I/O)."""
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,12 @@ def enqueue_processing(clip_id: int) -> bool:
 def enqueue_committed_clip(session, q, clip_id: int, *, force: bool = False) -> bool:
     """Mark queued and enqueue; the status is written first so a fast worker's `processing` is never overwritten."""
     clip = session.get(Clip, clip_id)
-    if clip is None or clip.status not in (ClipStatus.UPLOADED, ClipStatus.QUEUED, ClipStatus.PROCESSING,
-                                           ClipStatus.FAILED):
+    if clip is None or clip.status not in (
+        ClipStatus.UPLOADED,
+        ClipStatus.QUEUED,
+        ClipStatus.PROCESSING,
+        ClipStatus.FAILED,
+    ):
         return False
     previous = clip.status
     clip.status = ClipStatus.QUEUED

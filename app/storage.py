@@ -1,4 +1,5 @@
 """Object storage over boto3: one code path for rclone serve s3, MinIO, Ceph and AWS."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,25 +25,39 @@ class StoredObject:
 class Storage:
     """A bucket on an S3-compatible endpoint."""
 
-    def __init__(self, *, endpoint_url: str | None, bucket: str, access_key: str, secret_key: str,
-                 region: str = "us-east-1") -> None:
+    def __init__(
+        self, *, endpoint_url: str | None, bucket: str, access_key: str, secret_key: str, region: str = "us-east-1"
+    ) -> None:
         self.bucket = bucket
         self.client = boto3.client(
-            "s3", endpoint_url=endpoint_url, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+            "s3",
+            endpoint_url=endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
             region_name=region,
             config=botocore.config.Config(
-                signature_version="s3v4", s3={"addressing_style": "path"},
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
                 # Non-AWS stores (rclone, MinIO) reject or mangle the newer default checksums.
-                request_checksum_calculation="when_required", response_checksum_validation="when_required",
-                retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=60),
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+                retries={"max_attempts": 5, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=60,
+            ),
         )
 
     @classmethod
     def from_config(cls, cfg) -> "Storage":
         """Build from a Flask config mapping or a Config object."""
         get = cfg.get if hasattr(cfg, "get") else lambda k: getattr(cfg, k)
-        return cls(endpoint_url=get("S3_ENDPOINT_URL"), bucket=get("S3_BUCKET"), access_key=get("AWS_ACCESS_KEY_ID"),
-                   secret_key=get("AWS_SECRET_ACCESS_KEY"), region=get("S3_REGION") or "us-east-1")
+        return cls(
+            endpoint_url=get("S3_ENDPOINT_URL"),
+            bucket=get("S3_BUCKET"),
+            access_key=get("AWS_ACCESS_KEY_ID"),
+            secret_key=get("AWS_SECRET_ACCESS_KEY"),
+            region=get("S3_REGION") or "us-east-1",
+        )
 
     def ensure_bucket(self) -> None:
         """Create the bucket when it does not exist yet."""
@@ -59,9 +74,13 @@ class Storage:
         """Upload a stream in constant memory, hashing it on the way; return size and sha256."""
         hasher = _HashingReader(stream)
         extra = {"ContentType": content_type} if content_type else {}
-        self.client.upload_fileobj(hasher, self.bucket, key, ExtraArgs=extra,
-                                   Config=TransferConfig(multipart_chunksize=16 * CHUNK,
-                                                                          max_concurrency=4))
+        self.client.upload_fileobj(
+            hasher,
+            self.bucket,
+            key,
+            ExtraArgs=extra,
+            Config=TransferConfig(multipart_chunksize=16 * CHUNK, max_concurrency=4),
+        )
         return StoredObject(key=key, size=hasher.size, sha256=hasher.hexdigest())
 
     def put_file(self, key: str, path: str, *, content_type: str | None = None) -> None:
@@ -119,12 +138,19 @@ class Storage:
         Content-Length is a signed header, so the store refuses a body of any other size.
         """
         return self.client.generate_presigned_url(
-            "upload_part", ExpiresIn=expires_in, HttpMethod="PUT",
-            Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_number,
-                    "ContentLength": length})
+            "upload_part",
+            ExpiresIn=expires_in,
+            HttpMethod="PUT",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "UploadId": upload_id,
+                "PartNumber": part_number,
+                "ContentLength": length,
+            },
+        )
 
-    def upload_part_stream(self, key: str, upload_id: str, part_number: int, stream: BinaryIO, *,
-                           length: int) -> str:
+    def upload_part_stream(self, key: str, upload_id: str, part_number: int, stream: BinaryIO, *, length: int) -> str:
         """Send `length` bytes read from a non-seekable stream as one part, in constant memory; return its ETag.
 
         The payload is sent unsigned (UNSIGNED-PAYLOAD): signing it would mean reading it twice. botocore cannot rewind
@@ -132,8 +158,9 @@ class Storage:
         """
         self._allow_unsigned_streams()
         body = _UnsignedStream(stream, length)
-        return self.client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=part_number,
-                                       Body=body, ContentLength=length)["ETag"]
+        return self.client.upload_part(
+            Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=part_number, Body=body, ContentLength=length
+        )["ETag"]
 
     def list_parts(self, key: str, upload_id: str) -> list[dict]:
         """Parts received so far: [{PartNumber, Size, ETag}] in part order. Raises ClientError NoSuchUpload."""
@@ -141,8 +168,9 @@ class Storage:
         marker = 0
         while True:
             page = self.client.list_parts(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumberMarker=marker)
-            parts.extend({"PartNumber": p["PartNumber"], "Size": p["Size"], "ETag": p["ETag"]}
-                         for p in page.get("Parts", []))
+            parts.extend(
+                {"PartNumber": p["PartNumber"], "Size": p["Size"], "ETag": p["ETag"]} for p in page.get("Parts", [])
+            )
             if not page.get("IsTruncated"):
                 break
             marker = int(page["NextPartNumberMarker"])
@@ -151,8 +179,11 @@ class Storage:
     def complete_multipart(self, key: str, upload_id: str, parts: list[dict]) -> None:
         """Assemble the object from parts [{PartNumber, ETag}]."""
         self.client.complete_multipart_upload(
-            Bucket=self.bucket, Key=key, UploadId=upload_id,
-            MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]})
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]},
+        )
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         """Abort a multipart upload and free its parts; an upload that is already gone is not an error."""
@@ -166,10 +197,11 @@ class Storage:
         """Multipart uploads in progress under prefix: [{Key, UploadId, Initiated}]."""
         out: list[dict] = []
         try:
-            for page in self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket,
-                                                                                     Prefix=prefix):
-                out.extend({"Key": u["Key"], "UploadId": u["UploadId"], "Initiated": u.get("Initiated")}
-                           for u in page.get("Uploads", []))
+            for page in self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=prefix):
+                out.extend(
+                    {"Key": u["Key"], "UploadId": u["UploadId"], "Initiated": u.get("Initiated")}
+                    for u in page.get("Uploads", [])
+                )
         except ClientError as exc:
             # rclone 1.75 answers NoSuchUpload until the bucket's first multipart upload: that means none.
             if exc.response["Error"]["Code"] != "NoSuchUpload":
@@ -209,7 +241,7 @@ class _UnsignedStream:
             self.left -= len(data)
             self._piece, self._pos = memoryview(data), 0
         end = len(self._piece) if n is None or n < 0 else min(len(self._piece), self._pos + n)
-        out = self._piece[self._pos:end].tobytes()
+        out = self._piece[self._pos : end].tobytes()
         self._pos = end
         return out
 

@@ -1,4 +1,5 @@
 """Template filters and globals: local times, durations, Markdown, the current contest phase."""
+
 from __future__ import annotations
 
 from datetime import timezone
@@ -12,27 +13,59 @@ from markupsafe import Markup
 from app import i18n
 from app.models import utcnow
 
-ALLOWED_TAGS = ["p", "br", "strong", "em", "b", "i", "u", "ul", "ol", "li", "h2", "h3", "h4", "blockquote", "a",
-                "table", "thead", "tbody", "tr", "th", "td", "hr", "code", "pre"]
+ALLOWED_TAGS = [
+    "p",
+    "br",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "ul",
+    "ol",
+    "li",
+    "h2",
+    "h3",
+    "h4",
+    "blockquote",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+    "code",
+    "pre",
+]
 
 
 def render_markdown(text: str | None) -> Markup:
     """Markdown to sanitised HTML (organisers' rules text may be pasted from anywhere)."""
     html = md.markdown(text or "", extensions=["tables", "sane_lists"])
-    clean = bleach.clean(html, tags=ALLOWED_TAGS, attributes={"a": ["href", "title"]}, protocols=["http", "https",
-                                                                                                   "mailto"])
+    clean = bleach.clean(
+        html, tags=ALLOWED_TAGS, attributes={"a": ["href", "title"]}, protocols=["http", "https", "mailto"]
+    )
     return Markup(clean)
 
 
 def register_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
-        localtime=i18n.local_time, duration=i18n.duration, filesize=i18n.filesize, markdown=render_markdown,
-        isoutc=lambda d: d.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if d else "")
+        localtime=i18n.local_time,
+        duration=i18n.duration,
+        filesize=i18n.filesize,
+        markdown=render_markdown,
+        isoutc=lambda d: d.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if d else "",
+    )
 
     @app.context_processor
     def _globals():
         from app.views_common import METHOD_LABELS
 
-        return {"current_locale": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
-                "METHOD_LABELS": METHOD_LABELS,
-                "languages": current_app.config["LANGUAGES"], "now_utc": utcnow()}
+        return {
+            "current_locale": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
+            "METHOD_LABELS": METHOD_LABELS,
+            "languages": current_app.config["LANGUAGES"],
+            "now_utc": utcnow(),
+        }

@@ -1,4 +1,5 @@
 """Helpers shared by several blueprints' views."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -79,6 +80,12 @@ def clip_status_doc(clip: Clip | None) -> dict:
     detail = ""
     if clip.status == ClipStatus.PROCESSING:
         detail = gettext("%(percent)d%% — %(stage)s", percent=percent, stage=stage) if stage else f"{percent}%"
-    return {"status": clip.status.value, "label": str(STATUS_LABELS[clip.status]), "reason": clip_reason(clip),
-            "progress": round(clip.progress or 0, 3), "stage": clip.stage, "detail": detail,
-            "final": clip.status in (ClipStatus.READY, ClipStatus.REJECTED, ClipStatus.FAILED)}
+    return {
+        "status": clip.status.value,
+        "label": str(STATUS_LABELS[clip.status]),
+        "reason": clip_reason(clip),
+        "progress": round(clip.progress or 0, 3),
+        "stage": clip.stage,
+        "detail": detail,
+        "final": clip.status in (ClipStatus.READY, ClipStatus.REJECTED, ClipStatus.FAILED),
+    }

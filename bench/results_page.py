@@ -4,6 +4,7 @@ Usage: .venv/bin/python bench/results_page.py [--entries 300] [--judges 10] [--r
 Uses a fresh SQLite database in a temp dir (DATABASE_URL=postgresql://… to measure on PostgreSQL instead: the
 database's tables are dropped and recreated). No Redis or S3 is needed for this page.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,23 @@ def main() -> int:
     from werkzeug.security import generate_password_hash
 
     from app import create_app, db
-    from app.models import (Clip, ClipStatus, Contest, Criterion, Entry, EntryStatus, PanelMember, Role, Round,
-                            RoundStatus, Score, ScoreSheet, SheetStatus, Unit, User)
+    from app.models import (
+        Clip,
+        ClipStatus,
+        Contest,
+        Criterion,
+        Entry,
+        EntryStatus,
+        PanelMember,
+        Role,
+        Round,
+        RoundStatus,
+        Score,
+        ScoreSheet,
+        SheetStatus,
+        Unit,
+        User,
+    )
 
     app = create_app({"WTF_CSRF_ENABLED": False})
     rng = random.Random(1)
@@ -54,18 +70,23 @@ def main() -> int:
         contest = Contest(slug="bench", title="Bench")
         s.add_all([contest, User(email="org@bench.vn", name="Org", password_hash=pw, role=Role.ORGANISER)])
         s.flush()
-        judges = [User(email=f"j{i}@bench.vn", name=f"Judge {i}", password_hash=pw, role=Role.JUDGE)
-                  for i in range(args.judges)]
+        judges = [
+            User(email=f"j{i}@bench.vn", name=f"Judge {i}", password_hash=pw, role=Role.JUDGE)
+            for i in range(args.judges)
+        ]
         s.add_all(judges)
         rnd = Round(contest_id=contest.id, name="Sơ khảo", status=RoundStatus.OPEN, tie_breaks=["median"])
-        rnd.criteria = [Criterion(name=f"C{i}", max_points=m, weight=1, step=0.5, position=i)
-                        for i, m in enumerate((40, 30, 20, 10))]
+        rnd.criteria = [
+            Criterion(name=f"C{i}", max_points=m, weight=1, step=0.5, position=i)
+            for i, m in enumerate((40, 30, 20, 10))
+        ]
         s.add(rnd)
         s.flush()
         s.add_all(PanelMember(round_id=rnd.id, judge_id=j.id) for j in judges)
         for i in range(args.entries):
-            entry = Entry(contest_id=contest.id, unit_id=units[i % 100].id, title=f"Tác phẩm {i}",
-                          status=EntryStatus.SUBMITTED)
+            entry = Entry(
+                contest_id=contest.id, unit_id=units[i % 100].id, title=f"Tác phẩm {i}", status=EntryStatus.SUBMITTED
+            )
             s.add(entry)
             s.flush()
             clip = Clip(entry_id=entry.id, original_key=f"o/{entry.id}", filename="x.mp4", status=ClipStatus.READY)
@@ -74,10 +95,14 @@ def main() -> int:
             entry.clip_id = clip.id
             quality = rng.random()
             for judge in judges:
-                sheet = ScoreSheet(round_id=rnd.id, entry_id=entry.id, judge_id=judge.id,
-                                   status=SheetStatus.SUBMITTED)
-                sheet.scores = [Score(criterion_id=c.id, points=round(min(c.max_points, max(0, c.max_points * (
-                    quality + rng.gauss(0, 0.15)))) * 2) / 2) for c in rnd.criteria]
+                sheet = ScoreSheet(round_id=rnd.id, entry_id=entry.id, judge_id=judge.id, status=SheetStatus.SUBMITTED)
+                sheet.scores = [
+                    Score(
+                        criterion_id=c.id,
+                        points=round(min(c.max_points, max(0, c.max_points * (quality + rng.gauss(0, 0.15)))) * 2) / 2,
+                    )
+                    for c in rnd.criteria
+                ]
                 s.add(sheet)
         s.commit()
         round_id = rnd.id
@@ -98,8 +123,10 @@ def main() -> int:
             times.append(elapsed)
     median = statistics.median(times)
     p90 = sorted(times)[int(len(times) * 0.9) - 1]
-    print(f"results page, {args.entries} entries × {args.judges} judges × 4 criteria "
-          f"({args.entries * args.judges * 4} scores), {url.split(':')[0]}")
+    print(
+        f"results page, {args.entries} entries × {args.judges} judges × 4 criteria "
+        f"({args.entries * args.judges * 4} scores), {url.split(':')[0]}"
+    )
     print(f"  runs={len(times)}  median={median:.1f} ms  p90={p90:.1f} ms  min={min(times):.1f} ms")
     print(f"  target median ≤ 150 ms: {'PASS' if median <= 150 else 'FAIL'}")
     return 0 if median <= 150 else 1

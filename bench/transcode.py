@@ -5,6 +5,7 @@ Run from the repo root:  .venv/bin/python bench/transcode.py  [--seconds 60] [--
 Inputs are generated with lavfi (testsrc2 + sine) in a temp dir; nothing is written to the repo. Not a test: it prints
 figures and a PASS/FAIL table; exit status is 1 if any target is missed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,9 @@ CRF = {"h264": "20", "hevc": "22"}
 HLG = ["-pix_fmt", "yuv420p10le", "-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc"]
 
 
-def make_input(path: Path, *, size: str, seconds: int, codec: str = "h264", bitrate: str | None = None,
-               hdr: bool = False) -> None:
+def make_input(
+    path: Path, *, size: str, seconds: int, codec: str = "h264", bitrate: str | None = None, hdr: bool = False
+) -> None:
     """testsrc2 + sine as H.264 or HEVC with AAC; a 10 s pattern is looped (testsrc2 is slow at 1080p).
 
     With a bitrate the picture gets temporal grain and is encoded at that average rate, like a phone camera's file
@@ -75,12 +77,54 @@ def make_input(path: Path, *, size: str, seconds: int, codec: str = "h264", bitr
     if bitrate:
         video += ",noise=alls=12:allf=t"
         rate = ["-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate]
-    subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", video,
-                    "-f", "lavfi", "-i", f"sine=f=440:d={chunk}:sample_rate=48000", *CODECS[codec], *rate,
-                    *(HLG if hdr else ["-pix_fmt", "yuv420p"]), "-c:a", "aac", "-b:a", "128k", str(piece)], check=True)
+    subprocess.run(
+        [
+            FFMPEG,
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            video,
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=f=440:d={chunk}:sample_rate=48000",
+            *CODECS[codec],
+            *rate,
+            *(HLG if hdr else ["-pix_fmt", "yuv420p"]),
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            str(piece),
+        ],
+        check=True,
+    )
     loops = -(-seconds // chunk) - 1
-    subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", "-stream_loop", str(loops), "-i", str(piece), "-t",
-                    str(seconds), "-c", "copy", "-movflags", "+faststart", str(path)], check=True)
+    subprocess.run(
+        [
+            FFMPEG,
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            str(loops),
+            "-i",
+            str(piece),
+            "-t",
+            str(seconds),
+            "-c",
+            "copy",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ],
+        check=True,
+    )
     piece.unlink()
 
 
@@ -100,8 +144,9 @@ def bare(cmd: list[str]) -> tuple[float, float]:
 def pipeline_child(src: Path, out: Path) -> dict:
     """probe/transcode/posters/storyboard in a fresh interpreter; returns its timings and peak RSS."""
     out.mkdir(exist_ok=True)
-    done = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), str(src), str(out)], check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(ROOT), str(src), str(out)], check=True, capture_output=True, text=True
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -149,13 +194,25 @@ class Figures:
         board = sorted(self.board)[len(self.board) // 2]
         rss_small, rss_big = self.small_run["maxrss_kb"] / 1024, self.big_run["maxrss_kb"] / 1024
         return [
-            ("worker overhead: transcode() / bare ffmpeg (wall)",
-             f"{overhead:.3f}x (cpu {best_worker[1] / best_bare[1]:.3f}x)", "<= 1.05x", overhead <= 1.05),
-            ("one-decode ladder / one run per rung (wall)", f"{ladder:.3f}x (cpu {ladder_cpu:.3f}x)", "<= 0.70x",
-             ladder <= 0.70),
+            (
+                "worker overhead: transcode() / bare ffmpeg (wall)",
+                f"{overhead:.3f}x (cpu {best_worker[1] / best_bare[1]:.3f}x)",
+                "<= 1.05x",
+                overhead <= 1.05,
+            ),
+            (
+                "one-decode ladder / one run per rung (wall)",
+                f"{ladder:.3f}x (cpu {ladder_cpu:.3f}x)",
+                "<= 0.70x",
+                ladder <= 0.70,
+            ),
             ("storyboard from the 360p rendition (median of 5)", f"{board:.3f} s", "<= 0.5 s", board <= 0.5),
-            ("python peak RSS, large vs small input", f"{rss_big:.1f} vs {rss_small:.1f} MiB", "flat (+<=5 MiB)",
-             rss_big - rss_small <= 5),
+            (
+                "python peak RSS, large vs small input",
+                f"{rss_big:.1f} vs {rss_small:.1f} MiB",
+                "flat (+<=5 MiB)",
+                rss_big - rss_small <= 5,
+            ),
         ]
 
 
@@ -163,12 +220,15 @@ def run(work: Path, args) -> int:
     big, small = work / "in" / "big.mp4", work / "in" / "small.mp4"
     big.parent.mkdir(exist_ok=True)
     load = os.getloadavg()[0]
-    log(f"generating {args.seconds}s {args.size}@30 {args.codec}{' HLG' if args.hdr else ''} "
-        f"{args.bitrate or 'synthetic'} and 5s 360p inputs")
+    log(
+        f"generating {args.seconds}s {args.size}@30 {args.codec}{' HLG' if args.hdr else ''} "
+        f"{args.bitrate or 'synthetic'} and 5s 360p inputs"
+    )
     make_input(big, size=args.size, seconds=args.seconds, codec=args.codec, bitrate=args.bitrate, hdr=args.hdr)
     if args.rotate:
         sys.path.insert(0, str(ROOT / "tests" / "unit" / "media"))
         from mediakit import set_rotation  # the test helper that writes a phone's tkhd matrix (ffmpeg 5.1 cannot)
+
         set_rotation(big, args.rotate)
     make_input(small, size="640x360", seconds=5)
     info = probe_file(big)
@@ -202,22 +262,33 @@ def run(work: Path, args) -> int:
 def report(fig: Figures, args) -> None:
     """Print figures and the PASS/FAIL table (markdown, ready for docs/performance.md)."""
     info, rungs, big_run, pair = fig.info, fig.rungs, fig.big_run, (lambda t: f"{t[0]:.2f} s wall / {t[1]:.2f} s cpu")
-    print(f"\nMedia pipeline bench: {args.seconds}s {info.width}x{info.height}@{info.fps:g} {info.video_codec} "
-          f"{info.pix_fmt} {info.color_transfer or ''} input "
-          f"({info.size_bytes / 1e6:.1f} MB), {os.cpu_count()} cores, load average before/after "
-          f"{fig.small_run.get('load', '?')}/{os.getloadavg()[0]:.2f}, network isolation: "
-          f"{' '.join(sandbox.network_isolation()) or 'unavailable'}\n")
+    print(
+        f"\nMedia pipeline bench: {args.seconds}s {info.width}x{info.height}@{info.fps:g} {info.video_codec} "
+        f"{info.pix_fmt} {info.color_transfer or ''} input "
+        f"({info.size_bytes / 1e6:.1f} MB), {os.cpu_count()} cores, load average before/after "
+        f"{fig.small_run.get('load', '?')}/{os.getloadavg()[0]:.2f}, network isolation: "
+        f"{' '.join(sandbox.network_isolation()) or 'unavailable'}\n"
+    )
     print(f"- bare ffmpeg ladder ({'/'.join(r.name for r in rungs)}): " + "; ".join(map(pair, fig.bare)))
-    print("- transcode(), same argv, sandboxed: " + "; ".join(map(pair, fig.worker))
-          + f" ({big_run['progress_calls']} progress callbacks)")
+    print(
+        "- transcode(), same argv, sandboxed: "
+        + "; ".join(map(pair, fig.worker))
+        + f" ({big_run['progress_calls']} progress callbacks)"
+    )
     print("- one run per rung: " + " + ".join(f"{r.name} {pair(t)}" for r, t in zip(rungs, fig.per_rung)))
-    print(f"- probe_file (ffprobe + tail decode) {big_run['probe_s']:.2f} s; posters {big_run['posters_s']:.2f} s; "
-          f"storyboard runs " + ", ".join(f"{t:.3f}" for t in fig.board) + " s")
+    print(
+        f"- probe_file (ffprobe + tail decode) {big_run['probe_s']:.2f} s; posters {big_run['posters_s']:.2f} s; "
+        f"storyboard runs " + ", ".join(f"{t:.3f}" for t in fig.board) + " s"
+    )
     print(f"- ladder speed: {info.duration_s / min(fig.worker)[0]:.2f}x real time")
-    print("- renditions: " + "; ".join(f"{n} {w}x{h} {b / 1e6:.2f} Mbit/s {s / 1e6:.1f} MB"
-                                       for n, w, h, b, s in big_run["renditions"]))
-    print(f"- python ru_maxrss: small input {fig.small_run['maxrss_kb'] / 1024:.1f} MiB, "
-          f"large input {big_run['maxrss_kb'] / 1024:.1f} MiB\n")
+    print(
+        "- renditions: "
+        + "; ".join(f"{n} {w}x{h} {b / 1e6:.2f} Mbit/s {s / 1e6:.1f} MB" for n, w, h, b, s in big_run["renditions"])
+    )
+    print(
+        f"- python ru_maxrss: small input {fig.small_run['maxrss_kb'] / 1024:.1f} MiB, "
+        f"large input {big_run['maxrss_kb'] / 1024:.1f} MiB\n"
+    )
     print("| check | measured | target | result |\n|---|---|---|---|")
     for what, measured, target, ok in fig.checks():
         print(f"| {what} | {measured} | {target} | {'PASS' if ok else 'FAIL'} |")

@@ -13,6 +13,7 @@ the resident memory (VmRSS in /proc) of every gunicorn worker is sampled every 2
 worker's RSS after a warm-up upload. Targets: direct ≥ 0.90× and proxy ≥ 0.70× the baseline's throughput; proxy
 worker growth ≤ 64 MiB for one upload and at most 8× that for 8 concurrent ones. Exit status 1 if a target is missed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,6 +45,7 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 # --- the portal protocol, as a browser speaks it -----------------------------------------------------------------
 
+
 class Session:
     """A logged-in unit member: the session cookie and the CSRF token."""
 
@@ -52,8 +54,10 @@ class Session:
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         token = CSRF_RE.search(opener.open(base + "/login").read().decode()).group(1)
-        opener.open(base + "/login", urllib.parse.urlencode(
-            {"email": email, "password": PASSWORD, "csrf_token": token}).encode())
+        opener.open(
+            base + "/login",
+            urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token}).encode(),
+        )
         self.csrf = CSRF_RE.search(opener.open(base + "/").read().decode()).group(1)
         self.cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
 
@@ -72,8 +76,9 @@ class Connections:
             if conn is None:
                 conn = pool[parts.netloc] = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
             try:
-                conn.request(method, parts.path + (f"?{parts.query}" if parts.query else ""), body=body,
-                             headers=headers or {})
+                conn.request(
+                    method, parts.path + (f"?{parts.query}" if parts.query else ""), body=body, headers=headers or {}
+                )
                 resp = conn.getresponse()
                 data = resp.read()
                 if resp.getheader("Connection", "").lower() == "close":
@@ -91,12 +96,17 @@ class Connections:
 def portal_upload(session: Session, conns: Connections, entry_id: int, path: Path, threads: int) -> float:
     """Upload a file through the protocol with `threads` parallel parts; return the wall time in seconds."""
     size = path.stat().st_size
-    headers = {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": session.csrf,
-               "Cookie": session.cookie}
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-CSRFToken": session.csrf,
+        "Cookie": session.cookie,
+    }
 
     def call(method: str, url: str, body: dict | None) -> dict:
-        status, _h, data = conns.request(session.base + url, method, json.dumps(body).encode() if body else None,
-                                         headers)
+        status, _h, data = conns.request(
+            session.base + url, method, json.dumps(body).encode() if body else None, headers
+        )
         if status >= 300:
             raise RuntimeError(f"{method} {url}: {status} {data[:300]!r}")
         return json.loads(data)
@@ -143,12 +153,19 @@ def boto3_upload(storage, path: Path, key: str, part: int, threads: int) -> floa
     from boto3.s3.transfer import TransferConfig
 
     started = time.perf_counter()
-    storage.client.upload_file(str(path), storage.bucket, key, Config=TransferConfig(
-        multipart_threshold=part, multipart_chunksize=part, max_concurrency=threads, use_threads=True))
+    storage.client.upload_file(
+        str(path),
+        storage.bucket,
+        key,
+        Config=TransferConfig(
+            multipart_threshold=part, multipart_chunksize=part, max_concurrency=threads, use_threads=True
+        ),
+    )
     return time.perf_counter() - started
 
 
 # --- memory of the web workers ------------------------------------------------------------------------------------
+
 
 def worker_pids(master: int) -> list[int]:
     """The gunicorn workers: the master's children."""
@@ -193,6 +210,7 @@ def rss_peaks(pids: list[int], every: float = 0.02):
 
 # --- the environment ------------------------------------------------------------------------------------------------
 
+
 def seed(entries: int) -> tuple[str, list[int]]:
     """A unit member and `entries` draft entries of an open contest, through the service layer."""
     from app import create_app, db
@@ -202,8 +220,9 @@ def seed(entries: int) -> tuple[str, list[int]]:
     app = create_app()
     with app.app_context():
         unit = accounts.create_unit(db.session, code="BENCH", name="Đơn vị đo hiệu năng")
-        user = accounts.create_user(db.session, email="bench@example.vn", name="Bench", password=PASSWORD,
-                                    role=Role.UNIT, unit=unit)
+        user = accounts.create_user(
+            db.session, email="bench@example.vn", name="Bench", password=PASSWORD, role=Role.UNIT, unit=unit
+        )
         contest = contests.create_contest(db.session, slug="bench-uploads", title="Bench")
         ids = []
         for i in range(entries):
@@ -231,9 +250,12 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4, help="parallel parts per upload (Uppy: limit)")
     parser.add_argument("--concurrent", type=int, default=8)
     parser.add_argument("--part-mib", type=int, default=None, help="default: the portal's UPLOAD_PART_BYTES")
-    parser.add_argument("--dir", default="/dev/shm" if Path("/dev/shm").is_dir() else None,
-                        help="where the store keeps its files and the test file lives (default: /dev/shm, so that "
-                             "the figures measure the upload paths rather than the disk)")
+    parser.add_argument(
+        "--dir",
+        default="/dev/shm" if Path("/dev/shm").is_dir() else None,
+        help="where the store keeps its files and the test file lives (default: /dev/shm, so that "
+        "the figures measure the upload paths rather than the disk)",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-upload-", dir=args.dir))
@@ -244,15 +266,23 @@ def main() -> int:
         procs.append(redis_proc)
         s3_proc, s3_url = start_s3(tmp / "s3", "bench-access-key", "bench-secret-key-123", allow_origin="*")
         procs.append(s3_proc)
-        env = {"REDIS_URL": redis_url, "S3_ENDPOINT_URL": s3_url, "AWS_ACCESS_KEY_ID": "bench-access-key",
-               "AWS_SECRET_ACCESS_KEY": "bench-secret-key-123", "S3_BUCKET": "bench", "SECRET_KEY": "bench-secret",
-               "DATABASE_URL": f"sqlite:///{tmp / 'portal.sqlite3'}", "RQ_QUEUE": "bench",
-               "MAX_UPLOAD_BYTES": str(max(args.size_mib * MIB, 2 * 1024 * MIB))}
+        env = {
+            "REDIS_URL": redis_url,
+            "S3_ENDPOINT_URL": s3_url,
+            "AWS_ACCESS_KEY_ID": "bench-access-key",
+            "AWS_SECRET_ACCESS_KEY": "bench-secret-key-123",
+            "S3_BUCKET": "bench",
+            "SECRET_KEY": "bench-secret",
+            "DATABASE_URL": f"sqlite:///{tmp / 'portal.sqlite3'}",
+            "RQ_QUEUE": "bench",
+            "MAX_UPLOAD_BYTES": str(max(args.size_mib * MIB, 2 * 1024 * MIB)),
+        }
         if args.part_mib:
             env["UPLOAD_PART_BYTES"] = str(args.part_mib * MIB)
         os.environ.update(env)
-        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, check=True, capture_output=True
+        )
         from app.storage import Storage
         from config import Config
 
@@ -267,10 +297,24 @@ def main() -> int:
             port = free_port()
             log = open(tmp / f"gunicorn-{mode}.log", "wb")
             logs.append(log)
-            proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-                                     "--workers", "2", "--threads", "4", "--timeout", "900", "wsgi:app"],
-                                    cwd=ROOT, env={**os.environ, "UPLOAD_MODE": mode}, stdout=log,
-                                    stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "gunicorn"),
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "--timeout",
+                    "900",
+                    "wsgi:app",
+                ],
+                cwd=ROOT,
+                env={**os.environ, "UPLOAD_MODE": mode},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             procs.append(proc)
             portals[mode] = (f"http://127.0.0.1:{port}", proc)
         for base, proc in portals.values():
@@ -290,6 +334,7 @@ def main() -> int:
         timings: dict[str, list[float]] = {"boto3": [], "direct": [], "proxy": []}
         proxy_growth: list[int] = []
         proxy_pids = worker_pids(portals["proxy"][1].pid)
+
         def settle() -> None:
             """Remove what the last upload stored and flush the disk, so no run pays for another's write-back."""
             for key in storage.keys("originals/") + storage.keys("bench/"):
@@ -299,7 +344,7 @@ def main() -> int:
 
         order = ["boto3", "direct", "proxy"]
         for run in range(args.runs):
-            for path in order[run % 3:] + order[:run % 3]:  # rotate the order between runs
+            for path in order[run % 3 :] + order[: run % 3]:  # rotate the order between runs
                 settle()
                 if path == "boto3":
                     timings[path].append(boto3_upload(storage, big, "bench/baseline.bin", part, args.threads))
@@ -310,8 +355,10 @@ def main() -> int:
                     with rss_peaks(proxy_pids) as peaks:
                         timings[path].append(portal_upload(sessions[path], conns, entries[0], big, args.threads))
                     proxy_growth.append(max(peaks[pid] - before[pid] for pid in proxy_pids))
-            print(f"run {run + 1}: " + ", ".join(f"{k} {args.size_mib / v[-1]:.0f} MiB/s"
-                                                 for k, v in timings.items()), flush=True)
+            print(
+                f"run {run + 1}: " + ", ".join(f"{k} {args.size_mib / v[-1]:.0f} MiB/s" for k, v in timings.items()),
+                flush=True,
+            )
         settle()
 
         # 8 uploads at once through the proxy, each with its own threads, like 8 browsers. They log in first: a login
@@ -321,9 +368,12 @@ def main() -> int:
         results: list[float] = []
         started = time.perf_counter()
         with rss_peaks(proxy_pids) as peaks:
-            uploads = [threading.Thread(target=lambda e=e, b=b: results.append(portal_upload(
-                b, Connections(), e, big, args.threads)))
-                for e, b in zip(entries[1:1 + args.concurrent], browsers)]
+            uploads = [
+                threading.Thread(
+                    target=lambda e=e, b=b: results.append(portal_upload(b, Connections(), e, big, args.threads))
+                )
+                for e, b in zip(entries[1 : 1 + args.concurrent], browsers)
+            ]
             for t in uploads:
                 t.start()
             for t in uploads:
@@ -337,24 +387,38 @@ def main() -> int:
         rate = {k: args.size_mib / v for k, v in med.items()}
         ratio = {k: rate[k] / rate["boto3"] for k in rate}
         growth1 = max(proxy_growth)
-        checks = [ratio["direct"] >= 0.90, ratio["proxy"] >= 0.70, growth1 <= 64 * MIB,
-                  growth8 <= args.concurrent * max(growth1, 1 * MIB)]
+        checks = [
+            ratio["direct"] >= 0.90,
+            ratio["proxy"] >= 0.70,
+            growth1 <= 64 * MIB,
+            growth8 <= args.concurrent * max(growth1, 1 * MIB),
+        ]
         print()
-        print(f"{args.size_mib} MiB file over loopback, {part // MIB} MiB parts, {args.threads} parallel parts, "
-              f"median of {args.runs} runs (rclone serve s3, gunicorn 2 workers × 4 threads, {os.cpu_count()} CPUs)")
+        print(
+            f"{args.size_mib} MiB file over loopback, {part // MIB} MiB parts, {args.threads} parallel parts, "
+            f"median of {args.runs} runs (rclone serve s3, gunicorn 2 workers × 4 threads, {os.cpu_count()} CPUs)"
+        )
         print(f"{'path':<36}{'MiB/s':>8}{'× boto3':>10}  target")
         print(f"{'boto3 multipart upload (baseline)':<36}{rate['boto3']:>8.0f}{1.0:>10.2f}")
-        print(f"{'portal direct (presigned S3 URLs)':<36}{rate['direct']:>8.0f}{ratio['direct']:>10.2f}  ≥ 0.90"
-              f"  {'ok' if checks[0] else 'MISSED'}")
-        print(f"{'portal proxy (streamed via portal)':<36}{rate['proxy']:>8.0f}{ratio['proxy']:>10.2f}  ≥ 0.70"
-              f"  {'ok' if checks[1] else 'MISSED'}")
+        print(
+            f"{'portal direct (presigned S3 URLs)':<36}{rate['direct']:>8.0f}{ratio['direct']:>10.2f}  ≥ 0.90"
+            f"  {'ok' if checks[0] else 'MISSED'}"
+        )
+        print(
+            f"{'portal proxy (streamed via portal)':<36}{rate['proxy']:>8.0f}{ratio['proxy']:>10.2f}  ≥ 0.70"
+            f"  {'ok' if checks[1] else 'MISSED'}"
+        )
         print()
         print("proxy mode, gunicorn worker RSS growth over the warmed-up RSS (largest of the 2 workers)")
-        print(f"  1 upload of {args.size_mib} MiB:{growth1 / MIB:>10.1f} MiB   (≤ 64 MiB: "
-              f"{'ok' if checks[2] else 'MISSED'}; per run: "
-              f"{', '.join(f'{g / MIB:.1f}' for g in proxy_growth)})")
-        print(f"  {args.concurrent} concurrent uploads:{growth8 / MIB:>9.1f} MiB   (≤ {args.concurrent}× one upload: "
-              f"{'ok' if checks[3] else 'MISSED'}; {args.concurrent * args.size_mib / wall:.0f} MiB/s aggregate)")
+        print(
+            f"  1 upload of {args.size_mib} MiB:{growth1 / MIB:>10.1f} MiB   (≤ 64 MiB: "
+            f"{'ok' if checks[2] else 'MISSED'}; per run: "
+            f"{', '.join(f'{g / MIB:.1f}' for g in proxy_growth)})"
+        )
+        print(
+            f"  {args.concurrent} concurrent uploads:{growth8 / MIB:>9.1f} MiB   (≤ {args.concurrent}× one upload: "
+            f"{'ok' if checks[3] else 'MISSED'}; {args.concurrent * args.size_mib / wall:.0f} MiB/s aggregate)"
+        )
         print(f"  worker RSS now: {', '.join(f'{rss(p) / MIB:.0f} MiB' for p in proxy_pids)}")
 
         return 0 if all(checks) else 1

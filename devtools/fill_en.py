@@ -1,4 +1,5 @@
 """Fill the English catalog with the source strings (so it is complete and plural forms are right)."""
+
 import sys
 
 from babel.messages.pofile import read_po, write_po

@@ -1,4 +1,5 @@
 """`make run`: embedded services, migrations, demo data, web and worker in the foreground; Ctrl-C stops everything."""
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,11 @@ def main() -> int:
     # when the portal itself is served beyond this machine.
     services = start_missing(VAR_DIR, allow_origin="*")
     env = {**os.environ, **services.env, "PYTHONUNBUFFERED": "1"}
-    if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("UPLOAD_MODE") \
-            and not os.environ.get("S3_PUBLIC_ENDPOINT_URL"):
+    if (
+        host not in ("127.0.0.1", "localhost", "::1")
+        and not os.environ.get("UPLOAD_MODE")
+        and not os.environ.get("S3_PUBLIC_ENDPOINT_URL")
+    ):
         env["UPLOAD_MODE"] = "proxy"
     bindir = Path(sys.executable).parent
     flask = [str(bindir / "flask"), "--app", "wsgi"]
@@ -39,9 +43,25 @@ def main() -> int:
         subprocess.run(flask + ["db", "upgrade"], env=env, check=True)
         subprocess.run(flask + ["storage", "init"], env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run(flask + ["demo", "seed"], env=env, check=True, stdout=subprocess.DEVNULL)
-        procs.append(subprocess.Popen([str(bindir / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2",
-                                       "--threads", "4", "--timeout", "900", "--access-logfile", "-", "wsgi:app"],
-                                      env=env))
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(bindir / "gunicorn"),
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "--timeout",
+                    "900",
+                    "--access-logfile",
+                    "-",
+                    "wsgi:app",
+                ],
+                env=env,
+            )
+        )
         procs.append(subprocess.Popen(flask + ["worker"], env=env))
         time.sleep(1.5)
         from app.demo import ACCOUNTS, DEMO_PASSWORD

@@ -3,6 +3,7 @@
 Each service is started only when its URL is not configured in the environment, on a local port, with its
 data under a directory of ours, and stopped with the returned handle.
 """
+
 from __future__ import annotations
 
 import os
@@ -102,22 +103,52 @@ def start_redis(data_dir: Path, port: int | None = None) -> tuple[subprocess.Pop
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / "redis.log"
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-         "--save", "60 1", "--appendonly", "no", "--daemonize", "no", "--logfile", str(log)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(data_dir),
+            "--save",
+            "60 1",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--logfile",
+            str(log),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     _wait_for_port(port, proc, "redis-server", log)
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
-def start_s3(data_dir: Path, access_key: str, secret_key: str, port: int | None = None,
-             allow_origin: str | None = None) -> tuple[subprocess.Popen, str]:
+def start_s3(
+    data_dir: Path, access_key: str, secret_key: str, port: int | None = None, allow_origin: str | None = None
+) -> tuple[subprocess.Popen, str]:
     """Start `rclone serve s3` over a local folder; buckets are its top-level directories."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir.parent / f"rclone-{port}.log"
-    cmd = [rclone_binary(), "serve", "s3", str(data_dir), "--addr", f"127.0.0.1:{port}",
-           "--auth-key", f"{access_key},{secret_key}", "--log-file", str(log), "--config", "/dev/null"]
+    cmd = [
+        rclone_binary(),
+        "serve",
+        "s3",
+        str(data_dir),
+        "--addr",
+        f"127.0.0.1:{port}",
+        "--auth-key",
+        f"{access_key},{secret_key}",
+        "--log-file",
+        str(log),
+        "--config",
+        "/dev/null",
+    ]
     if allow_origin:
         cmd += ["--allow-origin", allow_origin]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)

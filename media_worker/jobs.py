@@ -3,6 +3,7 @@
 Jobs take ids, never ORM objects; they are idempotent (derived keys are deterministic) and let infrastructure errors
 propagate so RQ records and retries them. Deterministic rejections are recorded and never retried.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,14 +43,22 @@ def _start(clip_id: int) -> tuple[str, ClipRules, bool] | None:
         clip.status, clip.stage, clip.progress = ClipStatus.PROCESSING, "probing", 0.0
         clip.attempts = (clip.attempts or 0) + 1
         clip.reason_code = clip.reason_params = clip.reason = None
-        rules = ClipRules(min_duration_s=contest.min_duration_s, max_duration_s=contest.max_duration_s,
-                          min_height=contest.min_height)
+        rules = ClipRules(
+            min_duration_s=contest.min_duration_s, max_duration_s=contest.max_duration_s, min_height=contest.min_height
+        )
         return clip.original_key, rules, clip.sha256 is None
 
 
 def _reject(clip_id: int, exc: Rejected) -> None:
-    _update(clip_id, status=ClipStatus.REJECTED, reason_code=exc.code, reason_params=exc.params,
-            reason=exc.message, stage=None, progress=0.0)
+    _update(
+        clip_id,
+        status=ClipStatus.REJECTED,
+        reason_code=exc.code,
+        reason_params=exc.params,
+        reason=exc.message,
+        stage=None,
+        progress=0.0,
+    )
 
 
 @contextmanager
@@ -105,8 +114,14 @@ def _process(clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool
             try:
                 info = probe_file(source)
                 validate(info, rules)
-                _update(clip_id, stage="transcoding", duration_s=info.duration_s, width=info.width,
-                        height=info.height, probe=_probe_doc(info))
+                _update(
+                    clip_id,
+                    stage="transcoding",
+                    duration_s=info.duration_s,
+                    width=info.width,
+                    height=info.height,
+                    probe=_probe_doc(info),
+                )
                 renditions = transcode(source, out_dir, info, on_progress=_progress_writer(clip_id))
             except Rejected as exc:
                 _reject(clip_id, exc)
@@ -121,8 +136,16 @@ def _process(clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool
             for r in renditions:
                 key = derived_key(clip_id, f"{r.name}.mp4")
                 storage.put_file(key, str(r.path), content_type="video/mp4")
-                docs.append({"name": r.name, "key": key, "width": r.width, "height": r.height,
-                             "bitrate": r.bitrate, "size_bytes": r.size_bytes})
+                docs.append(
+                    {
+                        "name": r.name,
+                        "key": key,
+                        "width": r.width,
+                        "height": r.height,
+                        "bitrate": r.bitrate,
+                        "size_bytes": r.size_bytes,
+                    }
+                )
             poster_keys = {}
             for p in posters:
                 poster_keys[p.name] = derived_key(clip_id, f"{p.name}.jpg")
@@ -133,12 +156,27 @@ def _process(clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool
             storage.put_file(vtt_key, str(board.vtt_path), content_type="text/vtt")
     except Exception as exc:
         log.exception("clip %s failed", clip_id)
-        _update(clip_id, status=ClipStatus.FAILED, reason_code="processing_failed", reason_params={},
-                reason=REASONS["processing_failed"], stage=None)
+        _update(
+            clip_id,
+            status=ClipStatus.FAILED,
+            reason_code="processing_failed",
+            reason_params={},
+            reason=REASONS["processing_failed"],
+            stage=None,
+        )
         raise RuntimeError(f"clip {clip_id}: {exc}") from exc
-    _update(clip_id, status=ClipStatus.READY, stage=None, progress=1.0, renditions=docs,
-            poster_key=poster_keys.get("poster"), poster_small_key=poster_keys.get("poster_small"),
-            storyboard_key=sprite_key, storyboard_vtt_key=vtt_key, updated_at=utcnow())
+    _update(
+        clip_id,
+        status=ClipStatus.READY,
+        stage=None,
+        progress=1.0,
+        renditions=docs,
+        poster_key=poster_keys.get("poster"),
+        poster_small_key=poster_keys.get("poster_small"),
+        storyboard_key=sprite_key,
+        storyboard_vtt_key=vtt_key,
+        updated_at=utcnow(),
+    )
     return ClipStatus.READY.value
 
 
@@ -157,6 +195,16 @@ def _progress_writer(clip_id: int, every_s: float = 1.0):
 
 def _probe_doc(info) -> dict:
     """The probe facts worth keeping (never tags: they may identify the unit in blind rounds)."""
-    keep = ("format_name", "duration_s", "width", "height", "fps", "video_codec", "audio_codec", "rotation",
-            "bit_rate", "size_bytes")
+    keep = (
+        "format_name",
+        "duration_s",
+        "width",
+        "height",
+        "fps",
+        "video_codec",
+        "audio_codec",
+        "rotation",
+        "bit_rate",
+        "size_bytes",
+    )
     return {k: getattr(info, k, None) for k in keep}

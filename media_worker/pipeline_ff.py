@@ -1,4 +1,5 @@
 """Shared plumbing for the pipeline: binaries, input hardening, running ffmpeg/ffprobe and reading their JSON."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,14 @@ def file_url(path: str | os.PathLike) -> str:
     return "file:" + os.path.abspath(os.fspath(path))
 
 
-def run_ff(cmd: Sequence[str], *, timeout: float, cwd: str | os.PathLike | None = None,
-           file_size: int | None = None, on_stdout_line: Callable[[str], None] | None = None) -> sandbox.Completed:
+def run_ff(
+    cmd: Sequence[str],
+    *,
+    timeout: float,
+    cwd: str | os.PathLike | None = None,
+    file_size: int | None = None,
+    on_stdout_line: Callable[[str], None] | None = None,
+) -> sandbox.Completed:
     """Run an ffmpeg/ffprobe command in the sandbox, turning sandbox failures into MediaError."""
     limits = sandbox.Limits(file_size=file_size)
     try:
@@ -49,11 +56,22 @@ def killed_by_us(done: sandbox.Completed) -> bool:
     return done.returncode < 0 or b"Cannot allocate memory" in done.stderr
 
 
-def ffprobe_json(path: str | os.PathLike, *, timeout: float, entries: Sequence[str] = ("-show_format",
-                 "-show_streams")) -> tuple[dict | None, sandbox.Completed]:
+def ffprobe_json(
+    path: str | os.PathLike, *, timeout: float, entries: Sequence[str] = ("-show_format", "-show_streams")
+) -> tuple[dict | None, sandbox.Completed]:
     """Probe path with the hardened input options; returns (parsed JSON or None on failure, raw result)."""
-    cmd = [FFPROBE, *QUIET[1:], "-format_whitelist", DEMUXERS, "-protocol_whitelist", PROTOCOLS,
-           "-of", "json", *entries, file_url(path)]
+    cmd = [
+        FFPROBE,
+        *QUIET[1:],
+        "-format_whitelist",
+        DEMUXERS,
+        "-protocol_whitelist",
+        PROTOCOLS,
+        "-of",
+        "json",
+        *entries,
+        file_url(path),
+    ]
     # RLIMIT_FSIZE 0: ffprobe has no business writing a regular file; an attempt kills it with SIGXFSZ.
     done = run_ff(cmd, timeout=timeout, cwd=Path(path).parent, file_size=0)
     if done.returncode != 0:

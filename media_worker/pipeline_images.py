@@ -1,4 +1,5 @@
 """Stills for the judging UI: poster JPEGs and the seek-bar storyboard (sprite + WebVTT)."""
+
 from __future__ import annotations
 
 import math
@@ -7,24 +8,42 @@ from pathlib import Path
 
 import ffmpeg
 
-from media_worker.pipeline_ff import (FFMPEG, QUIET, display_size, even, ffprobe_json, file_url, input_options,
-                                      remove_quietly, run_ff)
+from media_worker.pipeline_ff import (
+    FFMPEG,
+    QUIET,
+    display_size,
+    even,
+    ffprobe_json,
+    file_url,
+    input_options,
+    remove_quietly,
+    run_ff,
+)
 from media_worker.pipeline_transcode import GOP_S
 from media_worker.pipeline_types import MediaError, Poster, ProbeInfo, Storyboard
 
 POSTER_SIZES = (("poster", 1280), ("poster_small", 320))
 # Frames the thumbnail filter compares, after thinning to THUMB_FPS: a 3 s window kept small in memory.
 THUMB_FPS, THUMB_FRAMES = 5, 15
-JPEG_OPTS = {"c:v": "mjpeg", "frames:v": 1, "update": 1, "map_metadata": -1, "fflags": "+bitexact",
-             "flags:v": "+bitexact", "format": "image2"}
+JPEG_OPTS = {
+    "c:v": "mjpeg",
+    "frames:v": 1,
+    "update": 1,
+    "map_metadata": -1,
+    "fflags": "+bitexact",
+    "flags:v": "+bitexact",
+    "format": "image2",
+}
 
 
 def _video_facts(path: Path, *, timeout: float) -> tuple[dict, float | None]:
     """The first video stream of one of our inputs plus its duration; MediaError if ffprobe cannot read it."""
     data, done = ffprobe_json(path, timeout=timeout)
     streams = (data or {}).get("streams") or []
-    video = next((s for s in streams if s.get("codec_type") == "video"
-                  and not (s.get("disposition") or {}).get("attached_pic")), None)
+    video = next(
+        (s for s in streams if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")),
+        None,
+    )
     if video is None:
         raise MediaError(f"cannot read video from {path.name}: {done.stderr[-300:]!r}")
     try:
@@ -40,8 +59,9 @@ def _fit_width(width: int, height: int, max_width: int) -> tuple[int, int]:
     return even(w), even(round(height * w / width))
 
 
-def make_posters(path: str | os.PathLike, out_dir: str | os.PathLike, info: ProbeInfo, *,
-                 timeout: float = 120) -> list[Poster]:
+def make_posters(
+    path: str | os.PathLike, out_dir: str | os.PathLike, info: ProbeInfo, *, timeout: float = 120
+) -> list[Poster]:
     """A representative frame (ffmpeg thumbnail filter) as poster.jpg (<=1280 wide) and poster_small.jpg (<=320)."""
     path, out_dir = Path(path), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -56,15 +76,19 @@ def make_posters(path: str | os.PathLike, out_dir: str | os.PathLike, info: Prob
     if video.get("field_order") in ("tt", "bb", "tb", "bt"):
         v = v.filter("bwdif", mode="send_frame", parity="auto", deint="interlaced")
     big_w, big_h = _fit_width(width, height, POSTER_SIZES[0][1])
-    v = (v.filter("fps", fps=THUMB_FPS).filter("scale", big_w, big_h).filter("setsar", 1)
-         .filter("thumbnail", THUMB_FRAMES).filter_multi_output("split", len(POSTER_SIZES)))
+    v = (
+        v.filter("fps", fps=THUMB_FPS)
+        .filter("scale", big_w, big_h)
+        .filter("setsar", 1)
+        .filter("thumbnail", THUMB_FRAMES)
+        .filter_multi_output("split", len(POSTER_SIZES))
+    )
     outputs, posters = [], []
     for i, (name, max_w) in enumerate(POSTER_SIZES):
         w, h = _fit_width(big_w, big_h, max_w)
         target = out_dir / f"{name}.jpg"
         branch = v[i] if (w, h) == (big_w, big_h) else v[i].filter("scale", w, h)
-        outputs.append(ffmpeg.output(branch.filter("format", "yuvj420p"), file_url(target), **{"q:v": 3},
-                                     **JPEG_OPTS))
+        outputs.append(ffmpeg.output(branch.filter("format", "yuvj420p"), file_url(target), **{"q:v": 3}, **JPEG_OPTS))
         posters.append(Poster(name, target, w, h))
     cmd = ffmpeg.merge_outputs(*outputs).global_args(*QUIET).compile(cmd=FFMPEG, overwrite_output=True)
     _run_images(cmd, [p.path for p in posters], cwd=path.parent, timeout=timeout)
@@ -77,8 +101,10 @@ def _run_images(cmd: list[str], targets: list[Path], *, cwd: Path, timeout: floa
         done = run_ff(cmd, timeout=timeout, cwd=cwd, file_size=64 << 20)
         missing = [t.name for t in targets if not t.exists() or t.stat().st_size == 0]
         if done.returncode != 0 or missing:
-            raise MediaError(f"ffmpeg image step failed (rc={done.returncode}, missing={missing}): "
-                             f"{done.stderr[-300:].decode(errors='replace')}")
+            raise MediaError(
+                f"ffmpeg image step failed (rc={done.returncode}, missing={missing}): "
+                f"{done.stderr[-300:].decode(errors='replace')}"
+            )
     except BaseException:
         remove_quietly(targets)
         raise
@@ -99,23 +125,36 @@ def _timestamp(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
-def storyboard_vtt(*, count: int, interval_s: float, duration_s: float, tile_w: int, tile_h: int, columns: int,
-                   sprite_url: str) -> str:
+def storyboard_vtt(
+    *, count: int, interval_s: float, duration_s: float, tile_w: int, tile_h: int, columns: int, sprite_url: str
+) -> str:
     """WebVTT whose cues point into the sprite with media fragments (#xywh=x,y,w,h)."""
     lines = ["WEBVTT", ""]
     for i in range(count):
         start = i * interval_s
         end = min((i + 1) * interval_s, duration_s) if i == count - 1 else (i + 1) * interval_s
         x, y = (i % columns) * tile_w, (i // columns) * tile_h
-        lines += [f"{_timestamp(start)} --> {_timestamp(max(end, start + 0.001))}",
-                  f"{sprite_url}#xywh={x},{y},{tile_w},{tile_h}", ""]
+        lines += [
+            f"{_timestamp(start)} --> {_timestamp(max(end, start + 0.001))}",
+            f"{sprite_url}#xywh={x},{y},{tile_w},{tile_h}",
+            "",
+        ]
     return "\n".join(lines)
 
 
-def make_storyboard(rendition_path: str | os.PathLike, out_dir: str | os.PathLike, *, duration_s: float,
-                    sprite_name: str = "storyboard.jpg", vtt_name: str = "storyboard.vtt",
-                    sprite_url: str | None = None, tile_width: int = 160, columns: int = 10, max_tiles: int = 100,
-                    timeout: float = 60) -> Storyboard:
+def make_storyboard(
+    rendition_path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    duration_s: float,
+    sprite_name: str = "storyboard.jpg",
+    vtt_name: str = "storyboard.vtt",
+    sprite_url: str | None = None,
+    tile_width: int = 160,
+    columns: int = 10,
+    max_tiles: int = 100,
+    timeout: float = 60,
+) -> Storyboard:
     """Sprite of tile_width-wide frames plus a VTT referencing it as sprite_url (default: sprite_name, relative)."""
     path, out_dir = Path(rendition_path), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -131,13 +170,28 @@ def make_storyboard(rendition_path: str | os.PathLike, out_dir: str | os.PathLik
     # Decoding keyframes only is ~5x faster than a full decode; our renditions have one exactly every GOP_S.
     src = ffmpeg.input(file_url(path), skip_frame="nokey", **input_options())
     # eof_action=pass: otherwise the last keyframe (and a clip's only one) is dropped at end of stream.
-    v = (src[str(video["index"])].filter("fps", fps=f"1/{interval:g}", eof_action="pass")
-         .filter("scale", tile_w, tile_h)
-         .filter("setsar", 1).filter("tile", f"{cols}x{rows}").filter("format", "yuvj420p"))
-    cmd = (ffmpeg.output(v, file_url(sprite), **{"q:v": 5}, **JPEG_OPTS).global_args(*QUIET)
-           .compile(cmd=FFMPEG, overwrite_output=True))
+    v = (
+        src[str(video["index"])]
+        .filter("fps", fps=f"1/{interval:g}", eof_action="pass")
+        .filter("scale", tile_w, tile_h)
+        .filter("setsar", 1)
+        .filter("tile", f"{cols}x{rows}")
+        .filter("format", "yuvj420p")
+    )
+    cmd = (
+        ffmpeg.output(v, file_url(sprite), **{"q:v": 5}, **JPEG_OPTS)
+        .global_args(*QUIET)
+        .compile(cmd=FFMPEG, overwrite_output=True)
+    )
     _run_images(cmd, [sprite], cwd=path.parent, timeout=timeout)
-    text = storyboard_vtt(count=count, interval_s=interval, duration_s=duration_s, tile_w=tile_w, tile_h=tile_h,
-                          columns=cols, sprite_url=sprite_url if sprite_url is not None else sprite_name)
+    text = storyboard_vtt(
+        count=count,
+        interval_s=interval,
+        duration_s=duration_s,
+        tile_w=tile_w,
+        tile_h=tile_h,
+        columns=cols,
+        sprite_url=sprite_url if sprite_url is not None else sprite_name,
+    )
     vtt.write_text(text, encoding="utf-8")
     return Storyboard(sprite, vtt, interval, tile_w, tile_h, cols, count)

@@ -1,4 +1,5 @@
 """Probe and validate an upload before any transcoding: sniff, ffprobe, tail decode, hard caps and contest rules."""
+
 from __future__ import annotations
 
 import math
@@ -9,15 +10,35 @@ from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
-from media_worker.pipeline_ff import (DEMUXERS, FFMPEG, PROTOCOLS, QUIET, display_size, ffprobe_json, file_url,
-                                      fraction, killed_by_us, rotation_of, run_ff)
+from media_worker.pipeline_ff import (
+    DEMUXERS,
+    FFMPEG,
+    PROTOCOLS,
+    QUIET,
+    display_size,
+    ffprobe_json,
+    file_url,
+    fraction,
+    killed_by_us,
+    rotation_of,
+    run_ff,
+)
 from media_worker.pipeline_types import ClipRules, MediaError, ProbeInfo, Rejected
 
 ALLOWED_FORMATS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi", "mpegts", "mpeg"})
-ALLOWED_VIDEO_CODECS = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "mpeg1video",
-                                  "mjpeg", "prores", "dnxhd", "h263"})
-CODEC_NAMES = {"rawvideo": "uncompressed video", "ffv1": "FFV1", "wmv3": "Windows Media Video", "flv1": "Flash video",
-               "msmpeg4v3": "DivX 3", "theora": "Theora", "gif": "GIF", "png": "PNG"}
+ALLOWED_VIDEO_CODECS = frozenset(
+    {"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "mpeg1video", "mjpeg", "prores", "dnxhd", "h263"}
+)
+CODEC_NAMES = {
+    "rawvideo": "uncompressed video",
+    "ffv1": "FFV1",
+    "wmv3": "Windows Media Video",
+    "flv1": "Flash video",
+    "msmpeg4v3": "DivX 3",
+    "theora": "Theora",
+    "gif": "GIF",
+    "png": "PNG",
+}
 MAX_SIDE = 4096
 MAX_PIXELS = 8_900_000
 MIN_FPS, MAX_FPS = 1.0, 240.0
@@ -28,9 +49,15 @@ TAIL_S = 1.0
 HEAD_BYTES = 4096
 
 # Magic numbers of things we know and refuse, so the message can say what the file is.
-_REFUSED_CONTAINERS = ((b"FLV", "FLV"), (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "Windows Media (ASF/WMV)"),
-                       (b"OggS", "Ogg"), (b".RMF", "RealMedia"), (b"\x06\x0e\x2b\x34", "MXF"),
-                       (b"nut/multimedia container", "NUT"), (b"GIF8", "GIF"))
+_REFUSED_CONTAINERS = (
+    (b"FLV", "FLV"),
+    (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "Windows Media (ASF/WMV)"),
+    (b"OggS", "Ogg"),
+    (b".RMF", "RealMedia"),
+    (b"\x06\x0e\x2b\x34", "MXF"),
+    (b"nut/multimedia container", "NUT"),
+    (b"GIF8", "GIF"),
+)
 _STILLS_AND_SOUND = (b"\xff\xd8\xff", b"\x89PNG", b"II*\x00", b"MM\x00*", b"ID3", b"fLaC", b"#!AMR")
 _IMAGE_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
 _MOV_ATOMS = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"jP  "}
@@ -131,8 +158,26 @@ def _demuxed_duration(path: Path, index: int, *, timeout: float) -> float | None
         if key == "out_time_us" and value.strip().lstrip("-").isdigit():
             last.append(int(value) / 1e6)
 
-    cmd = [FFMPEG, *QUIET, "-format_whitelist", DEMUXERS, "-protocol_whitelist", PROTOCOLS, "-i", file_url(path),
-           "-map", f"0:{index}", "-c", "copy", "-f", "null", "-progress", "pipe:1", "-nostats", "-"]
+    cmd = [
+        FFMPEG,
+        *QUIET,
+        "-format_whitelist",
+        DEMUXERS,
+        "-protocol_whitelist",
+        PROTOCOLS,
+        "-i",
+        file_url(path),
+        "-map",
+        f"0:{index}",
+        "-c",
+        "copy",
+        "-f",
+        "null",
+        "-progress",
+        "pipe:1",
+        "-nostats",
+        "-",
+    ]
     done = run_ff(cmd, timeout=timeout, cwd=path.parent, file_size=0, on_stdout_line=on_line)
     return max(last) if done.returncode == 0 and last and max(last) > 0 else None
 
@@ -147,8 +192,26 @@ def _tail_decode(path: Path, info: ProbeInfo, *, timeout: float) -> None:
             frames.append(int(value))
 
     start = max(0.0, info.duration_s - TAIL_S)
-    cmd = [FFMPEG, *QUIET, "-ss", f"{start:.3f}", "-format_whitelist", DEMUXERS, "-protocol_whitelist", PROTOCOLS,
-           "-i", file_url(path), "-map", f"0:{info.video_index}", "-f", "null", "-progress", "pipe:1", "-nostats", "-"]
+    cmd = [
+        FFMPEG,
+        *QUIET,
+        "-ss",
+        f"{start:.3f}",
+        "-format_whitelist",
+        DEMUXERS,
+        "-protocol_whitelist",
+        PROTOCOLS,
+        "-i",
+        file_url(path),
+        "-map",
+        f"0:{info.video_index}",
+        "-f",
+        "null",
+        "-progress",
+        "pipe:1",
+        "-nostats",
+        "-",
+    ]
     done = run_ff(cmd, timeout=timeout, cwd=path.parent, file_size=0, on_stdout_line=on_line)
     if killed_by_us(done):
         raise MediaError(f"decode check killed (rc={done.returncode}): {done.stderr[-300:]!r}")
@@ -184,16 +247,27 @@ def _parse(data: dict, size: int) -> tuple[ProbeInfo, float | None]:
     duration = _float(fmt.get("duration")) or _float(video.get("duration"))
     bit_rate = _float(fmt.get("bit_rate"))
     info = ProbeInfo(
-        format_name=format_name, duration_s=round(duration or 0.0, 3), width=width, height=height,
-        fps=round(float(rate), 3), video_codec=codec, audio_codec=audio.get("codec_name") if audio else None,
-        rotation=rotation_of(video), bit_rate=int(bit_rate) if bit_rate else None, size_bytes=size,
-        coded_width=int(video.get("width") or 0), coded_height=int(video.get("height") or 0),
-        pix_fmt=video.get("pix_fmt") or "", field_order=video.get("field_order") or "unknown",
-        video_index=int(video["index"]), audio_index=int(audio["index"]) if audio else None,
+        format_name=format_name,
+        duration_s=round(duration or 0.0, 3),
+        width=width,
+        height=height,
+        fps=round(float(rate), 3),
+        video_codec=codec,
+        audio_codec=audio.get("codec_name") if audio else None,
+        rotation=rotation_of(video),
+        bit_rate=int(bit_rate) if bit_rate else None,
+        size_bytes=size,
+        coded_width=int(video.get("width") or 0),
+        coded_height=int(video.get("height") or 0),
+        pix_fmt=video.get("pix_fmt") or "",
+        field_order=video.get("field_order") or "unknown",
+        video_index=int(video["index"]),
+        audio_index=int(audio["index"]) if audio else None,
         fps_rational=f"{rate.numerator}/{rate.denominator}",
         variable_frame_rate=bool(avg and real and abs(avg - real) / real > Fraction(1, 100)),
         base_rate=f"{real.numerator}/{real.denominator}" if real else "",
-        color_transfer=video.get("color_transfer"))
+        color_transfer=video.get("color_transfer"),
+    )
     return info, duration if duration and duration > 0 else None
 
 
@@ -244,8 +318,12 @@ def check_hard_caps(info: ProbeInfo) -> None:
     """Limits that hold for every contest: picture size and frame rate."""
     for w, h in ((info.width, info.height), (info.coded_width, info.coded_height)):
         if max(w, h) > MAX_SIDE or w * h > MAX_PIXELS:
-            raise Rejected("resolution_too_high", size=f"{info.width}×{info.height}", max_side=MAX_SIDE,
-                           max_mpx=f"{MAX_PIXELS / 1e6:.1f}")
+            raise Rejected(
+                "resolution_too_high",
+                size=f"{info.width}×{info.height}",
+                max_side=MAX_SIDE,
+                max_mpx=f"{MAX_PIXELS / 1e6:.1f}",
+            )
     if not MIN_FPS - 0.001 <= info.fps <= MAX_FPS + 0.001:
         raise Rejected("frame_rate_out_of_range", fps=f"{info.fps:g}", min=f"{MIN_FPS:g}", max=f"{MAX_FPS:g}")
 

@@ -1,4 +1,5 @@
 """The H.264 ladder: one ffmpeg process decodes once and encodes every rung the source supports."""
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,18 @@ from pathlib import Path
 
 import ffmpeg
 
-from media_worker.pipeline_ff import (FFMPEG, QUIET, even, ffprobe_json, file_url, fraction, input_options,
-                                      killed_by_us, remove_quietly, run_ff)
+from media_worker.pipeline_ff import (
+    FFMPEG,
+    QUIET,
+    even,
+    ffprobe_json,
+    file_url,
+    fraction,
+    input_options,
+    killed_by_us,
+    remove_quietly,
+    run_ff,
+)
 from media_worker.pipeline_probe import check_hard_caps
 from media_worker.pipeline_types import MediaError, ProbeInfo, Rendition
 
@@ -25,8 +36,10 @@ GOP_S = 2.0
 MAX_OUTPUT_FPS = 60
 # (short side, maxrate at <=30 fps, audio bitrate); bufsize is 2x maxrate.
 LADDER = ((360, 1_000_000, 96_000), (720, 3_000_000, 128_000), (1080, 6_000_000, 128_000))
-STANDARD_RATES = tuple(Fraction(n, d) for n, d in ((24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1),
-                                                   (48, 1), (50, 1), (60000, 1001), (60, 1)))
+STANDARD_RATES = tuple(
+    Fraction(n, d)
+    for n, d in ((24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48, 1), (50, 1), (60000, 1001), (60, 1))
+)
 PROGRESS_EVERY_S = 0.5
 # PQ and HLG (iPhones record HLG by default): without tone mapping an 8-bit BT.709 rendition looks washed out.
 HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
@@ -96,12 +109,12 @@ def _max_file_size(info: ProbeInfo, rungs: list[Rung]) -> int:
 
 def _fit(video, rung: Rung):
     """Scale to the rung's display size (autorotation already ran in the decoder), square pixels, yuv420p, TV range."""
-    return (video.filter("scale", rung.width, rung.height, out_range="tv").filter("setsar", 1)
-            .filter("format", "yuv420p"))
+    return (
+        video.filter("scale", rung.width, rung.height, out_range="tv").filter("setsar", 1).filter("format", "yuv420p")
+    )
 
 
-def build_command(path: str | os.PathLike, out_dir: str | os.PathLike, info: ProbeInfo,
-                  rungs: list[Rung]) -> list[str]:
+def build_command(path: str | os.PathLike, out_dir: str | os.PathLike, info: ProbeInfo, rungs: list[Rung]) -> list[str]:
     """The complete ffmpeg argv for the ladder (built with ffmpeg-python, never run by it)."""
     rate = output_rate(info)
     gop = max(1, round(GOP_S * rate))
@@ -119,16 +132,24 @@ def build_command(path: str | os.PathLike, out_dir: str | os.PathLike, info: Pro
         # Tone map once, after shrinking to the top rung (still 10-bit): float RGB at 4K costs 4x what it does at
         # 1080p. zscale reads the input's primaries/matrix from the frames.
         video = video.filter("scale", top.width, top.height)
-        video = (video.filter("zscale", t="linear", npl=100).filter("format", "gbrpf32le").filter("zscale", p="bt709")
-                 .filter("tonemap", tonemap="hable", desat=0).filter("zscale", t="bt709", m="bt709", r="tv")
-                 .filter("setparams", colorspace="bt709", color_trc="bt709", color_primaries="bt709"))
+        video = (
+            video.filter("zscale", t="linear", npl=100)
+            .filter("format", "gbrpf32le")
+            .filter("zscale", p="bt709")
+            .filter("tonemap", tonemap="hable", desat=0)
+            .filter("zscale", t="bt709", m="bt709", r="tv")
+            .filter("setparams", colorspace="bt709", color_trc="bt709", color_primaries="bt709")
+        )
     video = _fit(video, top)
     videos = video.filter_multi_output("split", len(rungs)) if len(rungs) > 1 else None
     audios = None
     if info.audio_index is not None:
         # async=1 stretches/pads to timestamps so VFR sources stay in sync; first_pts=0 aligns the start with video.
-        audio = (src[str(info.audio_index)].filter("aresample", **{"async": 1, "first_pts": 0})
-                 .filter("aformat", sample_rates=48000, channel_layouts="stereo"))
+        audio = (
+            src[str(info.audio_index)]
+            .filter("aresample", **{"async": 1, "first_pts": 0})
+            .filter("aformat", sample_rates=48000, channel_layouts="stereo")
+        )
         audios = audio.filter_multi_output("asplit", len(rungs)) if len(rungs) > 1 else [audio]
     outputs = []
     for i, rung in enumerate(rungs):
@@ -136,10 +157,25 @@ def build_command(path: str | os.PathLike, out_dir: str | os.PathLike, info: Pro
         if rung is not top:
             v = _fit(v, rung)
         streams = [v] + ([audios[i]] if audios is not None else [])
-        opts = {"c:v": "libx264", "preset": PRESET, "crf": CRF, "profile:v": "high", "maxrate": rung.maxrate,
-                "bufsize": rung.maxrate * 2, "g": gop, "keyint_min": gop, "sc_threshold": 0,
-                "movflags": "+faststart", "map_metadata": -1, "map_metadata:s": -1, "map_chapters": -1,
-                "fflags": "+bitexact", "flags:v": "+bitexact", "max_muxing_queue_size": 4096, "format": "mp4"}
+        opts = {
+            "c:v": "libx264",
+            "preset": PRESET,
+            "crf": CRF,
+            "profile:v": "high",
+            "maxrate": rung.maxrate,
+            "bufsize": rung.maxrate * 2,
+            "g": gop,
+            "keyint_min": gop,
+            "sc_threshold": 0,
+            "movflags": "+faststart",
+            "map_metadata": -1,
+            "map_metadata:s": -1,
+            "map_chapters": -1,
+            "fflags": "+bitexact",
+            "flags:v": "+bitexact",
+            "max_muxing_queue_size": 4096,
+            "format": "mp4",
+        }
         if audios is not None:
             opts.update({"c:a": "aac", "b:a": rung.audio_bitrate, "flags:a": "+bitexact"})
         outputs.append(ffmpeg.output(*streams, file_url(Path(out_dir) / f"{rung.name}.mp4"), **opts))
@@ -170,8 +206,11 @@ class Progress:
     def _emit(self, *, force: bool) -> None:
         """Call back if enough time passed and the value moved."""
         now = time.monotonic()
-        if self.callback is None or self.best <= self.reported or (not force and now - self.last_call <
-                                                                    PROGRESS_EVERY_S):
+        if (
+            self.callback is None
+            or self.best <= self.reported
+            or (not force and now - self.last_call < PROGRESS_EVERY_S)
+        ):
             return
         self.last_call, self.reported = now, self.best
         self.callback(self.best)
@@ -191,8 +230,14 @@ def _measure(path: Path, name: str, *, timeout: float) -> Rendition:
     return Rendition(name, path, int(video["width"]), int(video["height"]), bitrate, size)
 
 
-def transcode(path: str | os.PathLike, out_dir: str | os.PathLike, info: ProbeInfo, *,
-              on_progress: Callable[[float], None] | None = None, timeout: float | None = None) -> list[Rendition]:
+def transcode(
+    path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    info: ProbeInfo,
+    *,
+    on_progress: Callable[[float], None] | None = None,
+    timeout: float | None = None,
+) -> list[Rendition]:
     """Encode every supported rung into out_dir as <name>.mp4, smallest first."""
     check_hard_caps(info)
     path, out_dir = Path(path), Path(out_dir)
@@ -202,8 +247,13 @@ def transcode(path: str | os.PathLike, out_dir: str | os.PathLike, info: ProbeIn
     progress = Progress(info.duration_s, on_progress)
     budget = timeout if timeout is not None else default_timeout(info)
     try:
-        done = run_ff(build_command(path, out_dir, info, rungs), timeout=budget, cwd=path.parent,
-                      file_size=_max_file_size(info, rungs), on_stdout_line=progress.feed)
+        done = run_ff(
+            build_command(path, out_dir, info, rungs),
+            timeout=budget,
+            cwd=path.parent,
+            file_size=_max_file_size(info, rungs),
+            on_stdout_line=progress.feed,
+        )
         if done.returncode != 0:
             what = "killed" if killed_by_us(done) else "failed"
             raise MediaError(f"ffmpeg {what} (rc={done.returncode}): {done.stderr[-500:].decode(errors='replace')}")

@@ -1,4 +1,5 @@
 """Value types and errors shared by the media pipeline modules."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Run ffmpeg/ffprobe contained: wall-clock timeout, rlimits, low priority, own process group, no network."""
+
 from __future__ import annotations
 
 import ctypes
@@ -92,8 +93,11 @@ def _preexec(limits: Limits, cpu_s: int) -> Callable[[], None]:
         _lower(resource.RLIMIT_CORE, 0, 0)
         # Soft limit sends SIGXCPU, hard limit SIGKILL a few seconds later.
         _lower(resource.RLIMIT_CPU, cpu_s, cpu_s + 5)
-        for which, value in ((resource.RLIMIT_AS, limits.address_space), (resource.RLIMIT_FSIZE, limits.file_size),
-                             (resource.RLIMIT_NOFILE, limits.open_files)):
+        for which, value in (
+            (resource.RLIMIT_AS, limits.address_space),
+            (resource.RLIMIT_FSIZE, limits.file_size),
+            (resource.RLIMIT_NOFILE, limits.open_files),
+        ):
             if value is not None:
                 _lower(which, value, value)
         if limits.nice:
@@ -137,18 +141,33 @@ def _leader_exited(proc: subprocess.Popen) -> bool:
         return True
 
 
-def run(cmd: Sequence[str], *, timeout: float, cwd: str | os.PathLike | None = None, limits: Limits = Limits(),
-        on_stdout_line: Callable[[str], None] | None = None, max_stdout: int = 16 * MiB,
-        isolate_network: bool = True) -> Completed:
+def run(
+    cmd: Sequence[str],
+    *,
+    timeout: float,
+    cwd: str | os.PathLike | None = None,
+    limits: Limits = Limits(),
+    on_stdout_line: Callable[[str], None] | None = None,
+    max_stdout: int = 16 * MiB,
+    isolate_network: bool = True,
+) -> Completed:
     """Run cmd to completion within timeout seconds; stdout goes to on_stdout_line if given, else is returned."""
     cpu_s = limits.cpu_s if limits.cpu_s is not None else math.ceil(timeout * (os.cpu_count() or 1)) + 5
     argv = [*(network_isolation() if isolate_network else ()), *map(os.fspath, cmd)]
     started = time.monotonic()
     deadline = started + timeout
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                cwd=cwd, env=CHILD_ENV, start_new_session=True, close_fds=True,
-                                preexec_fn=_preexec(limits, cpu_s))
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=CHILD_ENV,
+            start_new_session=True,
+            close_fds=True,
+            preexec_fn=_preexec(limits, cpu_s),
+        )
     except OSError as exc:
         raise SandboxError(f"cannot start {argv[0]}: {exc}") from exc
     out, err, pending = bytearray(), bytearray(), b""

@@ -1,4 +1,5 @@
 """Finds clips that were accepted but never reached a worker (Redis down at upload, worker killed) and enqueues them."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,9 +15,18 @@ def requeue_stuck(session: Session, queue, *, stale_seconds: int = 180) -> list[
     """Enqueue clips in uploaded/queued whose job is missing, and processing ones without a heartbeat for
     stale_seconds (their worker died); returns the ids enqueued."""
     stale = utcnow() - timedelta(seconds=stale_seconds)
-    ids = list(session.scalars(select(Clip.id).where(or_(
-        Clip.status.in_((ClipStatus.UPLOADED, ClipStatus.QUEUED)),
-        (Clip.status == ClipStatus.PROCESSING) & (Clip.updated_at < stale))).order_by(Clip.id)))
+    ids = list(
+        session.scalars(
+            select(Clip.id)
+            .where(
+                or_(
+                    Clip.status.in_((ClipStatus.UPLOADED, ClipStatus.QUEUED)),
+                    (Clip.status == ClipStatus.PROCESSING) & (Clip.updated_at < stale),
+                )
+            )
+            .order_by(Clip.id)
+        )
+    )
     done = []
     for clip_id in ids:
         clip = session.get(Clip, clip_id)

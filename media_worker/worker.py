@@ -1,4 +1,5 @@
 """The portal's RQ worker: sweeps stuck clips at start and every SWEEP_INTERVAL_SECONDS, and works the media queue."""
+
 from __future__ import annotations
 
 import logging

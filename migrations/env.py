@@ -1,4 +1,5 @@
 """Alembic environment: the URL comes from the Flask command (or DATABASE_URL), the metadata from app.models."""
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,12 @@ def run_online() -> None:
         os.makedirs(os.path.dirname(os.path.abspath(url.removeprefix("sqlite:///"))), exist_ok=True)
     engine = make_engine(url)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=url.startswith("sqlite"), compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=url.startswith("sqlite"),
+            compare_type=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

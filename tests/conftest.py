@@ -1,5 +1,6 @@
 """Fixtures on real services: a private redis-server and `rclone serve s3` on free ports, a real database
 (SQLite by default, PostgreSQL with TEST_DATABASE_URL) migrated with Alembic, real ffmpeg for media."""
+
 from __future__ import annotations
 
 import contextvars
@@ -24,9 +25,15 @@ def services(tmp_path_factory):
     base = tmp_path_factory.mktemp("services")
     redis_proc, redis_url = start_redis(base / "redis")
     s3_proc, s3_url = start_s3(base / "s3", "test-access-key", "test-secret-key-123", allow_origin="*")
-    env = {"REDIS_URL": redis_url, "S3_ENDPOINT_URL": s3_url, "AWS_ACCESS_KEY_ID": "test-access-key",
-           "AWS_SECRET_ACCESS_KEY": "test-secret-key-123", "S3_BUCKET": "test-clips", "SECRET_KEY": "test-secret",
-           "RQ_QUEUE": "test-clips"}
+    env = {
+        "REDIS_URL": redis_url,
+        "S3_ENDPOINT_URL": s3_url,
+        "AWS_ACCESS_KEY_ID": "test-access-key",
+        "AWS_SECRET_ACCESS_KEY": "test-secret-key-123",
+        "S3_BUCKET": "test-clips",
+        "SECRET_KEY": "test-secret",
+        "RQ_QUEUE": "test-clips",
+    }
     db_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{base / 'portal.sqlite3'}"
     env["DATABASE_URL"] = db_url
     saved = {k: os.environ.get(k) for k in env}
@@ -58,8 +65,12 @@ def _migrate(db_url: str) -> None:
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         engine.dispose()
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, check=True,
-                   env={**os.environ, "DATABASE_URL": db_url})
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "DATABASE_URL": db_url},
+    )
 
 
 class IsolatedClient(FlaskClient):
@@ -108,7 +119,7 @@ def _wipe(application) -> None:
     store = Storage.from_config(application.config)
     keys = store.keys()
     for i in range(0, len(keys), 1000):
-        store.client.delete_objects(Bucket=store.bucket, Delete={"Objects": [{"Key": k} for k in keys[i:i + 1000]]})
+        store.client.delete_objects(Bucket=store.bucket, Delete={"Objects": [{"Key": k} for k in keys[i : i + 1000]]})
 
 
 @pytest.fixture
@@ -200,6 +211,6 @@ def make_clip(path: Path, *, duration: float = 2, size: str = "320x240", rate: i
     if audio:
         cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={duration}"]
     cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-    cmd += (["-c:a", "aac", "-shortest"] if audio else [])
+    cmd += ["-c:a", "aac", "-shortest"] if audio else []
     subprocess.run(cmd + [str(path)], check=True)
     return path

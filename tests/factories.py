@@ -1,4 +1,5 @@
 """Factories for tests: each returns a committed model instance built through the service layer."""
+
 from __future__ import annotations
 
 import itertools
@@ -27,37 +28,67 @@ class Factories:
         n = next(_seq)
         if role == Role.UNIT and unit is None:
             unit = self.unit()
-        return self._commit(accounts.create_user(self.session, email=email or f"{role.value}{n}@test.vn",
-                                                 name=name or f"{role.value} {n}", password=PASSWORD, role=role,
-                                                 unit=unit))
+        return self._commit(
+            accounts.create_user(
+                self.session,
+                email=email or f"{role.value}{n}@test.vn",
+                name=name or f"{role.value} {n}",
+                password=PASSWORD,
+                role=role,
+                unit=unit,
+            )
+        )
 
     def contest(self, slug: str | None = None, *, closed: bool = False, **fields):
         n = next(_seq)
         if closed:
             fields.setdefault("opens_at", utcnow() - timedelta(days=2))
             fields.setdefault("closes_at", utcnow() - timedelta(minutes=1))
-        return self._commit(contests.create_contest(self.session, slug=slug or f"contest-{n}",
-                                                    title=fields.pop("title", f"Contest {n}"), **fields))
+        return self._commit(
+            contests.create_contest(
+                self.session, slug=slug or f"contest-{n}", title=fields.pop("title", f"Contest {n}"), **fields
+            )
+        )
 
-    def entry(self, contest, unit, *, title: str = "An entry", status: EntryStatus = EntryStatus.SUBMITTED,
-              clip_status: ClipStatus | None = ClipStatus.READY) -> Entry:
-        entry = Entry(contest_id=contest.id, unit_id=unit.id, title=title, status=status,
-                      submitted_at=utcnow() if status == EntryStatus.SUBMITTED else None)
+    def entry(
+        self,
+        contest,
+        unit,
+        *,
+        title: str = "An entry",
+        status: EntryStatus = EntryStatus.SUBMITTED,
+        clip_status: ClipStatus | None = ClipStatus.READY,
+    ) -> Entry:
+        entry = Entry(
+            contest_id=contest.id,
+            unit_id=unit.id,
+            title=title,
+            status=status,
+            submitted_at=utcnow() if status == EntryStatus.SUBMITTED else None,
+        )
         self.session.add(entry)
         self.session.flush()
         if clip_status is not None:
-            clip = Clip(entry_id=entry.id, original_key=f"originals/fake-{entry.id}-{next(_seq)}/original.mp4",
-                        filename="clip.mp4", status=clip_status, size_bytes=1)
+            clip = Clip(
+                entry_id=entry.id,
+                original_key=f"originals/fake-{entry.id}-{next(_seq)}/original.mp4",
+                filename="clip.mp4",
+                status=clip_status,
+                size_bytes=1,
+            )
             self.session.add(clip)
             self.session.flush()
             entry.clip_id = clip.id
         return self._commit(entry)
 
     def round(self, contest, *, judges=(), status: RoundStatus = RoundStatus.OPEN, criteria=None, **kwargs):
-        criteria = criteria or [{"name": "Content", "max_points": 10, "weight": 2, "step": 0.5},
-                                {"name": "Technique", "max_points": 10, "weight": 1, "step": 1}]
-        rnd = rounds.create_round(self.session, contest=contest, name=kwargs.pop("name", "Round 1"),
-                                   criteria=criteria, **kwargs)
+        criteria = criteria or [
+            {"name": "Content", "max_points": 10, "weight": 2, "step": 0.5},
+            {"name": "Technique", "max_points": 10, "weight": 1, "step": 1},
+        ]
+        rnd = rounds.create_round(
+            self.session, contest=contest, name=kwargs.pop("name", "Round 1"), criteria=criteria, **kwargs
+        )
         actor = judges[0] if judges else None
         rnd.panel = []
         self.session.flush()

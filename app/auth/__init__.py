@@ -1,4 +1,5 @@
 """auth blueprint."""
+
 from .routes import bp
 
 __all__ = ["bp"]

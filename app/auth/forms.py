@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Email
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail.")),
-                                                  Email(_l("Enter a valid e-mail address."))])
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(_l("Enter your e-mail.")), Email(_l("Enter a valid e-mail address."))]
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])

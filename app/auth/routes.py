@@ -1,4 +1,5 @@
 """Log in, log out, language choice."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -18,8 +19,12 @@ bp = Blueprint("auth", __name__)
 
 def home_for(user) -> str:
     """Where a user lands after logging in."""
-    return {Role.UNIT: url_for("units.dashboard"), Role.JUDGE: url_for("judges.dashboard"),
-            Role.ORGANISER: url_for("organisers.dashboard"), Role.ADMIN: url_for("organisers.dashboard")}[user.role]
+    return {
+        Role.UNIT: url_for("units.dashboard"),
+        Role.JUDGE: url_for("judges.dashboard"),
+        Role.ORGANISER: url_for("organisers.dashboard"),
+        Role.ADMIN: url_for("organisers.dashboard"),
+    }[user.role]
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
 """judges blueprint."""
+
 from .routes import bp
 
 __all__ = ["bp"]

@@ -1,4 +1,5 @@
 """Judges: the review dashboard and score sheets."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -28,9 +29,12 @@ def dashboard():
     rounds = []
     for rnd in scoring.judge_rounds(db.session, current_user):
         entries = scoring.assigned_entries(db.session, judge=current_user, rnd=rnd)
-        sheets = {s.entry_id: s for s in db.session.scalars(
-            select(ScoreSheet).where(ScoreSheet.round_id == rnd.id,
-                                                ScoreSheet.judge_id == current_user.id))}
+        sheets = {
+            s.entry_id: s
+            for s in db.session.scalars(
+                select(ScoreSheet).where(ScoreSheet.round_id == rnd.id, ScoreSheet.judge_id == current_user.id)
+            )
+        }
         progress = scoring.judge_progress(db.session, judge=current_user, rnd=rnd, entries=entries)
         rounds.append((rnd, entries, sheets, progress))
     db.session.commit()
@@ -41,8 +45,12 @@ def _assigned(round_id: int, entry_id: int) -> tuple[Round, Entry]:
     """Round and entry, only when the entry is assigned to this judge (404 otherwise: reveal nothing)."""
     rnd = db.session.get(Round, round_id)
     entry = db.session.get(Entry, entry_id)
-    if rnd is None or entry is None or rnd.status == RoundStatus.DRAFT or not scoring.is_assigned(
-            db.session, judge=current_user, rnd=rnd, entry=entry):
+    if (
+        rnd is None
+        or entry is None
+        or rnd.status == RoundStatus.DRAFT
+        or not scoring.is_assigned(db.session, judge=current_user, rnd=rnd, entry=entry)
+    ):
         abort(404)
     return rnd, entry
 
@@ -61,8 +69,16 @@ def score(round_id: int, entry_id: int):
         comment = request.form.get("comment", "")
         submit = request.form.get("action") == "submit"
         try:
-            scoring.save_sheet(db.session, judge=current_user, rnd=rnd, entry=entry, points=points,
-                               comment=comment, criterion_comments=notes, submit=submit)
+            scoring.save_sheet(
+                db.session,
+                judge=current_user,
+                rnd=rnd,
+                entry=entry,
+                points=points,
+                comment=comment,
+                criterion_comments=notes,
+                submit=submit,
+            )
             db.session.commit()
         except PortalError as exc:
             db.session.rollback()
@@ -77,9 +93,20 @@ def score(round_id: int, entry_id: int):
             return redirect(url_for("judges.score", round_id=rnd.id, entry_id=entry.id))
     entries = scoring.assigned_entries(db.session, judge=current_user, rnd=rnd)
     position = next((i for i, e in enumerate(entries) if e.id == entry.id), 0) + 1
-    return render_template("judges/score.html", rnd=rnd, entry=entry, sheet=sheet, values=values, comment=comment,
-                           notes=notes, errors=errors, editable=scoring.sheet_editable(rnd, sheet),
-                           position=position, count=len(entries), SheetStatus=SheetStatus)
+    return render_template(
+        "judges/score.html",
+        rnd=rnd,
+        entry=entry,
+        sheet=sheet,
+        values=values,
+        comment=comment,
+        notes=notes,
+        errors=errors,
+        editable=scoring.sheet_editable(rnd, sheet),
+        position=position,
+        count=len(entries),
+        SheetStatus=SheetStatus,
+    )
 
 
 @bp.route("/rounds/<int:round_id>/entries/<int:entry_id>/conflict", methods=["POST"])
@@ -87,8 +114,9 @@ def declare_conflict(round_id: int, entry_id: int):
     """Declare a conflict of interest or recuse: the entry leaves the judge's list; organisers see the reason."""
     rnd, entry = _assigned(round_id, entry_id)
     try:
-        rounds.declare_conflict(db.session, judge=current_user, rnd=rnd, entry=entry,
-                                reason=request.form.get("reason", ""))
+        rounds.declare_conflict(
+            db.session, judge=current_user, rnd=rnd, entry=entry, reason=request.form.get("reason", "")
+        )
         db.session.commit()
     except PortalError as exc:
         db.session.rollback()

@@ -1,4 +1,5 @@
 """media blueprint."""
+
 from .routes import bp
 
 __all__ = ["bp"]

@@ -3,6 +3,7 @@
 Browsers need 206 answers for seeking; some stores answer ranged GETs with 200, so the portal computes the range
 itself and only asks the store for the bytes.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,15 +29,19 @@ def _key_for(clip: Clip, name: str) -> str | None:
     for r in clip.renditions or []:
         if name == f"{r['name']}.mp4":
             return r["key"]
-    return {"poster.jpg": clip.poster_key, "poster_small.jpg": clip.poster_small_key,
-            "storyboard.jpg": clip.storyboard_key, "storyboard.vtt": clip.storyboard_vtt_key}.get(name)
+    return {
+        "poster.jpg": clip.poster_key,
+        "poster_small.jpg": clip.poster_small_key,
+        "storyboard.jpg": clip.storyboard_key,
+        "storyboard.vtt": clip.storyboard_vtt_key,
+    }.get(name)
 
 
 def playback_rendition(clip: Clip) -> str | None:
     """The default rendition for in-page playback: the largest up to 720 lines, else the smallest."""
     rungs = sorted(clip.renditions or [], key=lambda r: min(r["width"], r["height"]))
     fitting = [r for r in rungs if min(r["width"], r["height"]) <= 720]
-    chosen = (fitting[-1:] or rungs[:1])
+    chosen = fitting[-1:] or rungs[:1]
     return chosen[0]["key"] if chosen else None
 
 
@@ -52,10 +57,13 @@ def clip_file(clip_id: int, name: str):
     size = store.size(key)
     if size is None:
         abort(404)
-    headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=300",
-               "Content-Disposition": f'inline; filename="clip-{clip_id}-{name}"',
-               "X-Content-Type-Options": "nosniff"}
-    mimetype = TYPES.get(name[name.rfind("."):], "application/octet-stream")
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, max-age=300",
+        "Content-Disposition": f'inline; filename="clip-{clip_id}-{name}"',
+        "X-Content-Type-Options": "nosniff",
+    }
+    mimetype = TYPES.get(name[name.rfind(".") :], "application/octet-stream")
     start, end, status = 0, size - 1, 200
     match = RANGE_RE.match(request.headers.get("Range", "").strip())
     if match and size > 0:
@@ -75,5 +83,6 @@ def clip_file(clip_id: int, name: str):
     if request.method == "HEAD" or size == 0:
         return Response(status=status, headers=headers, mimetype=mimetype)
     body = store.open_range(key, start, end)
-    return Response(stream_with_context(body), status=status, headers=headers, mimetype=mimetype,
-                    direct_passthrough=True)
+    return Response(
+        stream_with_context(body), status=status, headers=headers, mimetype=mimetype, direct_passthrough=True
+    )

@@ -1,4 +1,5 @@
 """All tables; import models from here."""
+
 from .awards import AuditEvent, Award, AwardGrant, Publication
 from .base import Base, utcnow
 from .contest import Category, Clip, Contest, Entry
@@ -7,7 +8,29 @@ from .judging import Assignment, Conflict, Criterion, PanelMember, Round, RoundE
 from .org import Unit, User
 
 __all__ = [
-    "Assignment", "AuditEvent", "Award", "Conflict", "RoundEntry", "AwardGrant", "Base", "Category", "Clip", "ClipStatus", "Contest", "Criterion", "Entry",
-    "EntryStatus", "PanelMember", "Publication", "Role", "Round", "RoundStatus", "Score", "ScoreSheet", "SheetStatus",
-    "Unit", "User", "utcnow",
+    "Assignment",
+    "AuditEvent",
+    "Award",
+    "Conflict",
+    "RoundEntry",
+    "AwardGrant",
+    "Base",
+    "Category",
+    "Clip",
+    "ClipStatus",
+    "Contest",
+    "Criterion",
+    "Entry",
+    "EntryStatus",
+    "PanelMember",
+    "Publication",
+    "Role",
+    "Round",
+    "RoundStatus",
+    "Score",
+    "ScoreSheet",
+    "SheetStatus",
+    "Unit",
+    "User",
+    "utcnow",
 ]

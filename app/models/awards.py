@@ -1,4 +1,5 @@
 """Awards, grants, frozen publications and the audit log."""
+
 from __future__ import annotations
 
 from datetime import datetime

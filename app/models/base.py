@@ -1,4 +1,5 @@
 """Declarative base with a constraint naming convention (so migrations name constraints predictably)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

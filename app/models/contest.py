@@ -1,4 +1,5 @@
 """Contests, their categories, entries and clips."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,8 +16,10 @@ class Contest(Base):
     __tablename__ = "contest"
     __table_args__ = (
         CheckConstraint("closes_at IS NULL OR opens_at IS NULL OR closes_at > opens_at", name="dates_ordered"),
-        CheckConstraint("min_duration_s IS NULL OR max_duration_s IS NULL OR max_duration_s >= min_duration_s",
-                        name="durations_ordered"),
+        CheckConstraint(
+            "min_duration_s IS NULL OR max_duration_s IS NULL OR max_duration_s >= min_duration_s",
+            name="durations_ordered",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,8 +38,9 @@ class Contest(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    categories: Mapped[list["Category"]] = relationship(back_populates="contest", order_by="Category.name",
-                                                        cascade="all, delete-orphan")
+    categories: Mapped[list["Category"]] = relationship(
+        back_populates="contest", order_by="Category.name", cascade="all, delete-orphan"
+    )
 
 
 class Category(Base):
@@ -62,7 +66,8 @@ class Entry(Base):
     authors: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[EntryStatus] = mapped_column(enum_column(EntryStatus), default=EntryStatus.DRAFT)
     clip_id: Mapped[int | None] = mapped_column(
-        ForeignKey("clip.id", ondelete="SET NULL", use_alter=True, name="fk_entry_clip_id_clip"))
+        ForeignKey("clip.id", ondelete="SET NULL", use_alter=True, name="fk_entry_clip_id_clip")
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -1,4 +1,5 @@
 """States and roles, stored as their string values."""
+
 from __future__ import annotations
 
 import enum
@@ -43,5 +44,11 @@ class SheetStatus(str, enum.Enum):
 
 def enum_column(enum_cls: type[enum.Enum], length: int = 20) -> Enum:
     """A portable (VARCHAR + CHECK) column type storing the enum's values."""
-    return Enum(enum_cls, native_enum=False, length=length, create_constraint=True,
-                values_callable=lambda cls: [m.value for m in cls], validate_strings=True)
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        length=length,
+        create_constraint=True,
+        values_callable=lambda cls: [m.value for m in cls],
+        validate_strings=True,
+    )

@@ -1,4 +1,5 @@
 """Judging rounds, rubrics, panels and score sheets."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -38,8 +39,9 @@ class Round(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     contest: Mapped[Contest] = relationship()
-    criteria: Mapped[list["Criterion"]] = relationship(back_populates="round", order_by="Criterion.position",
-                                                      cascade="all, delete-orphan")
+    criteria: Mapped[list["Criterion"]] = relationship(
+        back_populates="round", order_by="Criterion.position", cascade="all, delete-orphan"
+    )
     panel: Mapped[list["PanelMember"]] = relationship(back_populates="round", cascade="all, delete-orphan")
 
 
@@ -118,8 +120,9 @@ class Assignment(Base):
 
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), primary_key=True)
-    judge_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True,
-                                          index=True)
+    judge_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class RoundEntry(Base):

@@ -1,4 +1,5 @@
 """Units (departments, wards, associations, schools) and user accounts."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """organisers blueprints: contests/units/accounts, and judging administration."""
+
 from .judging_routes import bp as judging_bp
 from .routes import bp
 

@@ -1,13 +1,29 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, SelectChoice, DateTimeLocalField, EmailField, FloatField, IntegerField, PasswordField,
-                     SelectField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    SelectChoice,
+    DateTimeLocalField,
+    EmailField,
+    FloatField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from app.services.accounts import UNIT_KINDS
 
-KIND_LABELS = {"department": _l("Department / office"), "ward": _l("Ward"), "commune": _l("Commune"),
-               "association": _l("Mass association"), "school": _l("School"), "other": _l("Other")}
+KIND_LABELS = {
+    "department": _l("Department / office"),
+    "ward": _l("Ward"),
+    "commune": _l("Commune"),
+    "association": _l("Mass association"),
+    "school": _l("School"),
+    "other": _l("Other"),
+}
 
 
 class ContestForm(FlaskForm):
@@ -33,8 +49,14 @@ class UnitForm(FlaskForm):
 class AccountForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=200)])
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=[SelectChoice("unit", _l("Unit member")), SelectChoice("judge", _l("Judge")),
-                                            SelectChoice("organiser", _l("Organiser"))])
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice("unit", _l("Unit member")),
+            SelectChoice("judge", _l("Judge")),
+            SelectChoice("organiser", _l("Organiser")),
+        ],
+    )
     unit_id = SelectField(_l("Unit"), coerce=int, default=0)
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=200)])
 
@@ -42,29 +64,51 @@ class AccountForm(FlaskForm):
 class RoundForm(FlaskForm):
     name = StringField(_l("Round name"), validators=[DataRequired(), Length(max=200)])
     blind = BooleanField(_l("Blind judging (hide units and authors from judges)"))
-    opens_at = DateTimeLocalField(_l("Planned opening (Vietnam time)"), validators=[Optional()],
-                                  format="%Y-%m-%dT%H:%M")
-    closes_at = DateTimeLocalField(_l("Scoring closes at (Vietnam time)"), validators=[Optional()],
-                                   format="%Y-%m-%dT%H:%M")
-    aggregation = SelectField(_l("Official aggregation"), choices=[
-        SelectChoice("mean", _l("Mean of judges' totals")), SelectChoice("median", _l("Median")),
-        SelectChoice("trimmed_mean", _l("Trimmed mean")), SelectChoice("zscore", _l("Z-score normalised mean")),
-        SelectChoice("borda", _l("Borda count"))], default="mean")
+    opens_at = DateTimeLocalField(
+        _l("Planned opening (Vietnam time)"), validators=[Optional()], format="%Y-%m-%dT%H:%M"
+    )
+    closes_at = DateTimeLocalField(
+        _l("Scoring closes at (Vietnam time)"), validators=[Optional()], format="%Y-%m-%dT%H:%M"
+    )
+    aggregation = SelectField(
+        _l("Official aggregation"),
+        choices=[
+            SelectChoice("mean", _l("Mean of judges' totals")),
+            SelectChoice("median", _l("Median")),
+            SelectChoice("trimmed_mean", _l("Trimmed mean")),
+            SelectChoice("zscore", _l("Z-score normalised mean")),
+            SelectChoice("borda", _l("Borda count")),
+        ],
+        default="mean",
+    )
     tie_breaks = TextAreaField(_l("Tie-break rules, in order (one per line)"), validators=[Length(max=2000)])
-    trim = IntegerField(_l("Trimmed mean: drop this many highest and lowest totals"), default=1,
-                        validators=[Optional(), NumberRange(min=0, max=10)])
-    assignment_mode = SelectField(_l("Who scores what"), choices=[
-        SelectChoice("panel", _l("The whole panel scores every entry")),
-        SelectChoice("per_entry", _l("A fixed number of judges per entry, balanced"))], default="panel")
+    trim = IntegerField(
+        _l("Trimmed mean: drop this many highest and lowest totals"),
+        default=1,
+        validators=[Optional(), NumberRange(min=0, max=10)],
+    )
+    assignment_mode = SelectField(
+        _l("Who scores what"),
+        choices=[
+            SelectChoice("panel", _l("The whole panel scores every entry")),
+            SelectChoice("per_entry", _l("A fixed number of judges per entry, balanced")),
+        ],
+        default="panel",
+    )
     per_entry = IntegerField(_l("Judges per entry"), validators=[Optional(), NumberRange(min=1, max=50)])
-    flag_threshold = FloatField(_l("Flag entries whose judge totals differ by more than"),
-                                validators=[Optional(), NumberRange(min=0)])
+    flag_threshold = FloatField(
+        _l("Flag entries whose judge totals differ by more than"), validators=[Optional(), NumberRange(min=0)]
+    )
 
 
 class AwardForm(FlaskForm):
     name = StringField(_l("Award name"), validators=[DataRequired(), Length(max=200)])
-    count = IntegerField(_l("Number of prizes"), validators=[DataRequired(), NumberRange(min=1, max=1000)],
-                         default=1)
-    kind = SelectField(_l("Awarded to"), choices=[SelectChoice("group", _l("The unit (group prize)")),
-                                                  SelectChoice("individual", _l("The authors (individual prize)"))],
-                       default="group")
+    count = IntegerField(_l("Number of prizes"), validators=[DataRequired(), NumberRange(min=1, max=1000)], default=1)
+    kind = SelectField(
+        _l("Awarded to"),
+        choices=[
+            SelectChoice("group", _l("The unit (group prize)")),
+            SelectChoice("individual", _l("The authors (individual prize)")),
+        ],
+        default="group",
+    )

@@ -1,4 +1,5 @@
 """Organisers: rounds, rubrics, panels, assignment, results, awards, exports, publication, audit log."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -8,8 +9,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from app import db
-from app.models import (Assignment, AuditEvent, Award, Entry, Role, Round, RoundStatus, ScoreSheet,
-                        SheetStatus, User)
+from app.models import Assignment, AuditEvent, Award, Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, User
 from app.i18n import local_to_utc
 from app.permissions import is_staff
 from app.services import PortalError
@@ -49,8 +49,10 @@ def new_round(slug: str):
     if request.method == "POST":
         rows = [{k: request.form.get(f"{k}{i}", "") for k in CRITERION_FIELDS} for i in range(CRITERION_ROWS)]
     else:
-        rows = [{"name": "", "description": "", "max_points": "", "weight": "1", "step": "0.5", "levels": ""}
-                for _ in range(CRITERION_ROWS)]
+        rows = [
+            {"name": "", "description": "", "max_points": "", "weight": "1", "step": "0.5", "levels": ""}
+            for _ in range(CRITERION_ROWS)
+        ]
     if form.validate_on_submit():
         try:
             criteria = []
@@ -58,21 +60,41 @@ def new_round(slug: str):
                 if not row["name"].strip():
                     continue
                 try:
-                    criteria.append({**row, "max_points": _number(row["max_points"], ""),
-                                     "weight": _number(row["weight"], "1"), "step": _number(row["step"], "0.5")})
+                    criteria.append(
+                        {
+                            **row,
+                            "max_points": _number(row["max_points"], ""),
+                            "weight": _number(row["weight"], "1"),
+                            "step": _number(row["step"], "0.5"),
+                        }
+                    )
                 except ValueError:
-                    raise PortalError(_("Criterion “%(name)s”: maximum points, weight and step must be numbers.",
-                                        name=row["name"])) from None
+                    raise PortalError(
+                        _("Criterion “%(name)s”: maximum points, weight and step must be numbers.", name=row["name"])
+                    ) from None
             rnd = rounds.create_round(
-                db.session, contest=contest, name=form.name.data, criteria=criteria, blind=form.blind.data,
-                aggregation=form.aggregation.data, tie_breaks=(form.tie_breaks.data or "").splitlines(),
+                db.session,
+                contest=contest,
+                name=form.name.data,
+                criteria=criteria,
+                blind=form.blind.data,
+                aggregation=form.aggregation.data,
+                tie_breaks=(form.tie_breaks.data or "").splitlines(),
                 trim=form.trim.data if form.trim.data is not None else 1,
-                assignment_mode=form.assignment_mode.data, per_entry=form.per_entry.data,
-                flag_threshold=form.flag_threshold.data, opens_at=local_to_utc(form.opens_at.data, contest.timezone),
-                closes_at=local_to_utc(form.closes_at.data, contest.timezone))
-            record_event(db.session, actor=current_user, action="round.create", obj=rnd,
-                                contest_id=contest.id, after={"name": rnd.name,
-                                                              "criteria": [c["name"] for c in criteria]})
+                assignment_mode=form.assignment_mode.data,
+                per_entry=form.per_entry.data,
+                flag_threshold=form.flag_threshold.data,
+                opens_at=local_to_utc(form.opens_at.data, contest.timezone),
+                closes_at=local_to_utc(form.closes_at.data, contest.timezone),
+            )
+            record_event(
+                db.session,
+                actor=current_user,
+                action="round.create",
+                obj=rnd,
+                contest_id=contest.id,
+                after={"name": rnd.name, "criteria": [c["name"] for c in criteria]},
+            )
             db.session.commit()
         except PortalError as exc:
             db.session.rollback()
@@ -86,8 +108,9 @@ def new_round(slug: str):
 @bp.route("/rounds/<int:round_id>", methods=["GET", "POST"])
 def round_view(round_id: int):
     rnd = _round(round_id)
-    judges = list(db.session.scalars(select(User).where(User.role == Role.JUDGE, User.active.is_(True))
-                                     .order_by(User.name)))
+    judges = list(
+        db.session.scalars(select(User).where(User.role == Role.JUDGE, User.active.is_(True)).order_by(User.name))
+    )
     if request.method == "POST":
         chosen = {int(j) for j in request.form.getlist("judges") if j.isdigit()}
         with committing(_("Panel saved.")):
@@ -103,15 +126,34 @@ def round_view(round_id: int):
     if rnd.assignment_mode == "per_entry":
         for a in db.session.scalars(select(Assignment).where(Assignment.round_id == rnd.id)):
             assigned.setdefault(a.entry_id, []).append(a.judge_id)
-    others = list(db.session.scalars(select(Round).where(Round.contest_id == rnd.contest_id, Round.id != rnd.id)
-                                     .order_by(Round.position)))
-    sheets = list(db.session.scalars(select(ScoreSheet).where(ScoreSheet.round_id == rnd.id,
-                                                              ScoreSheet.status == SheetStatus.SUBMITTED)
-                                     .order_by(ScoreSheet.entry_id, ScoreSheet.judge_id)))
-    return render_template("organisers/round.html", rnd=rnd, contest=rnd.contest, judges=judges, panel=panel,
-                           panel_ids=panel_ids, progress=progress, entries=entries, conflicts=conflicts,
-                           assigned=assigned, judge_names={j.id: j.name for j in judges}, others=others,
-                           sheets=sheets, RoundStatus=RoundStatus)
+    others = list(
+        db.session.scalars(
+            select(Round).where(Round.contest_id == rnd.contest_id, Round.id != rnd.id).order_by(Round.position)
+        )
+    )
+    sheets = list(
+        db.session.scalars(
+            select(ScoreSheet)
+            .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
+            .order_by(ScoreSheet.entry_id, ScoreSheet.judge_id)
+        )
+    )
+    return render_template(
+        "organisers/round.html",
+        rnd=rnd,
+        contest=rnd.contest,
+        judges=judges,
+        panel=panel,
+        panel_ids=panel_ids,
+        progress=progress,
+        entries=entries,
+        conflicts=conflicts,
+        assigned=assigned,
+        judge_names={j.id: j.name for j in judges},
+        others=others,
+        sheets=sheets,
+        RoundStatus=RoundStatus,
+    )
 
 
 @bp.route("/rounds/<int:round_id>/status", methods=["POST"])
@@ -137,8 +179,14 @@ def assign(round_id: int):
         flash(_("Give the number of judges per entry."), "error")
         return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
     try:
-        result = rounds.assign_per_entry(db.session, actor=current_user, rnd=rnd, per_entry=per_entry, seed=seed,
-                                         entries=scoring.round_entries(db.session, rnd))
+        result = rounds.assign_per_entry(
+            db.session,
+            actor=current_user,
+            rnd=rnd,
+            per_entry=per_entry,
+            seed=seed,
+            entries=scoring.round_entries(db.session, rnd),
+        )
         db.session.commit()
     except PortalError as exc:
         db.session.rollback()
@@ -146,8 +194,10 @@ def assign(round_id: int):
     else:
         flash(_("%(n)d assignments made.", n=len(result.pairs)), "success")
         for item in result.unassignable:
-            flash(_("Entry #%(entry)s could only get %(n)d eligible judge(s).", entry=item.entry, n=item.eligible),
-                  "error")
+            flash(
+                _("Entry #%(entry)s could only get %(n)d eligible judge(s).", entry=item.entry, n=item.eligible),
+                "error",
+            )
     return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
 
 
@@ -172,8 +222,14 @@ def advance(round_id: int):
         abort(404)
     picked = [int(e) for e in request.form.getlist("entries") if e.isdigit()]
     try:
-        moved = rounds.advance(db.session, actor=current_user, source=rnd, target=target,
-                               top=request.form.get("top", type=int), entry_ids=picked or None)
+        moved = rounds.advance(
+            db.session,
+            actor=current_user,
+            source=rnd,
+            target=target,
+            top=request.form.get("top", type=int),
+            entry_ids=picked or None,
+        )
         db.session.commit()
         flash(_("%(n)d entries advance to %(round)s.", n=len(moved), round=target.name), "success")
     except PortalError as exc:
@@ -198,25 +254,43 @@ def results(round_id: int):
     form = AwardForm()
     if form.validate_on_submit():
         with committing(_("Award added.")):
-            result_service.create_award(db.session, actor=current_user, contest=contest, name=form.name.data,
-                                        count=form.count.data, kind=form.kind.data)
+            result_service.create_award(
+                db.session,
+                actor=current_user,
+                contest=contest,
+                name=form.name.data,
+                count=form.count.data,
+                kind=form.kind.data,
+            )
         return redirect(url_for("organisers_judging.results", round_id=rnd.id))
     board = result_service.results_board(db.session, rnd)
     panel = [m.judge for m in rnd.panel]
     done = scoring.panel_progress(db.session, rnd=rnd, judges=panel)
     progress = [(j, done[j.id]) for j in panel]
     awards = result_service.awards_of(db.session, contest)
-    return render_template("organisers/results.html", rnd=rnd, contest=contest, board=board, form=form,
-                           awards=awards, award_options=_award_options(awards), progress=progress,
-                           publication=result_service.latest_publication(db.session, contest))
+    return render_template(
+        "organisers/results.html",
+        rnd=rnd,
+        contest=contest,
+        board=board,
+        form=form,
+        awards=awards,
+        award_options=_award_options(awards),
+        progress=progress,
+        publication=result_service.latest_publication(db.session, contest),
+    )
 
 
 def _award_options(awards: list[Award]) -> dict[int | None, Markup]:
     """The <option> list of the award selects, once per possible selection (rendering it per row is slow)."""
+
     def options(selected: int | None) -> Markup:
         items = [Markup('<option value="">—</option>')] + [
-            Markup('<option value="{}"{}>{}</option>').format(a.id, Markup(" selected") if a.id == selected else "",
-                                                             a.name) for a in awards]
+            Markup('<option value="{}"{}>{}</option>').format(
+                a.id, Markup(" selected") if a.id == selected else "", a.name
+            )
+            for a in awards
+        ]
         return Markup("").join(items)
 
     return {None: options(None), **{a.id: options(a.id) for a in awards}}
@@ -230,10 +304,17 @@ def export(round_id: int, fmt: str):
     board = result_service.results_board(db.session, rnd)
     name = f"{rnd.contest.slug}-{rnd.position}"
     if fmt == "xlsx":
-        body = exports.to_xlsx([("Kết quả", exports.RESULT_HEADERS, exports.result_rows(board)),
-                                ("Ma trận điểm", exports.MATRIX_HEADERS, exports.matrix_rows(db.session, rnd))])
-        return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}-ket-qua.xlsx"'})
+        body = exports.to_xlsx(
+            [
+                ("Kết quả", exports.RESULT_HEADERS, exports.result_rows(board)),
+                ("Ma trận điểm", exports.MATRIX_HEADERS, exports.matrix_rows(db.session, rnd)),
+            ]
+        )
+        return Response(
+            body,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}-ket-qua.xlsx"'},
+        )
     if fmt != "csv":
         abort(404)
     what = request.args.get("what")
@@ -246,8 +327,11 @@ def export(round_id: int, fmt: str):
         body, suffix = exports.to_csv(["criterion", "max_points", "weight"], exports.judging_rubric_rows(rnd)), "rubric"
     else:
         body, suffix = exports.to_csv(exports.RESULT_HEADERS, exports.result_rows(board)), "ket-qua"
-    return Response(body, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}-{suffix}.csv"'})
+    return Response(
+        body,
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{suffix}.csv"'},
+    )
 
 
 @bp.route("/rounds/<int:round_id>/grant", methods=["POST"])
@@ -292,12 +376,19 @@ def audit(slug: str):
     contest = get_contest(db.session, slug) or abort(404)
     if request.args.get("format") == "csv":
         body = exports.to_csv(exports.AUDIT_HEADERS, exports.audit_rows(db.session, contest.id, contest.timezone))
-        return Response(body, mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{contest.slug}-nhat-ky.csv"'})
+        return Response(
+            body,
+            mimetype="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{contest.slug}-nhat-ky.csv"'},
+        )
     page = max(request.args.get("page", 1, type=int), 1)
     total = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.contest_id == contest.id))
     events = db.session.execute(
-        select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.contest_id == contest.id).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(100).offset((page - 1) * 100)).all()
+        select(AuditEvent, User.name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.contest_id == contest.id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(100)
+        .offset((page - 1) * 100)
+    ).all()
     return render_template("organisers/audit.html", contest=contest, events=events, page=page, total=total)

@@ -1,4 +1,5 @@
 """Organisers: contests, units, accounts, entries, participation."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -36,15 +37,23 @@ def contest_or_404(slug: str):
 
 @bp.route("/")
 def dashboard():
-    return render_template("organisers/dashboard.html", contests=contest_service.list_contests(db.session),
-                           phase=contest_service.phase)
+    return render_template(
+        "organisers/dashboard.html", contests=contest_service.list_contests(db.session), phase=contest_service.phase
+    )
 
 
 def _contest_fields(form: ContestForm, tz: str) -> dict:
-    return dict(title=form.title.data, description=form.description.data or "", rules_md=form.rules_md.data or "",
-                opens_at=local_to_utc(form.opens_at.data, tz), closes_at=local_to_utc(form.closes_at.data, tz),
-                min_duration_s=form.min_duration_s.data, max_duration_s=form.max_duration_s.data,
-                min_height=form.min_height.data, max_entries_per_unit=form.max_entries_per_unit.data)
+    return dict(
+        title=form.title.data,
+        description=form.description.data or "",
+        rules_md=form.rules_md.data or "",
+        opens_at=local_to_utc(form.opens_at.data, tz),
+        closes_at=local_to_utc(form.closes_at.data, tz),
+        min_duration_s=form.min_duration_s.data,
+        max_duration_s=form.max_duration_s.data,
+        min_height=form.min_height.data,
+        max_entries_per_unit=form.max_entries_per_unit.data,
+    )
 
 
 @bp.route("/contests/new", methods=["GET", "POST"])
@@ -53,10 +62,19 @@ def new_contest():
     if form.validate_on_submit():
         try:
             contest = contest_service.create_contest(
-                db.session, slug=form.slug.data, categories=(form.category_lines.data or "").splitlines(),
-                **_contest_fields(form, "Asia/Ho_Chi_Minh"))
-            record_event(db.session, actor=current_user, action="contest.create", obj=contest,
-                         contest_id=contest.id, after={"slug": contest.slug})
+                db.session,
+                slug=form.slug.data,
+                categories=(form.category_lines.data or "").splitlines(),
+                **_contest_fields(form, "Asia/Ho_Chi_Minh"),
+            )
+            record_event(
+                db.session,
+                actor=current_user,
+                action="contest.create",
+                obj=contest,
+                contest_id=contest.id,
+                after={"slug": contest.slug},
+            )
             db.session.commit()
         except PortalError as exc:
             db.session.rollback()
@@ -80,11 +98,20 @@ def edit_contest(slug: str):
     if form.validate_on_submit():
         try:
             changes = contest_service.update_contest(
-                db.session, contest=contest, categories=(form.category_lines.data or "").splitlines(),
-                **_contest_fields(form, contest.timezone))
-            record_event(db.session, actor=current_user, action="contest.update", obj=contest, contest_id=contest.id,
-                         before={k: str(v[0]) for k, v in changes.items()},
-                         after={k: str(v[1]) for k, v in changes.items()})
+                db.session,
+                contest=contest,
+                categories=(form.category_lines.data or "").splitlines(),
+                **_contest_fields(form, contest.timezone),
+            )
+            record_event(
+                db.session,
+                actor=current_user,
+                action="contest.update",
+                obj=contest,
+                contest_id=contest.id,
+                before={k: str(v[0]) for k, v in changes.items()},
+                after={k: str(v[1]) for k, v in changes.items()},
+            )
             db.session.commit()
         except PortalError as exc:
             db.session.rollback()
@@ -100,9 +127,16 @@ def contest(slug: str):
     c = contest_or_404(slug)
     entries = list(db.session.scalars(select(Entry).where(Entry.contest_id == c.id).order_by(Entry.id)))
     rounds = list(db.session.scalars(select(Round).where(Round.contest_id == c.id).order_by(Round.position)))
-    return render_template("organisers/contest.html", contest=c, entries=entries, rounds=rounds,
-                           phase=contest_service.phase(c), STATUS_LABELS=STATUS_LABELS, clip_reason=clip_reason,
-                           publication=latest_publication(db.session, c))
+    return render_template(
+        "organisers/contest.html",
+        contest=c,
+        entries=entries,
+        rounds=rounds,
+        phase=contest_service.phase(c),
+        STATUS_LABELS=STATUS_LABELS,
+        clip_reason=clip_reason,
+        publication=latest_publication(db.session, c),
+    )
 
 
 @bp.route("/c/<slug>/participation")
@@ -117,8 +151,9 @@ def participation_view(slug: str):
         else:
             body = exports.to_xlsx([("Tham gia", exports.PARTICIPATION_HEADERS, table)])
             mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Response(body, mimetype=mime,
-                        headers={"Content-Disposition": f'attachment; filename="{c.slug}-tham-gia.{fmt}"'})
+        return Response(
+            body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{c.slug}-tham-gia.{fmt}"'}
+        )
     took_part = sum(1 for r in rows if r.took_part)
     return render_template("organisers/participation.html", contest=c, rows=rows, took_part=took_part)
 
@@ -144,14 +179,26 @@ def units():
 def accounts_view():
     form = AccountForm()
     form.unit_id.choices = [SelectChoice(0, _("— none —"))] + [
-        SelectChoice(u.id, f"{u.code} — {u.name}") for u in db.session.scalars(select(Unit).order_by(Unit.code))]
+        SelectChoice(u.id, f"{u.code} — {u.name}") for u in db.session.scalars(select(Unit).order_by(Unit.code))
+    ]
     if form.validate_on_submit():
         try:
             unit = db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None
-            user = accounts.create_user(db.session, email=form.email.data, name=form.name.data,
-                                        password=form.password.data, role=Role(form.role.data), unit=unit)
-            record_event(db.session, actor=current_user, action="account.create", obj=user,
-                         after={"email": user.email, "role": user.role.value})
+            user = accounts.create_user(
+                db.session,
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                role=Role(form.role.data),
+                unit=unit,
+            )
+            record_event(
+                db.session,
+                actor=current_user,
+                action="account.create",
+                obj=user,
+                after={"email": user.email, "role": user.role.value},
+            )
             db.session.commit()
             flash(_("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("organisers.accounts_view"))
@@ -183,4 +230,3 @@ def requeue_clip(clip_id: int):
     ok = enqueue_processing(clip.id)
     flash(_("Processing queued again.") if ok else _("This clip cannot be queued now."), "info" if ok else "error")
     return redirect(url_for("organisers.contest", slug=clip.entry.contest.slug))
-

@@ -1,4 +1,5 @@
 """public blueprint."""
+
 from .routes import bp
 
 __all__ = ["bp"]

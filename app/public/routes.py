@@ -1,4 +1,5 @@
 """Public pages: contests, rules, countdown, published winners."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
@@ -21,8 +22,9 @@ def index():
 @bp.route("/c/<slug>")
 def contest(slug: str):
     c = get_contest(db.session, slug) or abort(404)
-    return render_template("public/contest.html", contest=c, phase=phase(c),
-                           publication=latest_publication(db.session, c))
+    return render_template(
+        "public/contest.html", contest=c, phase=phase(c), publication=latest_publication(db.session, c)
+    )
 
 
 @bp.route("/c/<slug>/winners")

@@ -1,4 +1,5 @@
 """Units and accounts."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -27,8 +28,16 @@ def create_unit(session: Session, *, code: str, name: str, kind: str = "other") 
     return unit
 
 
-def create_user(session: Session, *, email: str, name: str, password: str, role: Role,
-                unit: Unit | None = None, locale: str | None = None) -> User:
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: Role,
+    unit: Unit | None = None,
+    locale: str | None = None,
+) -> User:
     """Create an account; unit members must belong to a unit, judges may."""
     email = email.strip().lower()
     if role == Role.UNIT and unit is None:
@@ -37,8 +46,14 @@ def create_user(session: Session, *, email: str, name: str, password: str, role:
         raise PortalError(_l("The password must have at least 8 characters."), field="password")
     if session.scalar(select(User).where(User.email == email)):
         raise PortalError(_l("An account with e-mail %(email)s already exists.", email=email), field="email")
-    user = User(email=email, name=name.strip(), password_hash=generate_password_hash(password), role=role,
-                unit=unit, locale=locale)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=generate_password_hash(password),
+        role=role,
+        unit=unit,
+        locale=locale,
+    )
     session.add(user)
     session.flush()
     return user

@@ -1,4 +1,5 @@
 """Contests: creation, editing, phases."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,19 @@ from app.models import Category, Contest, utcnow
 from app.services import PortalError
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
-EDITABLE = ("title", "description", "rules_md", "opens_at", "closes_at", "min_duration_s", "max_duration_s",
-            "min_height", "max_entries_per_unit", "max_size_bytes", "timezone")
+EDITABLE = (
+    "title",
+    "description",
+    "rules_md",
+    "opens_at",
+    "closes_at",
+    "min_duration_s",
+    "max_duration_s",
+    "min_height",
+    "max_entries_per_unit",
+    "max_size_bytes",
+    "timezone",
+)
 
 
 def _check(contest: Contest) -> None:

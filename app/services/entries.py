@@ -1,4 +1,5 @@
 """Entries and their clips: creation, editing, upload, submission, participation."""
+
 from __future__ import annotations
 
 import os
@@ -38,20 +39,40 @@ def _clean(title: str, summary: str, authors: str) -> tuple[str, str, str]:
     return title, (summary or "").strip(), (authors or "").strip()[:500]
 
 
-def create_entry(session: Session, *, user: User, contest: Contest, unit: Unit, title: str, summary: str = "",
-                 authors: str = "", category_id: int | None = None) -> Entry:
+def create_entry(
+    session: Session,
+    *,
+    user: User,
+    contest: Contest,
+    unit: Unit,
+    title: str,
+    summary: str = "",
+    authors: str = "",
+    category_id: int | None = None,
+) -> Entry:
     """Create a draft entry for the user's unit, within the contest's per-unit limit."""
     _require_open(contest)
     _require_member(user, unit.id)
     title, summary, authors = _clean(title, summary, authors)
     if contest.max_entries_per_unit:
-        count = session.scalar(select(func.count(Entry.id)).where(
-            Entry.contest_id == contest.id, Entry.unit_id == unit.id, Entry.status.in_(ACTIVE_ENTRY)))
+        count = session.scalar(
+            select(func.count(Entry.id)).where(
+                Entry.contest_id == contest.id, Entry.unit_id == unit.id, Entry.status.in_(ACTIVE_ENTRY)
+            )
+        )
         if count >= contest.max_entries_per_unit:
             raise PortalError(_l("Your unit already has %(n)d entries, the most this contest allows.", n=count))
     _check_category(contest, category_id)
-    entry = Entry(contest_id=contest.id, unit_id=unit.id, title=title, summary=summary, authors=authors,
-                  category_id=category_id, created_by_id=user.id, status=EntryStatus.DRAFT)
+    entry = Entry(
+        contest_id=contest.id,
+        unit_id=unit.id,
+        title=title,
+        summary=summary,
+        authors=authors,
+        category_id=category_id,
+        created_by_id=user.id,
+        status=EntryStatus.DRAFT,
+    )
     session.add(entry)
     session.flush()
     return entry
@@ -62,8 +83,9 @@ def _check_category(contest: Contest, category_id: int | None) -> None:
         raise PortalError(_l("Choose a category of this contest."), field="category_id")
 
 
-def update_entry(session: Session, *, user: User, entry: Entry, title: str, summary: str, authors: str,
-                 category_id: int | None) -> None:
+def update_entry(
+    session: Session, *, user: User, entry: Entry, title: str, summary: str, authors: str, category_id: int | None
+) -> None:
     """Edit an entry's details until the deadline."""
     _require_open(entry.contest)
     _require_member(user, entry.unit_id)
@@ -99,13 +121,23 @@ def check_upload_name(filename: str) -> str:
     """Return the lower-case extension when the file name looks like a video we accept."""
     ext = os.path.splitext(filename or "")[1].lower()
     if ext not in ALLOWED_EXTENSIONS:
-        raise PortalError(_l("Choose a video file (%(exts)s).", exts=", ".join(sorted(ALLOWED_EXTENSIONS))),
-                          field="file")
+        raise PortalError(
+            _l("Choose a video file (%(exts)s).", exts=", ".join(sorted(ALLOWED_EXTENSIONS))), field="file"
+        )
     return ext
 
 
-def store_upload(session: Session, storage: Storage, *, user: User | None, entry: Entry, stream: BinaryIO,
-                 filename: str, content_type: str | None, check_rights: bool = True) -> Clip:
+def store_upload(
+    session: Session,
+    storage: Storage,
+    *,
+    user: User | None,
+    entry: Entry,
+    stream: BinaryIO,
+    filename: str,
+    content_type: str | None,
+    check_rights: bool = True,
+) -> Clip:
     """Store an uploaded original in S3 and attach it as the entry's current clip (the old one is kept).
 
     The S3 object is written before the row is flushed as complete; on any failure the object is removed again, and
@@ -115,8 +147,14 @@ def store_upload(session: Session, storage: Storage, *, user: User | None, entry
         _require_open(entry.contest)
         _require_member(user, entry.unit_id)
     ext = check_upload_name(filename)
-    clip = Clip(entry_id=entry.id, original_key=f"pending/{os.urandom(8).hex()}", filename=os.path.basename(filename),
-                content_type=content_type, status=ClipStatus.UPLOADING, uploaded_by_id=user.id if user else None)
+    clip = Clip(
+        entry_id=entry.id,
+        original_key=f"pending/{os.urandom(8).hex()}",
+        filename=os.path.basename(filename),
+        content_type=content_type,
+        status=ClipStatus.UPLOADING,
+        uploaded_by_id=user.id if user else None,
+    )
     session.add(clip)
     session.flush()
     clip.original_key = original_key(clip.id, ext)
@@ -145,8 +183,13 @@ def discard_original(storage: Storage, clip: Clip) -> None:
 
 
 def entries_of_unit(session: Session, *, contest: Contest, unit_id: int) -> list[Entry]:
-    return list(session.scalars(select(Entry).where(Entry.contest_id == contest.id, Entry.unit_id == unit_id)
-                                .order_by(Entry.created_at, Entry.id)))
+    return list(
+        session.scalars(
+            select(Entry)
+            .where(Entry.contest_id == contest.id, Entry.unit_id == unit_id)
+            .order_by(Entry.created_at, Entry.id)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -164,22 +207,39 @@ class UnitParticipation:
 
 def participation(session: Session, *, contest: Contest) -> list[UnitParticipation]:
     """Per unit: members, entries, submitted entries and last activity; units that have not taken part included."""
-    members = dict(session.execute(select(User.unit_id, func.count(User.id)).where(User.unit_id.is_not(None))
-                                   .group_by(User.unit_id)).all())
-    seen = dict(session.execute(select(User.unit_id, func.max(User.last_seen_at)).where(User.unit_id.is_not(None))
-                                .group_by(User.unit_id)).all())
+    members = dict(
+        session.execute(
+            select(User.unit_id, func.count(User.id)).where(User.unit_id.is_not(None)).group_by(User.unit_id)
+        ).all()
+    )
+    seen = dict(
+        session.execute(
+            select(User.unit_id, func.max(User.last_seen_at)).where(User.unit_id.is_not(None)).group_by(User.unit_id)
+        ).all()
+    )
     rows = session.execute(
-        select(Entry.unit_id, func.count(Entry.id),
-               func.sum(case((Entry.status == EntryStatus.SUBMITTED, 1), else_=0)),
-               func.max(Entry.updated_at))
-        .where(Entry.contest_id == contest.id, Entry.status != EntryStatus.WITHDRAWN).group_by(Entry.unit_id)).all()
+        select(
+            Entry.unit_id,
+            func.count(Entry.id),
+            func.sum(case((Entry.status == EntryStatus.SUBMITTED, 1), else_=0)),
+            func.max(Entry.updated_at),
+        )
+        .where(Entry.contest_id == contest.id, Entry.status != EntryStatus.WITHDRAWN)
+        .group_by(Entry.unit_id)
+    ).all()
     by_unit = {r[0]: r[1:] for r in rows}
     out = []
     for unit in session.scalars(select(Unit).order_by(Unit.code)):
         n, submitted, updated = by_unit.get(unit.id, (0, 0, None))
         candidates = [t for t in (updated, seen.get(unit.id)) if t is not None]
-        out.append(UnitParticipation(unit=unit, members=members.get(unit.id, 0), entries=n,
-                                     submitted=int(submitted or 0),
-                                     last_activity=max(candidates) if candidates else None))
+        out.append(
+            UnitParticipation(
+                unit=unit,
+                members=members.get(unit.id, 0),
+                entries=n,
+                submitted=int(submitted or 0),
+                last_activity=max(candidates) if candidates else None,
+            )
+        )
     out.sort(key=lambda p: (not p.took_part, p.unit.code))
     return out

@@ -1,4 +1,5 @@
 """Exports for organisers: results, the full score matrix and the audit log, as CSV or XLSX with Vietnamese headers."""
+
 from __future__ import annotations
 
 import csv
@@ -13,44 +14,114 @@ from sqlalchemy.orm import Session, selectinload
 from app.models import AuditEvent, Entry, Round, ScoreSheet, User
 from app.services.results import Board
 
-RESULT_HEADERS = ["Hạng", "Mã tác phẩm", "Tên tác phẩm", "Đơn vị", "Điểm (chính thức)", "Số giám khảo", "Đồng hạng",
-                  "Phân định đồng hạng", "Giải thưởng", "Độ lệch (max − min)", "Cần thảo luận",
-                  "Hạng theo trung bình", "Hạng theo trung vị", "Hạng theo trung bình cắt", "Hạng theo điểm Z",
-                  "Hạng theo Borda"]
-MATRIX_HEADERS = ["Mã tác phẩm", "Tên tác phẩm", "Đơn vị", "Giám khảo", "Tiêu chí", "Điểm", "Hệ số",
-                  "Điểm có hệ số", "Trạng thái phiếu", "Nhận xét tiêu chí", "Nhận xét chung"]
-PARTICIPATION_HEADERS = ["Mã đơn vị", "Tên đơn vị", "Loại", "Đã tham gia", "Số tác phẩm", "Đã nộp", "Số cán bộ",
-                         "Hoạt động gần nhất (giờ Việt Nam)"]
-AUDIT_HEADERS = ["Thời điểm (giờ Việt Nam)", "Người thực hiện", "Hành động", "Đối tượng", "Mã đối tượng", "Trước",
-                 "Sau"]
+RESULT_HEADERS = [
+    "Hạng",
+    "Mã tác phẩm",
+    "Tên tác phẩm",
+    "Đơn vị",
+    "Điểm (chính thức)",
+    "Số giám khảo",
+    "Đồng hạng",
+    "Phân định đồng hạng",
+    "Giải thưởng",
+    "Độ lệch (max − min)",
+    "Cần thảo luận",
+    "Hạng theo trung bình",
+    "Hạng theo trung vị",
+    "Hạng theo trung bình cắt",
+    "Hạng theo điểm Z",
+    "Hạng theo Borda",
+]
+MATRIX_HEADERS = [
+    "Mã tác phẩm",
+    "Tên tác phẩm",
+    "Đơn vị",
+    "Giám khảo",
+    "Tiêu chí",
+    "Điểm",
+    "Hệ số",
+    "Điểm có hệ số",
+    "Trạng thái phiếu",
+    "Nhận xét tiêu chí",
+    "Nhận xét chung",
+]
+PARTICIPATION_HEADERS = [
+    "Mã đơn vị",
+    "Tên đơn vị",
+    "Loại",
+    "Đã tham gia",
+    "Số tác phẩm",
+    "Đã nộp",
+    "Số cán bộ",
+    "Hoạt động gần nhất (giờ Việt Nam)",
+]
+AUDIT_HEADERS = [
+    "Thời điểm (giờ Việt Nam)",
+    "Người thực hiện",
+    "Hành động",
+    "Đối tượng",
+    "Mã đối tượng",
+    "Trước",
+    "Sau",
+]
 
 
 def result_rows(board: Board) -> list[list]:
     rows = []
     for b in board.rows:
         r = b.official
-        rows.append([r.rank, r.entry.id, r.entry.title, r.entry.unit.name, round(r.score, 4), r.judges,
-                     "có" if r.tied else "", r.tie_break or "", r.award.name if r.award else "",
-                     round(b.spread.range, 4) if b.spread else "", "có" if b.spread and b.spread.flag else "",
-                     *[b.by_method[m][0] for m in board.methods]])
+        rows.append(
+            [
+                r.rank,
+                r.entry.id,
+                r.entry.title,
+                r.entry.unit.name,
+                round(r.score, 4),
+                r.judges,
+                "có" if r.tied else "",
+                r.tie_break or "",
+                r.award.name if r.award else "",
+                round(b.spread.range, 4) if b.spread else "",
+                "có" if b.spread and b.spread.flag else "",
+                *[b.by_method[m][0] for m in board.methods],
+            ]
+        )
     return rows
 
 
 def matrix_rows(session: Session, rnd: Round) -> list[list]:
     """One line per judge × entry × criterion, every sheet (drafts included, marked)."""
     criteria = {c.id: c for c in rnd.criteria}
-    sheets = session.scalars(select(ScoreSheet).options(
-        selectinload(ScoreSheet.scores), selectinload(ScoreSheet.entry).selectinload(Entry.unit),
-        selectinload(ScoreSheet.judge)).where(ScoreSheet.round_id == rnd.id)
-        .order_by(ScoreSheet.entry_id, ScoreSheet.judge_id))
+    sheets = session.scalars(
+        select(ScoreSheet)
+        .options(
+            selectinload(ScoreSheet.scores),
+            selectinload(ScoreSheet.entry).selectinload(Entry.unit),
+            selectinload(ScoreSheet.judge),
+        )
+        .where(ScoreSheet.round_id == rnd.id)
+        .order_by(ScoreSheet.entry_id, ScoreSheet.judge_id)
+    )
     rows = []
     for sheet in sheets:
         state = "đã gửi" if sheet.status.value == "submitted" else "bản nháp"
         for score in sorted(sheet.scores, key=lambda s: criteria[s.criterion_id].position):
             c = criteria[score.criterion_id]
-            rows.append([sheet.entry_id, sheet.entry.title, sheet.entry.unit.name, sheet.judge.name, c.name,
-                         score.points, c.weight, round(score.points * c.weight, 4), state,
-                         (sheet.criterion_comments or {}).get(str(c.id), ""), sheet.comment])
+            rows.append(
+                [
+                    sheet.entry_id,
+                    sheet.entry.title,
+                    sheet.entry.unit.name,
+                    sheet.judge.name,
+                    c.name,
+                    score.points,
+                    c.weight,
+                    round(score.points * c.weight, 4),
+                    state,
+                    (sheet.criterion_comments or {}).get(str(c.id), ""),
+                    sheet.comment,
+                ]
+            )
     return rows
 
 
@@ -59,10 +130,12 @@ def judging_scores_rows(session: Session, rnd: Round) -> list[list]:
     names = {c.id: c.name for c in rnd.criteria}
     from app.models import Score, SheetStatus
 
-    rows = session.execute(select(ScoreSheet.entry_id, ScoreSheet.judge_id, Score.criterion_id, Score.points)
-                           .join(Score, Score.sheet_id == ScoreSheet.id)
-                           .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
-                           .order_by(ScoreSheet.entry_id, ScoreSheet.judge_id, Score.criterion_id))
+    rows = session.execute(
+        select(ScoreSheet.entry_id, ScoreSheet.judge_id, Score.criterion_id, Score.points)
+        .join(Score, Score.sheet_id == ScoreSheet.id)
+        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
+        .order_by(ScoreSheet.entry_id, ScoreSheet.judge_id, Score.criterion_id)
+    )
     return [[e, j, names[c], f"{p:g}"] for e, j, c, p in rows]
 
 
@@ -72,16 +145,41 @@ def judging_rubric_rows(rnd: Round) -> list[list]:
 
 def audit_rows(session: Session, contest_id: int, tz: str) -> list[list]:
     zone = ZoneInfo(tz)
-    events = session.execute(select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.actor_id)
-                             .where(AuditEvent.contest_id == contest_id).order_by(AuditEvent.at, AuditEvent.id))
-    return [[e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), name or "", e.action, e.object_type,
-             e.object_id or "", _flat(e.before), _flat(e.after)] for e, name in events]
+    events = session.execute(
+        select(AuditEvent, User.name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.contest_id == contest_id)
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    return [
+        [
+            e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+            name or "",
+            e.action,
+            e.object_type,
+            e.object_id or "",
+            _flat(e.before),
+            _flat(e.after),
+        ]
+        for e, name in events
+    ]
 
 
 def participation_rows(rows, tz: str) -> list[list]:
     zone = ZoneInfo(tz)
-    return [[r.unit.code, r.unit.name, r.unit.kind, "có" if r.took_part else "chưa", r.entries, r.submitted, r.members,
-             r.last_activity.astimezone(zone).strftime("%Y-%m-%d %H:%M") if r.last_activity else ""] for r in rows]
+    return [
+        [
+            r.unit.code,
+            r.unit.name,
+            r.unit.kind,
+            "có" if r.took_part else "chưa",
+            r.entries,
+            r.submitted,
+            r.members,
+            r.last_activity.astimezone(zone).strftime("%Y-%m-%d %H:%M") if r.last_activity else "",
+        ]
+        for r in rows
+    ]
 
 
 def _flat(doc) -> str:

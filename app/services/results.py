@@ -1,4 +1,5 @@
 """Results: rankings from the judging library, awards, and frozen publication."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,8 +14,21 @@ import judging
 from judging.ranking import rank_table
 from judging.reliability import agreement_table
 from judging.table import ScoreTable, build_table
-from app.models import (Award, AwardGrant, Clip, ClipStatus, Contest, Entry, Publication, Round, Score, ScoreSheet,
-                        SheetStatus, User, utcnow)
+from app.models import (
+    Award,
+    AwardGrant,
+    Clip,
+    ClipStatus,
+    Contest,
+    Entry,
+    Publication,
+    Round,
+    Score,
+    ScoreSheet,
+    SheetStatus,
+    User,
+    utcnow,
+)
 from app.services import PortalError
 from app.services.audit import record_event
 
@@ -40,12 +54,19 @@ def round_table(session: Session, rnd: Round) -> ScoreTable | None:
     rows = session.execute(
         select(ScoreSheet.entry_id, ScoreSheet.judge_id, Score.criterion_id, Score.points)
         .join(Score, Score.sheet_id == ScoreSheet.id)
-        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)).all()
+        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
+    ).all()
     if not rows:
         return None
     entries, judges, criteria, points = zip(*rows)
-    return build_table([str(e) for e in entries], [str(j) for j in judges], [names[c] for c in criteria],
-                       np.asarray(points, dtype=np.float64), rubric, label=lambda i: f"score #{i + 1}")
+    return build_table(
+        [str(e) for e in entries],
+        [str(j) for j in judges],
+        [names[c] for c in criteria],
+        np.asarray(points, dtype=np.float64),
+        rubric,
+        label=lambda i: f"score #{i + 1}",
+    )
 
 
 def ranking(session: Session, rnd: Round, *, method: str | None = None) -> list[ResultRow]:
@@ -53,26 +74,46 @@ def ranking(session: Session, rnd: Round, *, method: str | None = None) -> list[
     table = round_table(session, rnd)
     if table is None:
         return []
-    ranked = rank_table(table, method=method or rnd.aggregation, tie_breaks=tuple(rnd.tie_breaks or ()),
-                        trim=rnd.trim)
+    ranked = rank_table(table, method=method or rnd.aggregation, tie_breaks=tuple(rnd.tie_breaks or ()), trim=rnd.trim)
     return _rows(session, rnd, ranked)
 
 
 def _rows(session: Session, rnd: Round, ranked) -> list[ResultRow]:
-    entries = {e.id: e for e in session.scalars(select(Entry).options(selectinload(Entry.unit)).where(
-        Entry.id.in_([int(r.entry) for r in ranked])))}
-    grants = {g.entry_id: g.award for g in session.scalars(
-        select(AwardGrant).options(selectinload(AwardGrant.award)).join(Award)
-        .where(Award.contest_id == rnd.contest_id))}
-    return [ResultRow(rank=r.rank, entry=entries[int(r.entry)], score=r.score, judges=r.judges, tied=r.tied,
-                      award=grants.get(int(r.entry)), tie_break=r.tie_break, totals=r.totals) for r in ranked]
+    entries = {
+        e.id: e
+        for e in session.scalars(
+            select(Entry).options(selectinload(Entry.unit)).where(Entry.id.in_([int(r.entry) for r in ranked]))
+        )
+    }
+    grants = {
+        g.entry_id: g.award
+        for g in session.scalars(
+            select(AwardGrant)
+            .options(selectinload(AwardGrant.award))
+            .join(Award)
+            .where(Award.contest_id == rnd.contest_id)
+        )
+    }
+    return [
+        ResultRow(
+            rank=r.rank,
+            entry=entries[int(r.entry)],
+            score=r.score,
+            judges=r.judges,
+            tied=r.tied,
+            award=grants.get(int(r.entry)),
+            tie_break=r.tie_break,
+            totals=r.totals,
+        )
+        for r in ranked
+    ]
 
 
 @dataclass(frozen=True)
 class BoardRow:
     official: ResultRow
     by_method: dict[str, tuple[int, float]]
-    delta: dict[str, int]          # official rank minus the method's rank (positive: the method ranks it higher)
+    delta: dict[str, int]  # official rank minus the method's rank (positive: the method ranks it higher)
     spread: judging.EntryAgreement | None
 
 
@@ -81,7 +122,7 @@ class JudgeLeniency:
     judge: User
     scored: int
     mean_total: float
-    difference: float              # judge mean minus panel mean
+    difference: float  # judge mean minus panel mean
 
 
 @dataclass(frozen=True)
@@ -99,8 +140,9 @@ def results_board(session: Session, rnd: Round) -> Board:
     max_total = sum(c.max_points * c.weight for c in rnd.criteria)
     table = round_table(session, rnd)
     if table is None:
-        return Board(rows=[], methods=judging.METHODS, agreement=None, leniency=[], panel_mean=None,
-                     max_total=max_total)
+        return Board(
+            rows=[], methods=judging.METHODS, agreement=None, leniency=[], panel_mean=None, max_total=max_total
+        )
     tie_breaks = tuple(rnd.tie_breaks or ())
     # One table serves all five methods and the agreement report.
     by_method = {m: rank_table(table, method=m, tie_breaks=tie_breaks, trim=rnd.trim) for m in judging.METHODS}
@@ -112,9 +154,14 @@ def results_board(session: Session, rnd: Round) -> Board:
     for row in official:
         key = str(row.entry.id)
         methods = {m: lookup[m][key] for m in judging.METHODS}
-        rows.append(BoardRow(official=row, by_method=methods,
-                             delta={m: row.rank - methods[m][0] for m in judging.METHODS},
-                             spread=spreads.get(row.entry.id)))
+        rows.append(
+            BoardRow(
+                official=row,
+                by_method=methods,
+                delta={m: row.rank - methods[m][0] for m in judging.METHODS},
+                spread=spreads.get(row.entry.id),
+            )
+        )
     per_judge: dict[str, list[float]] = {}
     for ranked in by_method[rnd.aggregation]:
         for judge, total in ranked.totals.items():
@@ -122,15 +169,31 @@ def results_board(session: Session, rnd: Round) -> Board:
     every = [t for ts in per_judge.values() for t in ts]
     panel_mean = sum(every) / len(every)
     judges = {u.id: u for u in session.scalars(select(User).where(User.id.in_([int(j) for j in per_judge])))}
-    leniency = sorted((JudgeLeniency(judge=judges[int(j)], scored=len(ts), mean_total=sum(ts) / len(ts),
-                                     difference=sum(ts) / len(ts) - panel_mean) for j, ts in per_judge.items()),
-                      key=lambda x: -x.difference)
-    return Board(rows=rows, methods=judging.METHODS, agreement=report, leniency=leniency, panel_mean=panel_mean,
-                 max_total=max_total)
+    leniency = sorted(
+        (
+            JudgeLeniency(
+                judge=judges[int(j)],
+                scored=len(ts),
+                mean_total=sum(ts) / len(ts),
+                difference=sum(ts) / len(ts) - panel_mean,
+            )
+            for j, ts in per_judge.items()
+        ),
+        key=lambda x: -x.difference,
+    )
+    return Board(
+        rows=rows,
+        methods=judging.METHODS,
+        agreement=report,
+        leniency=leniency,
+        panel_mean=panel_mean,
+        max_total=max_total,
+    )
 
 
-def create_award(session: Session, *, actor: User, contest: Contest, name: str, count: int,
-                 kind: str = "group") -> Award:
+def create_award(
+    session: Session, *, actor: User, contest: Contest, name: str, count: int, kind: str = "group"
+) -> Award:
     if not name.strip():
         raise PortalError(_l("The award needs a name."), field="name")
     if count < 1:
@@ -143,14 +206,26 @@ def create_award(session: Session, *, actor: User, contest: Contest, name: str, 
     award = Award(contest_id=contest.id, name=name.strip(), count=count, position=position, kind=kind)
     session.add(award)
     session.flush()
-    record_event(session, actor=actor, action="award.create", obj=award, contest_id=contest.id,
-                 after={"name": award.name, "count": count})
+    record_event(
+        session,
+        actor=actor,
+        action="award.create",
+        obj=award,
+        contest_id=contest.id,
+        after={"name": award.name, "count": count},
+    )
     return award
 
 
 def awards_of(session: Session, contest: Contest) -> list[Award]:
-    return list(session.scalars(select(Award).options(selectinload(Award.grants))
-                                .where(Award.contest_id == contest.id).order_by(Award.position, Award.id)))
+    return list(
+        session.scalars(
+            select(Award)
+            .options(selectinload(Award.grants))
+            .where(Award.contest_id == contest.id)
+            .order_by(Award.position, Award.id)
+        )
+    )
 
 
 def grant_award(session: Session, *, actor: User, entry: Entry, award: Award | None) -> None:
@@ -169,8 +244,15 @@ def grant_award(session: Session, *, actor: User, entry: Entry, award: Award | N
         session.add(AwardGrant(award_id=award.id, entry_id=entry.id))
     session.flush()
     session.expire_all()
-    record_event(session, actor=actor, action="award.grant", obj=entry, contest_id=entry.contest_id,
-                 before=before, after={"award": award.name} if award else None)
+    record_event(
+        session,
+        actor=actor,
+        action="award.grant",
+        obj=entry,
+        contest_id=entry.contest_id,
+        before=before,
+        after={"award": award.name} if award else None,
+    )
 
 
 def grant_from_ranking(session: Session, *, actor: User, contest: Contest, rnd: Round) -> int:
@@ -207,36 +289,75 @@ def publish(session: Session, *, actor: User, contest: Contest, rnd: Round) -> P
 
     def entry_doc(e: Entry) -> dict:
         clip: Clip | None = e.clip
-        return {"entry_id": e.id, "title": e.title, "summary": e.summary, "authors": e.authors,
-                "unit": e.unit.name, "unit_code": e.unit.code,
-                "clip_id": clip.id if clip and clip.status == ClipStatus.READY else None}
+        return {
+            "entry_id": e.id,
+            "title": e.title,
+            "summary": e.summary,
+            "authors": e.authors,
+            "unit": e.unit.name,
+            "unit_code": e.unit.code,
+            "clip_id": clip.id if clip and clip.status == ClipStatus.READY else None,
+        }
 
     by_entry = {r.entry.id: r for r in rows}
     snapshot = {
-        "contest": contest.slug, "title": contest.title, "round": rnd.name, "method": rnd.aggregation,
+        "contest": contest.slug,
+        "title": contest.title,
+        "round": rnd.name,
+        "method": rnd.aggregation,
         "published_at": now.isoformat(),
-        "ranking": [{"rank": r.rank, "score": round(r.score, 4), "judges": r.judges, "tied": r.tied,
-                     "award": r.award.name if r.award else None, **entry_doc(r.entry)} for r in rows],
-        "awards": [{"name": a.name, "count": a.count, "kind": a.kind,
-                    "winners": [{**entry_doc(g.entry),
-                                 "rank": by_entry[g.entry_id].rank if g.entry_id in by_entry else None,
-                                 "score": round(by_entry[g.entry_id].score, 4) if g.entry_id in by_entry else None}
-                                for g in sorted(a.grants, key=lambda g: by_entry[g.entry_id].rank
-                                                if g.entry_id in by_entry else 10**9)]}
-                   for a in awards],
+        "ranking": [
+            {
+                "rank": r.rank,
+                "score": round(r.score, 4),
+                "judges": r.judges,
+                "tied": r.tied,
+                "award": r.award.name if r.award else None,
+                **entry_doc(r.entry),
+            }
+            for r in rows
+        ],
+        "awards": [
+            {
+                "name": a.name,
+                "count": a.count,
+                "kind": a.kind,
+                "winners": [
+                    {
+                        **entry_doc(g.entry),
+                        "rank": by_entry[g.entry_id].rank if g.entry_id in by_entry else None,
+                        "score": round(by_entry[g.entry_id].score, 4) if g.entry_id in by_entry else None,
+                    }
+                    for g in sorted(
+                        a.grants, key=lambda g: by_entry[g.entry_id].rank if g.entry_id in by_entry else 10**9
+                    )
+                ],
+            }
+            for a in awards
+        ],
     }
     pub = Publication(contest_id=contest.id, published_at=now, published_by_id=actor.id, snapshot=snapshot)
     session.add(pub)
     contest.published_at = now
     session.flush()
-    record_event(session, actor=actor, action="contest.publish", obj=contest, contest_id=contest.id,
-                 after={"publication": pub.id, "winners": sum(len(a["winners"]) for a in snapshot["awards"])})
+    record_event(
+        session,
+        actor=actor,
+        action="contest.publish",
+        obj=contest,
+        contest_id=contest.id,
+        after={"publication": pub.id, "winners": sum(len(a["winners"]) for a in snapshot["awards"])},
+    )
     return pub
 
 
 def latest_publication(session: Session, contest: Contest) -> Publication | None:
-    return session.scalar(select(Publication).where(Publication.contest_id == contest.id)
-                          .order_by(Publication.published_at.desc(), Publication.id.desc()).limit(1))
+    return session.scalar(
+        select(Publication)
+        .where(Publication.contest_id == contest.id)
+        .order_by(Publication.published_at.desc(), Publication.id.desc())
+        .limit(1)
+    )
 
 
 def published_clip_ids(session: Session, contest: Contest) -> set[int]:

@@ -1,4 +1,5 @@
 """Round administration: rubrics, panels, assignment, shortlists, conflicts, reopening sheets."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,22 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 import judging
-from app.models import (Assignment, Conflict, Contest, Criterion, Entry, PanelMember, Role, Round, RoundEntry,
-                        RoundStatus, ScoreSheet, SheetStatus, User, utcnow)
+from app.models import (
+    Assignment,
+    Conflict,
+    Contest,
+    Criterion,
+    Entry,
+    PanelMember,
+    Role,
+    Round,
+    RoundEntry,
+    RoundStatus,
+    ScoreSheet,
+    SheetStatus,
+    User,
+    utcnow,
+)
 from app.services import PortalError
 from app.services.audit import record_event
 
@@ -39,10 +54,22 @@ def check_tie_breaks(rules: list[str], criteria_names: set[str]) -> list[str]:
     return clean
 
 
-def create_round(session: Session, *, contest: Contest, name: str, criteria: list[dict], blind: bool = False,
-                 aggregation: str = "mean", tie_breaks: list[str] = (), trim: int = 1,
-                 assignment_mode: str = "panel", per_entry: int | None = None,
-                 flag_threshold: float | None = None, opens_at=None, closes_at=None) -> Round:
+def create_round(
+    session: Session,
+    *,
+    contest: Contest,
+    name: str,
+    criteria: list[dict],
+    blind: bool = False,
+    aggregation: str = "mean",
+    tie_breaks: list[str] = (),
+    trim: int = 1,
+    assignment_mode: str = "panel",
+    per_entry: int | None = None,
+    flag_threshold: float | None = None,
+    opens_at=None,
+    closes_at=None,
+) -> Round:
     """Add a round with its rubric: criteria are dicts of name, description, max_points, weight, step, levels."""
     if not name.strip():
         raise PortalError(_l("The round needs a name."), field="name")
@@ -59,10 +86,20 @@ def create_round(session: Session, *, contest: Contest, name: str, criteria: lis
     if opens_at and closes_at and closes_at <= opens_at:
         raise PortalError(_l("The round must close after it opens."), field="closes_at")
     position = (session.scalar(select(func.max(Round.position)).where(Round.contest_id == contest.id)) or 0) + 1
-    rnd = Round(contest_id=contest.id, name=name.strip(), position=position, blind=blind, aggregation=aggregation,
-                trim=trim, assignment_mode=assignment_mode, per_entry=per_entry if assignment_mode == "per_entry"
-                else None, flag_threshold=flag_threshold, uses_shortlist=position > 1, opens_at=opens_at,
-                closes_at=closes_at)
+    rnd = Round(
+        contest_id=contest.id,
+        name=name.strip(),
+        position=position,
+        blind=blind,
+        aggregation=aggregation,
+        trim=trim,
+        assignment_mode=assignment_mode,
+        per_entry=per_entry if assignment_mode == "per_entry" else None,
+        flag_threshold=flag_threshold,
+        uses_shortlist=position > 1,
+        opens_at=opens_at,
+        closes_at=closes_at,
+    )
     names: set[str] = set()
     for i, c in enumerate(criteria):
         cname = (c.get("name") or "").strip()
@@ -74,8 +111,17 @@ def create_round(session: Session, *, contest: Contest, name: str, criteria: lis
             raise PortalError(_l("Maximum points, weight and step must be positive."), field="criteria")
         levels = c.get("levels")
         levels = parse_levels(levels) if isinstance(levels, str) else levels
-        rnd.criteria.append(Criterion(name=cname, description=(c.get("description") or "").strip(),
-                                      max_points=max_points, weight=weight, step=step, position=i, levels=levels))
+        rnd.criteria.append(
+            Criterion(
+                name=cname,
+                description=(c.get("description") or "").strip(),
+                max_points=max_points,
+                weight=weight,
+                step=step,
+                position=i,
+                levels=levels,
+            )
+        )
     rnd.tie_breaks = check_tie_breaks(list(tie_breaks), names)
     session.add(rnd)
     session.flush()
@@ -92,8 +138,15 @@ def set_round_status(session: Session, *, actor: User, rnd: Round, status: Round
             rnd.closes_at = None  # reopened after its planned close: open until closed by hand
     if status == RoundStatus.CLOSED:
         rnd.closes_at = utcnow()
-    record_event(session, actor=actor, action="round.status", obj=rnd, contest_id=rnd.contest_id,
-                 before={"status": before}, after={"status": status.value})
+    record_event(
+        session,
+        actor=actor,
+        action="round.status",
+        obj=rnd,
+        contest_id=rnd.contest_id,
+        before={"status": before},
+        after={"status": status.value},
+    )
     session.flush()
 
 
@@ -104,8 +157,15 @@ def set_panel(session: Session, *, actor: User | None, rnd: Round, judges: list[
             raise PortalError(_l("%(name)s is not a judge.", name=judge.name))
     before = sorted(m.judge_id for m in rnd.panel)
     rnd.panel = [PanelMember(judge_id=j.id) for j in judges]
-    record_event(session, actor=actor, action="panel.set", obj=rnd, contest_id=rnd.contest_id,
-                 before={"judges": before}, after={"judges": sorted(j.id for j in judges)})
+    record_event(
+        session,
+        actor=actor,
+        action="panel.set",
+        obj=rnd,
+        contest_id=rnd.contest_id,
+        before={"judges": before},
+        after={"judges": sorted(j.id for j in judges)},
+    )
     session.flush()
 
 
@@ -118,8 +178,9 @@ def declared_conflicts(session: Session, *, entry_ids=None, judge_id: int | None
     return list(session.scalars(query.order_by(Conflict.declared_at)))
 
 
-def assign_per_entry(session: Session, *, actor: User, rnd: Round, entries: list[Entry], per_entry: int,
-                     seed: int = 0) -> judging.Assignment:
+def assign_per_entry(
+    session: Session, *, actor: User, rnd: Round, entries: list[Entry], per_entry: int, seed: int = 0
+) -> judging.Assignment:
     """Give every entry `per_entry` panel judges, balanced, never own-unit or declared-conflict (audited)."""
     panel = [m.judge for m in rnd.panel]
     if not panel:
@@ -132,14 +193,30 @@ def assign_per_entry(session: Session, *, actor: User, rnd: Round, entries: list
     pairs = [(int(e), int(j)) for e, j in result.pairs]
     bad = [p for p in pairs if (p[1], p[0]) in conflicts]
     if bad:
-        pairs = _repair_conflicts(pairs, bad, conflicts, [j.id for j in panel],
-                                  {e.id: e.unit_id for e in entries}, {j.id: j.unit_id for j in panel})
+        pairs = _repair_conflicts(
+            pairs,
+            bad,
+            conflicts,
+            [j.id for j in panel],
+            {e.id: e.unit_id for e in entries},
+            {j.id: j.unit_id for j in panel},
+        )
     session.execute(delete(Assignment).where(Assignment.round_id == rnd.id))
     session.add_all(Assignment(round_id=rnd.id, entry_id=e, judge_id=j) for e, j in pairs)
     rnd.assignment_mode, rnd.per_entry = "per_entry", per_entry
-    record_event(session, actor=actor, action="assignment.generate", obj=rnd, contest_id=rnd.contest_id,
-                 after={"per_entry": per_entry, "seed": seed, "pairs": len(pairs),
-                        "unassignable": [u.entry for u in result.unassignable]})
+    record_event(
+        session,
+        actor=actor,
+        action="assignment.generate",
+        obj=rnd,
+        contest_id=rnd.contest_id,
+        after={
+            "per_entry": per_entry,
+            "seed": seed,
+            "pairs": len(pairs),
+            "unassignable": [u.entry for u in result.unassignable],
+        },
+    )
     session.flush()
     return result
 
@@ -152,8 +229,13 @@ def _repair_conflicts(pairs, bad, conflicts, judges, entry_unit, judge_unit):
         load[j] += 1
     for entry_id, _judge in bad:
         taken = {j for e, j in pairs if e == entry_id}
-        options = [j for j in judges if j not in taken and (j, entry_id) not in conflicts
-                   and (judge_unit[j] is None or judge_unit[j] != entry_unit[entry_id])]
+        options = [
+            j
+            for j in judges
+            if j not in taken
+            and (j, entry_id) not in conflicts
+            and (judge_unit[j] is None or judge_unit[j] != entry_unit[entry_id])
+        ]
         if options:
             best = min(options, key=lambda j: (load[j], j))
             pairs.append((entry_id, best))
@@ -175,8 +257,15 @@ def reassign(session: Session, *, actor: User, rnd: Round, entry: Entry, from_ju
     if old is not None:
         session.delete(old)
     session.add(Assignment(round_id=rnd.id, entry_id=entry.id, judge_id=to_judge.id))
-    record_event(session, actor=actor, action="assignment.move", obj=entry, contest_id=rnd.contest_id,
-                 before={"round": rnd.id, "judge": from_judge.id}, after={"round": rnd.id, "judge": to_judge.id})
+    record_event(
+        session,
+        actor=actor,
+        action="assignment.move",
+        obj=entry,
+        contest_id=rnd.contest_id,
+        before={"round": rnd.id, "judge": from_judge.id},
+        after={"round": rnd.id, "judge": to_judge.id},
+    )
     session.flush()
 
 
@@ -190,13 +279,26 @@ def declare_conflict(session: Session, *, judge: User, rnd: Round, entry: Entry,
         conflict = Conflict(judge_id=judge.id, entry_id=entry.id, round_id=rnd.id, reason=reason)
         session.add(conflict)
     session.flush()
-    record_event(session, actor=judge, action="conflict.declare", obj=conflict, contest_id=rnd.contest_id,
-                 after={"entry": entry.id, "round": rnd.id, "reason": reason})
+    record_event(
+        session,
+        actor=judge,
+        action="conflict.declare",
+        obj=conflict,
+        contest_id=rnd.contest_id,
+        after={"entry": entry.id, "round": rnd.id, "reason": reason},
+    )
     return conflict
 
 
-def advance(session: Session, *, actor: User, source: Round, target: Round, top: int | None = None,
-            entry_ids: list[int] | None = None) -> list[int]:
+def advance(
+    session: Session,
+    *,
+    actor: User,
+    source: Round,
+    target: Round,
+    top: int | None = None,
+    entry_ids: list[int] | None = None,
+) -> list[int]:
     """Put the top N of source's ranking (ties at the cut included) or a hand-picked shortlist into target."""
     from app.services.results import ranking
 
@@ -214,8 +316,14 @@ def advance(session: Session, *, actor: User, source: Round, target: Round, top:
     session.execute(delete(RoundEntry).where(RoundEntry.round_id == target.id))
     session.add_all(RoundEntry(round_id=target.id, entry_id=e) for e in entry_ids)
     target.uses_shortlist = True
-    record_event(session, actor=actor, action="round.advance", obj=target, contest_id=target.contest_id,
-                 after={"from": source.id, "entries": sorted(entry_ids)})
+    record_event(
+        session,
+        actor=actor,
+        action="round.advance",
+        obj=target,
+        contest_id=target.contest_id,
+        after={"from": source.id, "entries": sorted(entry_ids)},
+    )
     session.flush()
     return entry_ids
 
@@ -225,6 +333,13 @@ def reopen_sheet(session: Session, *, actor: User, sheet: ScoreSheet) -> None:
     before = {"status": sheet.status.value}
     sheet.status = SheetStatus.DRAFT
     sheet.reopened_at = utcnow()
-    record_event(session, actor=actor, action="sheet.reopen", obj=sheet, contest_id=sheet.round.contest_id,
-                 before=before, after={"status": "draft", "judge": sheet.judge_id, "entry": sheet.entry_id})
+    record_event(
+        session,
+        actor=actor,
+        action="sheet.reopen",
+        obj=sheet,
+        contest_id=sheet.round.contest_id,
+        before=before,
+        after={"status": "draft", "judge": sheet.judge_id, "entry": sheet.entry_id},
+    )
     session.flush()

@@ -1,4 +1,5 @@
 """The judge's side: which entries they score, score sheets, progress."""
+
 from __future__ import annotations
 
 import math
@@ -8,17 +9,40 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import (Assignment, Clip, ClipStatus, Conflict, Contest, Criterion, Entry, EntryStatus, PanelMember,
-                        Role, Round, RoundEntry, RoundStatus, Score, ScoreSheet, SheetStatus, User, utcnow)
+from app.models import (
+    Assignment,
+    Clip,
+    ClipStatus,
+    Conflict,
+    Contest,
+    Criterion,
+    Entry,
+    EntryStatus,
+    PanelMember,
+    Role,
+    Round,
+    RoundEntry,
+    RoundStatus,
+    Score,
+    ScoreSheet,
+    SheetStatus,
+    User,
+    utcnow,
+)
 from app.services import PortalError
 from app.services.audit import record_event
 
 
 def round_entries(session: Session, rnd: Round) -> list[Entry]:
     """Entries judged in this round: submitted with a ready clip, and on the shortlist when the round has one."""
-    query = (select(Entry).join(Clip, Clip.id == Entry.clip_id)
-             .where(Entry.contest_id == rnd.contest_id, Entry.status == EntryStatus.SUBMITTED,
-                    Clip.status == ClipStatus.READY).order_by(Entry.id))
+    query = (
+        select(Entry)
+        .join(Clip, Clip.id == Entry.clip_id)
+        .where(
+            Entry.contest_id == rnd.contest_id, Entry.status == EntryStatus.SUBMITTED, Clip.status == ClipStatus.READY
+        )
+        .order_by(Entry.id)
+    )
     if rnd.uses_shortlist:
         query = query.join(RoundEntry, (RoundEntry.entry_id == Entry.id) & (RoundEntry.round_id == rnd.id))
     return list(session.scalars(query))
@@ -40,8 +64,11 @@ def assigned_entries(session: Session, *, judge: User, rnd: Round) -> list[Entry
     declared = set(session.scalars(select(Conflict.entry_id).where(Conflict.judge_id == judge.id)))
     entries = round_entries(session, rnd)
     if rnd.assignment_mode == "per_entry":
-        mine = set(session.scalars(select(Assignment.entry_id).where(Assignment.round_id == rnd.id,
-                                                                     Assignment.judge_id == judge.id)))
+        mine = set(
+            session.scalars(
+                select(Assignment.entry_id).where(Assignment.round_id == rnd.id, Assignment.judge_id == judge.id)
+            )
+        )
         entries = [e for e in entries if e.id in mine]
     return [e for e in entries if not conflicted(judge, e) and e.id not in declared]
 
@@ -52,13 +79,22 @@ def is_assigned(session: Session, *, judge: User, rnd: Round, entry: Entry) -> b
 
 def judge_rounds(session: Session, judge: User) -> list[Round]:
     """Rounds, open or closed, whose panel includes the judge."""
-    return list(session.scalars(select(Round).join(PanelMember).where(
-        PanelMember.judge_id == judge.id, Round.status != RoundStatus.DRAFT).order_by(Round.id.desc())))
+    return list(
+        session.scalars(
+            select(Round)
+            .join(PanelMember)
+            .where(PanelMember.judge_id == judge.id, Round.status != RoundStatus.DRAFT)
+            .order_by(Round.id.desc())
+        )
+    )
 
 
 def get_sheet(session: Session, *, rnd: Round, entry: Entry, judge: User) -> ScoreSheet | None:
-    return session.scalar(select(ScoreSheet).options(selectinload(ScoreSheet.scores)).where(
-        ScoreSheet.round_id == rnd.id, ScoreSheet.entry_id == entry.id, ScoreSheet.judge_id == judge.id))
+    return session.scalar(
+        select(ScoreSheet)
+        .options(selectinload(ScoreSheet.scores))
+        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.entry_id == entry.id, ScoreSheet.judge_id == judge.id)
+    )
 
 
 @dataclass(frozen=True)
@@ -73,38 +109,51 @@ def judge_progress(session: Session, *, judge: User, rnd: Round, entries: list[E
     ids = {e.id for e in entries}
     sheets = session.scalars(select(ScoreSheet).where(ScoreSheet.round_id == rnd.id, ScoreSheet.judge_id == judge.id))
     states = [s.status for s in sheets if s.entry_id in ids]
-    return Progress(submitted=states.count(SheetStatus.SUBMITTED), drafts=states.count(SheetStatus.DRAFT),
-                    total=len(ids))
+    return Progress(
+        submitted=states.count(SheetStatus.SUBMITTED), drafts=states.count(SheetStatus.DRAFT), total=len(ids)
+    )
 
 
 def panel_progress(session: Session, *, rnd: Round, judges: list[User]) -> dict[int, Progress]:
     """judge_progress for a whole panel with a fixed number of column-only queries (the results page shows it)."""
-    query = (select(Entry.id, Entry.unit_id).join(Clip, Clip.id == Entry.clip_id)
-             .where(Entry.contest_id == rnd.contest_id, Entry.status == EntryStatus.SUBMITTED,
-                    Clip.status == ClipStatus.READY))
+    query = (
+        select(Entry.id, Entry.unit_id)
+        .join(Clip, Clip.id == Entry.clip_id)
+        .where(
+            Entry.contest_id == rnd.contest_id, Entry.status == EntryStatus.SUBMITTED, Clip.status == ClipStatus.READY
+        )
+    )
     if rnd.uses_shortlist:
         query = query.join(RoundEntry, (RoundEntry.entry_id == Entry.id) & (RoundEntry.round_id == rnd.id))
     entries = session.execute(query).all()
     declared: dict[int, set[int]] = {}
-    for judge_id, entry_id in session.execute(select(Conflict.judge_id, Conflict.entry_id).where(
-            Conflict.judge_id.in_([j.id for j in judges]))):
+    for judge_id, entry_id in session.execute(
+        select(Conflict.judge_id, Conflict.entry_id).where(Conflict.judge_id.in_([j.id for j in judges]))
+    ):
         declared.setdefault(judge_id, set()).add(entry_id)
     assigned: dict[int, set[int]] = {}
     if rnd.assignment_mode == "per_entry":
-        for judge_id, entry_id in session.execute(select(Assignment.judge_id, Assignment.entry_id).where(
-                Assignment.round_id == rnd.id)):
+        for judge_id, entry_id in session.execute(
+            select(Assignment.judge_id, Assignment.entry_id).where(Assignment.round_id == rnd.id)
+        ):
             assigned.setdefault(judge_id, set()).add(entry_id)
-    submitted_sheets = (ScoreSheet.status == SheetStatus.SUBMITTED.value)
+    submitted_sheets = ScoreSheet.status == SheetStatus.SUBMITTED.value
     states: dict[int, list[tuple[int, bool]]] = {}
     for judge_id, entry_id, submitted in session.execute(
-            select(ScoreSheet.judge_id, ScoreSheet.entry_id, submitted_sheets).where(ScoreSheet.round_id == rnd.id)):
+        select(ScoreSheet.judge_id, ScoreSheet.entry_id, submitted_sheets).where(ScoreSheet.round_id == rnd.id)
+    ):
         states.setdefault(judge_id, []).append((entry_id, bool(submitted)))
     out = {}
     for judge in judges:
         skip = declared.get(judge.id, set())
         mine = assigned.get(judge.id, set())
-        ids = {eid for eid, unit_id in entries if eid not in skip and (judge.unit_id is None or unit_id != judge.unit_id)
-               and (rnd.assignment_mode != "per_entry" or eid in mine)}
+        ids = {
+            eid
+            for eid, unit_id in entries
+            if eid not in skip
+            and (judge.unit_id is None or unit_id != judge.unit_id)
+            and (rnd.assignment_mode != "per_entry" or eid in mine)
+        }
         flags = [sub for eid, sub in states.get(judge.id, []) if eid in ids]
         out[judge.id] = Progress(submitted=sum(flags), drafts=len(flags) - sum(flags), total=len(ids))
     return out
@@ -113,10 +162,22 @@ def panel_progress(session: Session, *, rnd: Round, judges: list[User]) -> dict[
 def next_entry(session: Session, *, judge: User, rnd: Round) -> Entry | None:
     """The judge's unscored entry with the fewest submitted sheets so far (spreads the panel's work evenly)."""
     entries = assigned_entries(session, judge=judge, rnd=rnd)
-    done = set(session.scalars(select(ScoreSheet.entry_id).where(
-        ScoreSheet.round_id == rnd.id, ScoreSheet.judge_id == judge.id, ScoreSheet.status == SheetStatus.SUBMITTED)))
-    counts = dict(session.execute(select(ScoreSheet.entry_id, func.count()).where(
-        ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED).group_by(ScoreSheet.entry_id)).all())
+    done = set(
+        session.scalars(
+            select(ScoreSheet.entry_id).where(
+                ScoreSheet.round_id == rnd.id,
+                ScoreSheet.judge_id == judge.id,
+                ScoreSheet.status == SheetStatus.SUBMITTED,
+            )
+        )
+    )
+    counts = dict(
+        session.execute(
+            select(ScoreSheet.entry_id, func.count())
+            .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
+            .group_by(ScoreSheet.entry_id)
+        ).all()
+    )
     todo = [e for e in entries if e.id not in done]
     return min(todo, key=lambda e: (counts.get(e.id, 0), e.id)) if todo else None
 
@@ -130,12 +191,16 @@ def parse_points(criterion: Criterion, raw) -> float | None:
     except ValueError:
         raise PortalError(_l("%(name)s: enter a number.", name=criterion.name), field=f"c{criterion.id}") from None
     if not math.isfinite(value) or value < 0 or value > criterion.max_points:
-        raise PortalError(_l("%(name)s: points must be between 0 and %(max)s.", name=criterion.name,
-                             max=f"{criterion.max_points:g}"), field=f"c{criterion.id}")
+        raise PortalError(
+            _l("%(name)s: points must be between 0 and %(max)s.", name=criterion.name, max=f"{criterion.max_points:g}"),
+            field=f"c{criterion.id}",
+        )
     steps = value / criterion.step
     if abs(steps - round(steps)) > 1e-6:
-        raise PortalError(_l("%(name)s: points must be a multiple of %(step)s.", name=criterion.name,
-                             step=f"{criterion.step:g}"), field=f"c{criterion.id}")
+        raise PortalError(
+            _l("%(name)s: points must be a multiple of %(step)s.", name=criterion.name, step=f"{criterion.step:g}"),
+            field=f"c{criterion.id}",
+        )
     return value
 
 
@@ -148,12 +213,21 @@ def round_accepts_scores(rnd: Round, now=None) -> bool:
 def sheet_editable(rnd: Round, sheet: ScoreSheet | None) -> bool:
     """Open rounds accept changes; after closing, only sheets an organiser reopened."""
     return round_accepts_scores(rnd) or (
-        sheet is not None and sheet.reopened_at is not None and sheet.status == SheetStatus.DRAFT)
+        sheet is not None and sheet.reopened_at is not None and sheet.status == SheetStatus.DRAFT
+    )
 
 
-def save_sheet(session: Session, *, judge: User, rnd: Round, entry: Entry, points: dict[int, object],
-               comment: str = "", criterion_comments: dict[int, str] | None = None,
-               submit: bool = False) -> ScoreSheet:
+def save_sheet(
+    session: Session,
+    *,
+    judge: User,
+    rnd: Round,
+    entry: Entry,
+    points: dict[int, object],
+    comment: str = "",
+    criterion_comments: dict[int, str] | None = None,
+    submit: bool = False,
+) -> ScoreSheet:
     """Save a judge's draft or submit it complete; only while editable, only for assigned entries (audited)."""
     sheet = get_sheet(session, rnd=rnd, entry=entry, judge=judge)
     if rnd.status == RoundStatus.DRAFT or not sheet_editable(rnd, sheet):
@@ -178,14 +252,25 @@ def save_sheet(session: Session, *, judge: User, rnd: Round, entry: Entry, point
         sheet.status = SheetStatus.SUBMITTED
         sheet.submitted_at = utcnow()
     session.flush()
-    record_event(session, actor=judge, action="sheet.submit" if submit else "sheet.draft", obj=sheet,
-                 contest_id=rnd.contest_id, before=before, after=_sheet_state(sheet))
+    record_event(
+        session,
+        actor=judge,
+        action="sheet.submit" if submit else "sheet.draft",
+        obj=sheet,
+        contest_id=rnd.contest_id,
+        before=before,
+        after=_sheet_state(sheet),
+    )
     return sheet
 
 
 def _sheet_state(sheet: ScoreSheet) -> dict:
-    return {"status": sheet.status.value if sheet.status else "draft", "comment": sheet.comment,
-            "entry": sheet.entry_id, "points": {str(s.criterion_id): s.points for s in sheet.scores}}
+    return {
+        "status": sheet.status.value if sheet.status else "draft",
+        "comment": sheet.comment,
+        "entry": sheet.entry_id,
+        "points": {str(s.criterion_id): s.points for s in sheet.scores},
+    }
 
 
 def current_round(session: Session, contest: Contest) -> Round | None:

@@ -5,6 +5,7 @@ only when the upload is complete and the assembled object has exactly the declar
 declared size, so every part number and every part length can be checked: a part URL accepts exactly one body of the
 expected length, presigned (direct mode) or carried in a signed token (proxy mode).
 """
+
 from __future__ import annotations
 
 import math
@@ -67,9 +68,12 @@ class UploadRules:
 
     @classmethod
     def from_config(cls, config) -> "UploadRules":
-        return cls(max_bytes=int(config["MAX_CONTENT_LENGTH"]), part_bytes=int(config["UPLOAD_PART_BYTES"]),
-                   url_expires_s=int(config["UPLOAD_URL_EXPIRES_SECONDS"]),
-                   max_pending_per_unit=int(config["UPLOAD_MAX_PENDING_PER_UNIT"]))
+        return cls(
+            max_bytes=int(config["MAX_CONTENT_LENGTH"]),
+            part_bytes=int(config["UPLOAD_PART_BYTES"]),
+            url_expires_s=int(config["UPLOAD_URL_EXPIRES_SECONDS"]),
+            max_pending_per_unit=int(config["UPLOAD_MAX_PENDING_PER_UNIT"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -105,15 +109,26 @@ def part_length(size: int, part: int, number: int) -> int:
 
 def pending_upload(session: Session, *, entry: Entry) -> Clip | None:
     """The entry's upload in progress, if any."""
-    return session.scalar(select(Clip).where(Clip.entry_id == entry.id, Clip.status == ClipStatus.UPLOADING)
-                          .order_by(Clip.id.desc()).limit(1))
+    return session.scalar(
+        select(Clip)
+        .where(Clip.entry_id == entry.id, Clip.status == ClipStatus.UPLOADING)
+        .order_by(Clip.id.desc())
+        .limit(1)
+    )
 
 
 def describe_upload(clip: Clip, rules: UploadRules) -> dict:
     """What a client needs to send (or resume) an upload."""
     part = part_size_for(clip.upload_size, rules.part_bytes)
-    return {"clipId": clip.id, "uploadId": clip.upload_id, "key": clip.original_key, "filename": clip.filename,
-            "size": clip.upload_size, "partSize": part, "partCount": part_count(clip.upload_size, part)}
+    return {
+        "clipId": clip.id,
+        "uploadId": clip.upload_id,
+        "key": clip.original_key,
+        "filename": clip.filename,
+        "size": clip.upload_size,
+        "partSize": part,
+        "partCount": part_count(clip.upload_size, part),
+    }
 
 
 def _check_rights(user: User, entry: Entry) -> None:
@@ -153,11 +168,20 @@ def _short_name(filename: str) -> str:
     if len(name) <= 300:
         return name
     stem, ext = os.path.splitext(name)
-    return stem[:300 - len(ext)] + ext
+    return stem[: 300 - len(ext)] + ext
 
 
-def create_upload(session: Session, storage: Storage, *, user: User, entry: Entry, filename: str, size,
-                  content_type: str | None, rules: UploadRules) -> Clip:
+def create_upload(
+    session: Session,
+    storage: Storage,
+    *,
+    user: User,
+    entry: Entry,
+    filename: str,
+    size,
+    content_type: str | None,
+    rules: UploadRules,
+) -> Clip:
     """Check the entry, the user's rights, the declared file and the unit's quota; start the multipart upload.
 
     The entry's current clip stays until the new one is complete. An earlier unfinished upload for the same entry is
@@ -167,18 +191,33 @@ def create_upload(session: Session, storage: Storage, *, user: User, entry: Entr
     ext = check_upload_name(filename)
     size = _check_size(entry, size, rules)
     stored_type = _check_type(content_type, ext)
-    earlier = list(session.scalars(select(Clip).where(Clip.entry_id == entry.id,
-                                                      Clip.status == ClipStatus.UPLOADING)))
-    others = session.scalar(select(func.count(Clip.id)).join(Entry, Clip.entry_id == Entry.id).where(
-        Entry.unit_id == entry.unit_id, Clip.status == ClipStatus.UPLOADING, Clip.entry_id != entry.id))
+    earlier = list(session.scalars(select(Clip).where(Clip.entry_id == entry.id, Clip.status == ClipStatus.UPLOADING)))
+    others = session.scalar(
+        select(func.count(Clip.id))
+        .join(Entry, Clip.entry_id == Entry.id)
+        .where(Entry.unit_id == entry.unit_id, Clip.status == ClipStatus.UPLOADING, Clip.entry_id != entry.id)
+    )
     if others >= rules.max_pending_per_unit:
-        raise UploadError(_l("Your unit already has %(n)d uploads in progress. Let them finish, or cancel one, "
-                             "before starting another.", n=others))
+        raise UploadError(
+            _l(
+                "Your unit already has %(n)d uploads in progress. Let them finish, or cancel one, "
+                "before starting another.",
+                n=others,
+            )
+        )
     for old in earlier:
         discard_upload(session, storage, clip=old)
-    clip = Clip(entry_id=entry.id, original_key=f"pending/{os.urandom(8).hex()}", filename=_short_name(filename),
-                content_type=stored_type, status=ClipStatus.UPLOADING, uploaded_by_id=user.id, size_bytes=0,
-                upload_size=size, upload_started_at=utcnow())
+    clip = Clip(
+        entry_id=entry.id,
+        original_key=f"pending/{os.urandom(8).hex()}",
+        filename=_short_name(filename),
+        content_type=stored_type,
+        status=ClipStatus.UPLOADING,
+        uploaded_by_id=user.id,
+        size_bytes=0,
+        upload_size=size,
+        upload_started_at=utcnow(),
+    )
     session.add(clip)
     session.flush()
     clip.original_key = original_key(clip.id, ext)
@@ -196,8 +235,9 @@ def _require_still_open(session: Session, storage: Storage, clip: Clip) -> None:
     """After the deadline an unfinished upload can never be completed: remove it now and refuse."""
     if not accepts_entries(clip.entry.contest):
         discard_upload(session, storage, clip=clip)
-        raise UploadDiscarded(_l("The contest is not accepting entries or changes now; the unfinished upload was "
-                                 "cancelled."))
+        raise UploadDiscarded(
+            _l("The contest is not accepting entries or changes now; the unfinished upload was cancelled.")
+        )
 
 
 def _check_member(user: User, clip: Clip) -> None:
@@ -207,8 +247,16 @@ def _check_member(user: User, clip: Clip) -> None:
         raise UploadForbidden(exc.message) from None
 
 
-def grant_part(session: Session, storage: Storage, *, user: User, clip: Clip, upload_id: str | None, part_number,
-               rules: UploadRules) -> PartGrant:
+def grant_part(
+    session: Session,
+    storage: Storage,
+    *,
+    user: User,
+    clip: Clip,
+    upload_id: str | None,
+    part_number,
+    rules: UploadRules,
+) -> PartGrant:
     """Allow one part of an upload in progress; part numbers outside the declared file's parts are refused."""
     _check_member(user, clip)
     _require_active(clip, upload_id)
@@ -220,14 +268,19 @@ def grant_part(session: Session, storage: Storage, *, user: User, clip: Clip, up
     except ValueError:
         number = 0
     if not 1 <= number <= min(count, MAX_PARTS) or str(number) != str(part_number).strip():
-        raise UploadError(_l("There is no part %(n)s in this upload (it has %(count)d parts).",
-                             n=str(part_number)[:12], count=count))
-    return PartGrant(clip_id=clip.id, key=clip.original_key, upload_id=clip.upload_id, part_number=number,
-                     length=part_length(clip.upload_size, part, number))
+        raise UploadError(
+            _l("There is no part %(n)s in this upload (it has %(count)d parts).", n=str(part_number)[:12], count=count)
+        )
+    return PartGrant(
+        clip_id=clip.id,
+        key=clip.original_key,
+        upload_id=clip.upload_id,
+        part_number=number,
+        length=part_length(clip.upload_size, part, number),
+    )
 
 
-def received_parts(session: Session, storage: Storage, *, user: User, clip: Clip, upload_id: str | None
-                   ) -> list[dict]:
+def received_parts(session: Session, storage: Storage, *, user: User, clip: Clip, upload_id: str | None) -> list[dict]:
     """Parts the store holds for an upload in progress: [{PartNumber, Size, ETag}] (to resume it)."""
     _check_member(user, clip)
     _require_active(clip, upload_id)
@@ -239,8 +292,9 @@ def received_parts(session: Session, storage: Storage, *, user: User, clip: Clip
         raise
 
 
-def complete_upload(session: Session, storage: Storage, *, user: User, clip: Clip, upload_id: str | None,
-                    rules: UploadRules) -> bool:
+def complete_upload(
+    session: Session, storage: Storage, *, user: User, clip: Clip, upload_id: str | None, rules: UploadRules
+) -> bool:
     """Check the parts, assemble them and make the clip the entry's current one.
 
     The object's size is verified on the store's own list of parts, before assembling: every part 1..N must be there
@@ -270,8 +324,12 @@ def complete_upload(session: Session, storage: Storage, *, user: User, clip: Cli
         got = {n for n, _ in received}
         if any(n not in dict(expected) or dict(expected)[n] != s for n, s in received):
             discard_upload(session, storage, clip=clip)
-            raise UploadDiscarded(_l("The parts received do not match the file that was announced; the upload was "
-                                     "cancelled. Please upload the file again."))
+            raise UploadDiscarded(
+                _l(
+                    "The parts received do not match the file that was announced; the upload was "
+                    "cancelled. Please upload the file again."
+                )
+            )
         missing = [n for n, _ in expected if n not in got]
         raise UploadError(_l("%(n)d parts have not arrived yet; the upload cannot be completed.", n=len(missing)))
     try:
@@ -283,15 +341,18 @@ def complete_upload(session: Session, storage: Storage, *, user: User, clip: Cli
         if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall"):
             # The store cannot assemble these parts (rclone, for one, gives up an upload whose stream broke).
             discard_upload(session, storage, clip=clip)
-            raise UploadDiscarded(_l("The store could not assemble the parts; the upload was cancelled. Please "
-                                     "upload the file again.")) from None
+            raise UploadDiscarded(
+                _l("The store could not assemble the parts; the upload was cancelled. Please upload the file again.")
+            ) from None
         raise
     actual = sum(p["Size"] for p in parts)
     # Only one request can move the row out of `uploading`: a second completion (a retry, a second tab) sees 0 rows.
-    done = session.execute(update(Clip).where(Clip.id == clip.id, Clip.status == ClipStatus.UPLOADING,
-                                              Clip.upload_id == upload_id)
-                           .values(status=ClipStatus.UPLOADED, upload_id=None, size_bytes=actual, updated_at=utcnow())
-                           .execution_options(synchronize_session=False))
+    done = session.execute(
+        update(Clip)
+        .where(Clip.id == clip.id, Clip.status == ClipStatus.UPLOADING, Clip.upload_id == upload_id)
+        .values(status=ClipStatus.UPLOADED, upload_id=None, size_bytes=actual, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     session.refresh(clip)
     if done.rowcount != 1:
         return False
@@ -344,38 +405,47 @@ def receive_part(storage: Storage, *, grant: PartGrant, stream: BinaryIO) -> str
 def sign_part_token(secret: str, grant: PartGrant) -> str:
     """An opaque, signed token for one part (proxy mode); it expires with `read_part_token`'s max_age."""
     return URLSafeTimedSerializer(secret, salt=TOKEN_SALT).dumps(
-        [grant.clip_id, grant.key, grant.upload_id, grant.part_number, grant.length])
+        [grant.clip_id, grant.key, grant.upload_id, grant.part_number, grant.length]
+    )
 
 
 def read_part_token(secret: str, token: str, *, max_age: int) -> PartGrant:
     """The grant inside a token, or UploadForbidden when it was tampered with or has expired."""
     try:
         clip_id, key, upload_id, number, length = URLSafeTimedSerializer(secret, salt=TOKEN_SALT).loads(
-            token, max_age=max_age)
+            token, max_age=max_age
+        )
     except SignatureExpired:
         raise UploadForbidden(_l("This upload link has expired. The uploader will ask for a new one.")) from None
     except (BadSignature, ValueError, TypeError):
         raise UploadForbidden(_l("This upload link is not valid.")) from None
-    return PartGrant(clip_id=int(clip_id), key=str(key), upload_id=str(upload_id), part_number=int(number),
-                     length=int(length))
+    return PartGrant(
+        clip_id=int(clip_id), key=str(key), upload_id=str(upload_id), part_number=int(number), length=int(length)
+    )
 
 
-def sweep_abandoned_uploads(session: Session, storage: Storage, *, older_than: timedelta,
-                            now: datetime | None = None) -> dict:
+def sweep_abandoned_uploads(
+    session: Session, storage: Storage, *, older_than: timedelta, now: datetime | None = None
+) -> dict:
     """Abort uploads started before now - older_than: their rows and multipart uploads, and multipart uploads under
     originals/ that no row claims (a crash between the store and the commit). Stores such as rclone and MinIO ignore
     lifecycle rules, so this is the only clean-up. Returns {"clips": [ids], "orphans": n}.
     """
     cutoff = (now or utcnow()) - older_than
-    stale = list(session.scalars(select(Clip).where(
-        Clip.status == ClipStatus.UPLOADING,
-        func.coalesce(Clip.upload_started_at, Clip.created_at) < cutoff).order_by(Clip.id)))
+    stale = list(
+        session.scalars(
+            select(Clip)
+            .where(Clip.status == ClipStatus.UPLOADING, func.coalesce(Clip.upload_started_at, Clip.created_at) < cutoff)
+            .order_by(Clip.id)
+        )
+    )
     swept = []
     for clip in stale:
         swept.append(clip.id)
         discard_upload(session, storage, clip=clip)
-    claimed = set(session.scalars(select(Clip.upload_id).where(Clip.status == ClipStatus.UPLOADING,
-                                                               Clip.upload_id.is_not(None))))
+    claimed = set(
+        session.scalars(select(Clip.upload_id).where(Clip.status == ClipStatus.UPLOADING, Clip.upload_id.is_not(None)))
+    )
     orphans = 0
     for upload in storage.multipart_uploads("originals/"):
         initiated = upload.get("Initiated")

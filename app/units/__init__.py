@@ -1,4 +1,5 @@
 """units blueprint."""
+
 from .routes import bp
 
 __all__ = ["bp"]

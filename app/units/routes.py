@@ -1,8 +1,8 @@
 """Unit members: their unit's entries, uploads, submission."""
+
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -39,10 +39,10 @@ def _own_entry(entry_id: int) -> Entry:
 @bp.route("/")
 def dashboard():
     contests = list_contests(db.session)
-    rows = [(c, entry_service.entries_of_unit(db.session, contest=c, unit_id=current_user.unit_id))
-            for c in contests]
-    return render_template("units/dashboard.html", rows=rows, phase=phase, accepts_entries=accepts_entries,
-                           labels=STATUS_LABELS)
+    rows = [(c, entry_service.entries_of_unit(db.session, contest=c, unit_id=current_user.unit_id)) for c in contests]
+    return render_template(
+        "units/dashboard.html", rows=rows, phase=phase, accepts_entries=accepts_entries, labels=STATUS_LABELS
+    )
 
 
 def _category_choices(contest):
@@ -60,8 +60,15 @@ def new_entry(slug: str):
     if form.validate_on_submit():
         try:
             entry = entry_service.create_entry(
-                db.session, user=current_user, contest=contest, unit=current_user.unit, title=form.title.data,
-                summary=form.summary.data, authors=form.authors.data, category_id=form.category_id.data or None)
+                db.session,
+                user=current_user,
+                contest=contest,
+                unit=current_user.unit,
+                title=form.title.data,
+                summary=form.summary.data,
+                authors=form.authors.data,
+                category_id=form.category_id.data or None,
+            )
             db.session.commit()
         except PortalError as exc:
             db.session.rollback()
@@ -76,10 +83,17 @@ def new_entry(slug: str):
 def entry(entry_id: int):
     e = _own_entry(entry_id)
     doc = clip_status_doc(e.clip)
-    return render_template("units/entry.html", entry=e, contest=e.contest, editable=can_edit_entry(current_user, e),
-                           clip=e.clip, clip_label=doc.get("label"), clip_reason_text=doc.get("reason"),
-                           clip_detail=doc.get("detail", ""),
-                           max_bytes=current_app.config["MAX_CONTENT_LENGTH"])
+    return render_template(
+        "units/entry.html",
+        entry=e,
+        contest=e.contest,
+        editable=can_edit_entry(current_user, e),
+        clip=e.clip,
+        clip_label=doc.get("label"),
+        clip_reason_text=doc.get("reason"),
+        clip_detail=doc.get("detail", ""),
+        max_bytes=current_app.config["MAX_CONTENT_LENGTH"],
+    )
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -94,9 +108,15 @@ def edit_entry(entry_id: int):
         form.category_id.data = e.category_id or 0
     if form.validate_on_submit():
         try:
-            entry_service.update_entry(db.session, user=current_user, entry=e, title=form.title.data,
-                                       summary=form.summary.data, authors=form.authors.data,
-                                       category_id=form.category_id.data or None)
+            entry_service.update_entry(
+                db.session,
+                user=current_user,
+                entry=e,
+                title=form.title.data,
+                summary=form.summary.data,
+                authors=form.authors.data,
+                category_id=form.category_id.data or None,
+            )
             db.session.commit()
         except PortalError as exc:
             db.session.rollback()
@@ -117,8 +137,15 @@ def upload_clip(entry_id: int):
         return redirect(url_for("units.entry", entry_id=e.id))
     store = storage()
     try:
-        clip = entry_service.store_upload(db.session, store, user=current_user, entry=e, stream=upload.stream,
-                                          filename=upload.filename, content_type=upload.mimetype)
+        clip = entry_service.store_upload(
+            db.session,
+            store,
+            user=current_user,
+            entry=e,
+            stream=upload.stream,
+            filename=upload.filename,
+            content_type=upload.mimetype,
+        )
         db.session.commit()
     except PortalError as exc:
         db.session.rollback()

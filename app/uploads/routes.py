@@ -11,6 +11,7 @@ Control requests need the session cookie and the CSRF token (X-CSRFToken). A par
 `direct`) or this portal's /uploads/part/<token> (UPLOAD_MODE `proxy`); either is valid for one part of one upload,
 with one length, for UPLOAD_URL_EXPIRES_SECONDS. Errors are {"error": "<translated message>"} with a 4xx status.
 """
+
 from __future__ import annotations
 
 import json
@@ -101,10 +102,12 @@ def _upload_id() -> str | None:
 def upload_doc(clip: Clip, rules: UploadRules) -> dict:
     """The upload's description plus the URLs of its control endpoints."""
     doc = upload_service.describe_upload(clip, rules)
-    doc["urls"] = {"parts": url_for("uploads.list_parts", clip_id=clip.id),
-                   "sign": url_for("uploads.sign_part", clip_id=clip.id, part_number=0)[:-1],
-                   "complete": url_for("uploads.complete", clip_id=clip.id),
-                   "abort": url_for("uploads.abort", clip_id=clip.id)}
+    doc["urls"] = {
+        "parts": url_for("uploads.list_parts", clip_id=clip.id),
+        "sign": url_for("uploads.sign_part", clip_id=clip.id, part_number=0)[:-1],
+        "complete": url_for("uploads.complete", clip_id=clip.id),
+        "abort": url_for("uploads.abort", clip_id=clip.id),
+    }
     return doc
 
 
@@ -118,9 +121,16 @@ def create(entry_id: int):
     body = _body()
     store = storage()
     rules = _rules()
-    clip = upload_service.create_upload(db.session, store, user=current_user, entry=entry,
-                                        filename=str(body.get("filename") or ""), size=body.get("size"),
-                                        content_type=body.get("type"), rules=rules)
+    clip = upload_service.create_upload(
+        db.session,
+        store,
+        user=current_user,
+        entry=entry,
+        filename=str(body.get("filename") or ""),
+        size=body.get("size"),
+        content_type=body.get("type"),
+        rules=rules,
+    )
     doc = upload_doc(clip, rules)
     try:
         db.session.commit()
@@ -137,8 +147,7 @@ def list_parts(clip_id: int):
     clip = _own_clip(clip_id)
     if clip is None:
         return _not_found()
-    parts = upload_service.received_parts(db.session, storage(), user=current_user, clip=clip,
-                                          upload_id=_upload_id())
+    parts = upload_service.received_parts(db.session, storage(), user=current_user, clip=clip, upload_id=_upload_id())
     return jsonify(parts=parts, **upload_doc(clip, _rules()))
 
 
@@ -150,16 +159,25 @@ def sign_part(clip_id: int, part_number: str):
     if clip is None:
         return _not_found()
     rules = _rules()
-    grant = upload_service.grant_part(db.session, storage(), user=current_user, clip=clip, upload_id=_upload_id(),
-                                      part_number=part_number, rules=rules)
+    grant = upload_service.grant_part(
+        db.session,
+        storage(),
+        user=current_user,
+        clip=clip,
+        upload_id=_upload_id(),
+        part_number=part_number,
+        rules=rules,
+    )
     if current_app.config["UPLOAD_MODE"] == "proxy":
         token = upload_service.sign_part_token(current_app.config["SECRET_KEY"], grant)
         url = url_for("uploads.put_part", token=token)
     else:
-        url = _presigner().presign_part(grant.key, grant.upload_id, grant.part_number, length=grant.length,
-                                        expires_in=rules.url_expires_s)
-    return jsonify(url=url, method="PUT", headers={}, expires=rules.url_expires_s, partNumber=grant.part_number,
-                   size=grant.length)
+        url = _presigner().presign_part(
+            grant.key, grant.upload_id, grant.part_number, length=grant.length, expires_in=rules.url_expires_s
+        )
+    return jsonify(
+        url=url, method="PUT", headers={}, expires=rules.url_expires_s, partNumber=grant.part_number, size=grant.length
+    )
 
 
 @bp.post("/<int:clip_id>/complete")
@@ -169,15 +187,17 @@ def complete(clip_id: int):
     clip = _own_clip(clip_id)
     if clip is None:
         return _not_found()
-    completed = upload_service.complete_upload(db.session, storage(), user=current_user, clip=clip,
-                                               upload_id=_upload_id(), rules=_rules())
+    completed = upload_service.complete_upload(
+        db.session, storage(), user=current_user, clip=clip, upload_id=_upload_id(), rules=_rules()
+    )
     db.session.commit()
     if completed:
         enqueue_processing(clip.id)
     db.session.refresh(clip)
     entry_url = url_for("units.entry", entry_id=clip.entry_id)
-    return jsonify(clipId=clip.id, status=clip.status.value, completed=completed, entryUrl=entry_url,
-                   location=entry_url)
+    return jsonify(
+        clipId=clip.id, status=clip.status.value, completed=completed, entryUrl=entry_url, location=entry_url
+    )
 
 
 @bp.delete("/<int:clip_id>")
@@ -198,8 +218,7 @@ def abort(clip_id: int):
 def put_part(token: str):
     """Proxy mode: stream one part from the request body into S3 UploadPart without holding it in memory."""
     try:
-        grant = upload_service.read_part_token(current_app.config["SECRET_KEY"], token,
-                                               max_age=_rules().url_expires_s)
+        grant = upload_service.read_part_token(current_app.config["SECRET_KEY"], token, max_age=_rules().url_expires_s)
         upload_service.check_part_target(db.session, grant=grant, length=request.content_length)
     except PortalError:
         _drain(request.stream, request.content_length)
@@ -240,14 +259,19 @@ def uploader_settings(entry: Entry) -> dict:
     rules = _rules()
     pending = upload_service.pending_upload(db.session, entry=entry)
     limit = min(x for x in (rules.max_bytes, entry.contest.max_size_bytes) if x)
-    return {"createUrl": url_for("uploads.create", entry_id=entry.id), "entryId": entry.id,
-            "partSize": rules.part_bytes, "maxBytes": limit,
-            "pending": upload_doc(pending, rules) if pending is not None and pending.upload_id else None}
+    return {
+        "createUrl": url_for("uploads.create", entry_id=entry.id),
+        "entryId": entry.id,
+        "partSize": rules.part_bytes,
+        "maxBytes": limit,
+        "pending": upload_doc(pending, rules) if pending is not None and pending.upload_id else None,
+    }
 
 
 @bp.cli.command("sweep")
-@click.option("--hours", type=float, default=None,
-              help="Abort uploads older than this (default: UPLOAD_ABANDON_HOURS).")
+@click.option(
+    "--hours", type=float, default=None, help="Abort uploads older than this (default: UPLOAD_ABANDON_HOURS)."
+)
 def sweep_command(hours: float | None):
     """Abort abandoned multipart uploads and delete their clip rows; prints what was removed as JSON."""
     click.echo(json.dumps(sweep_uploads(current_app.config, hours=hours)))

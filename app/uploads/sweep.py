@@ -1,4 +1,5 @@
 """The abandoned-upload sweeper outside requests: `flask --app wsgi uploads sweep` and each worker's start."""
+
 from __future__ import annotations
 
 import logging

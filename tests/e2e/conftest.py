@@ -1,4 +1,5 @@
 """A running portal (gunicorn + `flask worker` processes on the real services) and headless Debian Chromium."""
+
 from __future__ import annotations
 
 import os
@@ -13,9 +14,17 @@ from devtools.services import free_port, stop_processes, wait_http
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--autoplay-policy=no-user-gesture-required",
+]
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -43,11 +52,20 @@ def portal(app, tmp_path, request):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     bindir = Path(sys.executable).parent
     logs = [open(tmp_path / "web.log", "wb"), open(tmp_path / "worker.log", "wb")]
-    web = subprocess.Popen([str(bindir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                            "--threads", "4", "wsgi:app"], cwd=ROOT, env=env, stdout=logs[0],
-                           stderr=subprocess.STDOUT)
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
-                              stdout=logs[1], stderr=subprocess.STDOUT)
+    web = subprocess.Popen(
+        [str(bindir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=logs[0],
+        stderr=subprocess.STDOUT,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=logs[1],
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", web)
         yield f"http://127.0.0.1:{port}"

@@ -1,5 +1,6 @@
 """The whole journey in a real browser at phone width: unit uploads → worker processes → judge scores →
 organiser publishes → the public winners page plays the clip."""
+
 from __future__ import annotations
 
 import pytest

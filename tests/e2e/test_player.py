@@ -1,4 +1,5 @@
 """The player as a judge meets it: storyboard previews while scrubbing, keyboard seeking; blind rounds hide the unit."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,8 +21,16 @@ def test_storyboard_preview_and_keyboard_seek(portal, new_page, make, session, t
     entry = make.entry(contest, unit, title="Clip có storyboard", clip_status=None)
     source = make_clip(tmp_path / "unit-name-in-file.mp4", duration=6, size="640x360")
     with source.open("rb") as fh:
-        clip = store_upload(session, storage(), user=None, entry=entry, stream=fh, filename=source.name,
-                            content_type="video/mp4", check_rights=False)
+        clip = store_upload(
+            session,
+            storage(),
+            user=None,
+            entry=entry,
+            stream=fh,
+            filename=source.name,
+            content_type="video/mp4",
+            check_rights=False,
+        )
     session.commit()
     enqueue_processing(clip.id)  # the portal's own worker process picks it up
 

@@ -1,6 +1,7 @@
 """The resumable uploader in headless Chromium at phone width, in both upload modes: a real 60 MB video goes up in
 parts, the network drops mid-upload and comes back, the upload completes and the worker makes the clip ready; and a
 page reload mid-upload resumes without sending again the parts the store already holds."""
+
 from __future__ import annotations
 
 import re
@@ -24,10 +25,41 @@ SIGN_RE = re.compile(r"/uploads/\d+/parts/(\d+)$")
 def big_clip(tmp_path_factory) -> Path:
     """A real 8 s 1280x720 H.264/AAC clip of about 60 MB (noise keeps the encoder from compressing it), in ~3 s."""
     path = tmp_path_factory.mktemp("big-clip") / "clip-60mb.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25:duration=8",
-                    "-f", "lavfi", "-i", "sine=frequency=440:duration=8", "-vf", "noise=alls=30:allf=t",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "60M", "-maxrate", "60M", "-bufsize", "60M",
-                    "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1280x720:rate=25:duration=8",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=8",
+            "-vf",
+            "noise=alls=30:allf=t",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-b:v",
+            "60M",
+            "-maxrate",
+            "60M",
+            "-bufsize",
+            "60M",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ],
+        check=True,
+    )
     assert path.stat().st_size >= 50 * 1024 * 1024
     return path
 
@@ -43,8 +75,10 @@ def _throttle(page, bytes_per_second: int) -> None:
     """Slow the browser's uploads (Chromium devtools network emulation) so that the test can act mid-upload."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
-                                                  "uploadThroughput": bytes_per_second})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": bytes_per_second},
+    )
 
 
 def _progress(page) -> int:
@@ -74,8 +108,9 @@ def _setup(make):
     return member, entry
 
 
-def test_upload_survives_a_network_cut_and_the_clip_is_processed(upload_mode, portal, new_page, make, session,
-                                                                  big_clip):
+def test_upload_survives_a_network_cut_and_the_clip_is_processed(
+    upload_mode, portal, new_page, make, session, big_clip
+):
     member, entry = _setup(make)
     ARTIFACTS.mkdir(exist_ok=True)
     page = new_page()
@@ -112,8 +147,9 @@ def test_upload_survives_a_network_cut_and_the_clip_is_processed(upload_mode, po
     assert (clip.width, clip.height) == (1280, 720) and clip.upload_id is None
 
 
-def test_reload_mid_upload_resumes_without_resending_parts(upload_mode, portal, new_page, make, session, store,
-                                                           big_clip):
+def test_reload_mid_upload_resumes_without_resending_parts(
+    upload_mode, portal, new_page, make, session, store, big_clip
+):
     member, entry = _setup(make)
     page = new_page()
     login(page, portal, member.email)

@@ -1,5 +1,6 @@
 """Contest rules as a unit member and the public meet them: deadlines, local times, rules text, limits,
 participation, and publication that later edits cannot change."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -19,8 +20,9 @@ def test_nothing_can_change_after_the_deadline(browser, make, session, sample_cl
     assert 'type="file"' not in page
     assert browser.post(f"/unit/entries/{entry.id}/submit").status_code == 302
     with sample_clip.open("rb") as fh:
-        browser.post(f"/unit/entries/{entry.id}/clip", data={"file": (fh, "late.mp4")},
-                     content_type="multipart/form-data")
+        browser.post(
+            f"/unit/entries/{entry.id}/clip", data={"file": (fh, "late.mp4")}, content_type="multipart/form-data"
+        )
     browser.post(f"/unit/entries/{entry.id}/edit", data={"title": "Changed", "category_id": "0"})
     resp = browser.post(f"/unit/c/{contest.slug}/entries/new", data={"title": "New", "category_id": "0"})
     assert resp.status_code == 302
@@ -41,8 +43,12 @@ def test_replace_clip_before_deadline_keeps_the_old_original(app, browser, make,
     keys = []
     for name in ("first.mp4", "second.mov"):
         with sample_clip.open("rb") as fh:
-            assert browser.post(f"/unit/entries/{entry.id}/clip", data={"file": (fh, name)},
-                                content_type="multipart/form-data").status_code == 302
+            assert (
+                browser.post(
+                    f"/unit/entries/{entry.id}/clip", data={"file": (fh, name)}, content_type="multipart/form-data"
+                ).status_code
+                == 302
+            )
         session.expire_all()
         keys.append(session.get(Entry, entry.id).clip.original_key)
     assert keys[0] != keys[1] and keys[1].endswith(".mov")
@@ -58,8 +64,12 @@ def test_upload_refuses_a_non_video_name_and_leaves_nothing(app, browser, make, 
     entry = make.entry(make.contest(), unit, status=EntryStatus.DRAFT, clip_status=None)
     browser.login(member.email)
     before = set(storage().keys("originals/"))
-    resp = browser.post(f"/unit/entries/{entry.id}/clip", data={"file": (open(__file__, "rb"), "virus.exe")},
-                        content_type="multipart/form-data", follow_redirects=True)
+    resp = browser.post(
+        f"/unit/entries/{entry.id}/clip",
+        data={"file": (open(__file__, "rb"), "virus.exe")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert "MP4" in resp.get_data(as_text=True) or ".mp4" in resp.get_data(as_text=True)
     assert session.query(Clip).count() == 0 and set(storage().keys("originals/")) == before
 
@@ -76,8 +86,13 @@ def test_entry_limit_per_unit(browser, make, session):
 
 def test_contest_page_shows_rules_deadline_in_vietnam_time(client, make):
     closes = datetime(2030, 5, 31, 16, 59, tzinfo=timezone.utc)  # 23:59 in Asia/Ho_Chi_Minh
-    make.contest("rules-page", title="Cuộc thi", opens_at=utcnow() - timedelta(days=1), closes_at=closes,
-                 rules_md="## Thể lệ\n\n1. **Clip** 2–7 phút\n\n<script>alert(1)</script>")
+    make.contest(
+        "rules-page",
+        title="Cuộc thi",
+        opens_at=utcnow() - timedelta(days=1),
+        closes_at=closes,
+        rules_md="## Thể lệ\n\n1. **Clip** 2–7 phút\n\n<script>alert(1)</script>",
+    )
     page = client.get("/c/rules-page").get_data(as_text=True)
     assert "23:59, 31/05/2030 (GMT+7)" in page
     assert 'datetime="2030-05-31T16:59:00Z"' in page and "data-deadline" in page
@@ -136,11 +151,21 @@ def test_organiser_creates_and_edits_a_contest_in_vietnam_time(browser, make, se
     from app.models import Contest
 
     browser.login(make.user(Role.ORGANISER).email)
-    resp = browser.post("/org/contests/new", data={
-        "slug": "binh-dang-gioi-2030", "title": "Bình đẳng giới 2030", "rules_md": "## Thể lệ",
-        "opens_at": "2030-03-01T08:00", "closes_at": "2030-05-31T23:59", "min_duration_s": "120",
-        "max_duration_s": "420", "min_height": "720", "max_entries_per_unit": "3",
-        "category_lines": "Sáng kiến\nMô hình\n"})
+    resp = browser.post(
+        "/org/contests/new",
+        data={
+            "slug": "binh-dang-gioi-2030",
+            "title": "Bình đẳng giới 2030",
+            "rules_md": "## Thể lệ",
+            "opens_at": "2030-03-01T08:00",
+            "closes_at": "2030-05-31T23:59",
+            "min_duration_s": "120",
+            "max_duration_s": "420",
+            "min_height": "720",
+            "max_entries_per_unit": "3",
+            "category_lines": "Sáng kiến\nMô hình\n",
+        },
+    )
     assert resp.status_code == 302
     contest = session.query(Contest).filter_by(slug="binh-dang-gioi-2030").one()
     assert contest.opens_at.isoformat() == "2030-03-01T01:00:00+00:00"
@@ -148,9 +173,16 @@ def test_organiser_creates_and_edits_a_contest_in_vietnam_time(browser, make, se
     assert sorted(c.name for c in contest.categories) == ["Mô hình", "Sáng kiến"]
     page = browser.get("/org/c/binh-dang-gioi-2030/edit").get_data(as_text=True)
     assert 'value="2030-05-31T23:59"' in page
-    bad = browser.post("/org/c/binh-dang-gioi-2030/edit", data={
-        "slug": "binh-dang-gioi-2030", "title": "X", "opens_at": "2030-06-01T08:00", "closes_at": "2030-05-31T23:59"},
-        follow_redirects=True)
+    bad = browser.post(
+        "/org/c/binh-dang-gioi-2030/edit",
+        data={
+            "slug": "binh-dang-gioi-2030",
+            "title": "X",
+            "opens_at": "2030-06-01T08:00",
+            "closes_at": "2030-05-31T23:59",
+        },
+        follow_redirects=True,
+    )
     assert bad.status_code == 200
     session.expire_all()
     assert session.query(Contest).filter_by(slug="binh-dang-gioi-2030").one().title == "Bình đẳng giới 2030"

@@ -1,4 +1,5 @@
 """Every user-facing string is translatable; the vi and en catalogs are complete and up to date."""
+
 from __future__ import annotations
 
 import re
@@ -22,9 +23,29 @@ def _catalog(path):
 @pytest.fixture(scope="module")
 def fresh_pot(tmp_path_factory):
     out = tmp_path_factory.mktemp("pot") / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-                    "-k", "N_", "-k", "lazy_gettext", "-o", str(out), "--no-location", "."],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "N_",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(out),
+            "--no-location",
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return _catalog(out)
 
 

@@ -1,5 +1,6 @@
 """The whole journey on real parts: a unit uploads, the RQ worker transcodes with ffmpeg into S3, a judge scores,
 the organiser grants awards and publishes, and the public watches the winner."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,9 @@ from app.runtime import storage
 
 def upload(browser, entry_id: int, path, name: str | None = None):
     with open(path, "rb") as fh:
-        return browser.post(f"/unit/entries/{entry_id}/clip", data={"file": (fh, name or path.name)},
-                            content_type="multipart/form-data")
+        return browser.post(
+            f"/unit/entries/{entry_id}/clip", data={"file": (fh, name or path.name)}, content_type="multipart/form-data"
+        )
 
 
 def test_unit_to_winners_page(app, browser, make, session, run_jobs, sample_clip):
@@ -25,9 +27,10 @@ def test_unit_to_winners_page(app, browser, make, session, run_jobs, sample_clip
 
     # Unit: create an entry, upload, watch it get processed.
     browser.login(member.email)
-    resp = browser.post(f"/unit/c/{contest.slug}/entries/new",
-                        data={"title": "Nam nữ cùng chia sẻ việc nhà", "summary": "Mô hình", "authors": "A, B",
-                              "category_id": "0"})
+    resp = browser.post(
+        f"/unit/c/{contest.slug}/entries/new",
+        data={"title": "Nam nữ cùng chia sẻ việc nhà", "summary": "Mô hình", "authors": "A, B", "category_id": "0"},
+    )
     assert resp.status_code == 302
     entry_id = int(re.search(r"/unit/entries/(\d+)", resp.location).group(1))
     resp = upload(browser, entry_id, sample_clip, "ho so cua phuong.mp4")
@@ -64,26 +67,29 @@ def test_unit_to_winners_page(app, browser, make, session, run_jobs, sample_clip
     assert browser.post(url, data={f"c{content.id}": "8", "action": "draft"}).status_code == 302
     resp = browser.post(url, data={f"c{content.id}": "8", "action": "submit"}, follow_redirects=True)
     assert "Score every criterion" in resp.get_data(as_text=True) or "Chấm đủ" in resp.get_data(as_text=True)
-    resp = browser.post(url, data={f"c{content.id}": "11", f"c{technique.id}": "5", "action": "submit"},
-                        follow_redirects=True)
+    resp = browser.post(
+        url, data={f"c{content.id}": "11", f"c{technique.id}": "5", "action": "submit"}, follow_redirects=True
+    )
     assert resp.status_code == 200  # out of bounds: re-shown with an error, nothing saved
-    assert browser.post(url, data={f"c{content.id}": "8.5", f"c{technique.id}": "7", "action": "submit"}
-                        ).status_code == 302
+    assert (
+        browser.post(url, data={f"c{content.id}": "8.5", f"c{technique.id}": "7", "action": "submit"}).status_code
+        == 302
+    )
     assert "1 / 1" in browser.get("/judge/").get_data(as_text=True)
     browser.client.post("/logout", data={"csrf_token": browser.token("/")})
 
     # Second judge belongs to the other unit: also scores.
     browser.login(judges[1].email)
-    assert browser.post(url, data={f"c{content.id}": "6", f"c{technique.id}": "4", "action": "submit"}
-                        ).status_code == 302
+    assert (
+        browser.post(url, data={f"c{content.id}": "6", f"c{technique.id}": "4", "action": "submit"}).status_code == 302
+    )
     browser.client.post("/logout", data={"csrf_token": browser.token("/")})
 
     # Organiser: results (mean of weighted totals: (8.5*2+7 + 6*2+4)/2 = 20), awards, publish.
     browser.login(organiser.email)
     page = browser.get(f"/org/rounds/{rnd.id}/results").get_data(as_text=True)
     assert "20.00" in page
-    assert browser.post(f"/org/rounds/{rnd.id}/results", data={"name": "Giải Nhất", "count": "1"}
-                        ).status_code == 302
+    assert browser.post(f"/org/rounds/{rnd.id}/results", data={"name": "Giải Nhất", "count": "1"}).status_code == 302
     assert browser.post(f"/org/rounds/{rnd.id}/grant-from-ranking").status_code == 302
     resp = browser.post(f"/org/rounds/{rnd.id}/publish")
     assert resp.status_code == 302 and resp.location.endswith(f"/c/{contest.slug}/winners")
@@ -116,8 +122,10 @@ def test_results_show_cli_ranks_by_mean(app, make, session):
     for i, entry in enumerate(entries):
         for judge, (a, b) in zip(judges, points[i]):
             sheet = ScoreSheet(round_id=rnd.id, entry_id=entry.id, judge_id=judge.id, status=SheetStatus.SUBMITTED)
-            sheet.scores = [Score(criterion_id=rnd.criteria[0].id, points=a), Score(criterion_id=rnd.criteria[1].id,
-                                                                                   points=b)]
+            sheet.scores = [
+                Score(criterion_id=rnd.criteria[0].id, points=a),
+                Score(criterion_id=rnd.criteria[1].id, points=b),
+            ]
             session.add(sheet)
     session.commit()
     out = app.test_cli_runner().invoke(args=["results", "show", "--contest", "cli-results"])

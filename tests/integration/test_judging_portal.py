@@ -1,5 +1,6 @@
 """Judging in the portal: assignment, conflicts, blind rounds, locking and reopening, results board, exports,
 shortlists, tie-breaks and the audit log."""
+
 from __future__ import annotations
 
 import csv
@@ -11,7 +12,7 @@ from collections import Counter
 import pytest
 from openpyxl import load_workbook
 
-from app.models import (Assignment, AuditEvent, Conflict, Role, RoundStatus, Score, ScoreSheet, SheetStatus)
+from app.models import Assignment, AuditEvent, Conflict, Role, RoundStatus, Score, ScoreSheet, SheetStatus
 from app.services import rounds, scoring
 
 
@@ -28,8 +29,12 @@ def panel(make):
     units = [make.unit(f"PU{i}") for i in range(3)]
     contest = make.contest("panel")
     entries = [make.entry(contest, units[i % 3], title=f"Entry {i}") for i in range(6)]
-    judges = [make.user(Role.JUDGE, units[0]), make.user(Role.JUDGE, units[1]), make.user(Role.JUDGE),
-              make.user(Role.JUDGE)]
+    judges = [
+        make.user(Role.JUDGE, units[0]),
+        make.user(Role.JUDGE, units[1]),
+        make.user(Role.JUDGE),
+        make.user(Role.JUDGE),
+    ]
     organiser = make.user(Role.ORGANISER)
     rnd = make.round(contest, judges=judges)
     return dict(units=units, contest=contest, entries=entries, judges=judges, organiser=organiser, rnd=rnd)
@@ -54,8 +59,9 @@ def test_k_per_entry_assignment_is_balanced_and_conflict_free(browser, session, 
         assert mine == {e for e, j in pairs if j == judge.id}
     # Same seed, same draw.
     browser.post(f"/org/rounds/{rnd.id}/assign", data={"per_entry": "2", "seed": "7"})
-    assert sorted(pairs) == sorted((a.entry_id, a.judge_id) for a in session.query(Assignment).filter_by(
-        round_id=rnd.id))
+    assert sorted(pairs) == sorted(
+        (a.entry_id, a.judge_id) for a in session.query(Assignment).filter_by(round_id=rnd.id)
+    )
 
 
 def test_conflict_declaration_and_reassignment_are_audited(browser, session, panel):
@@ -79,8 +85,9 @@ def test_conflict_declaration_and_reassignment_are_audited(browser, session, pan
     taken = {a.judge_id for a in session.query(Assignment).filter_by(round_id=rnd.id, entry_id=entry_id)}
     entry_unit = next(e.unit_id for e in panel["entries"] if e.id == entry_id)
     target = next(j for j in judges if j.id not in taken and j.unit_id != entry_unit)
-    browser.post(f"/org/rounds/{rnd.id}/reassign", data={"entry_id": entry_id, "from_judge": judge.id,
-                                                         "to_judge": target.id})
+    browser.post(
+        f"/org/rounds/{rnd.id}/reassign", data={"entry_id": entry_id, "from_judge": judge.id, "to_judge": target.id}
+    )
     session.expire_all()
     now = {a.judge_id for a in session.query(Assignment).filter_by(round_id=rnd.id, entry_id=entry_id)}
     assert judge.id not in now and target.id in now and len(now) == 2
@@ -175,8 +182,8 @@ def test_tie_break_by_criterion_is_applied_and_explained(session, make):
     rnd.tie_breaks = ["criterion:Technique"]
     session.commit()
     a, b = make.entry(contest, unit, title="A"), make.entry(contest, unit, title="B")
-    _submit(session, rnd, a, judge, (4, 2))   # total 4*2 + 2 = 10
-    _submit(session, rnd, b, judge, (3, 4))   # total 3*2 + 4 = 10, better Technique
+    _submit(session, rnd, a, judge, (4, 2))  # total 4*2 + 2 = 10
+    _submit(session, rnd, b, judge, (3, 4))  # total 3*2 + 4 = 10, better Technique
     rows = ranking(session, rnd)
     assert [(r.entry.title, r.rank, r.tied) for r in rows] == [("B", 1, False), ("A", 2, False)]
     assert rows[0].tie_break
@@ -194,13 +201,40 @@ def test_blind_round_hides_identity_from_judges_everywhere(app, browser, session
     entry.authors = "Nguyễn Văn Tác Giả"
     session.commit()
     source = tmp_path / "phuong-bi-mat.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2",
-                    "-metadata", "title=Phường Bí Mật", "-metadata", "artist=Nguyễn Văn Tác Giả",
-                    "-metadata", "comment=SECRETWARD", "-c:v", "libx264", "-preset", "ultrafast", str(source)],
-                   check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25:duration=2",
+            "-metadata",
+            "title=Phường Bí Mật",
+            "-metadata",
+            "artist=Nguyễn Văn Tác Giả",
+            "-metadata",
+            "comment=SECRETWARD",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            str(source),
+        ],
+        check=True,
+    )
     with source.open("rb") as fh:
-        clip = store_upload(session, storage(), user=None, entry=entry, stream=fh, filename=source.name,
-                            content_type="video/mp4", check_rights=False)
+        clip = store_upload(
+            session,
+            storage(),
+            user=None,
+            entry=entry,
+            stream=fh,
+            filename=source.name,
+            content_type="video/mp4",
+            check_rights=False,
+        )
     session.commit()
     enqueue_processing(clip.id)
     run_jobs()
@@ -215,8 +249,14 @@ def test_blind_round_hides_identity_from_judges_everywhere(app, browser, session
         assert not [s for s in secrets if s.encode() in resp.data or s in resp.headers.get("Content-Disposition", "")]
     video = tmp_path / "downloaded.mp4"
     video.write_bytes(browser.get(f"/media/clips/{clip.id}/play.mp4").data)
-    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json",
-                                       str(video)], check=True, capture_output=True, text=True).stdout)
+    probe = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(video)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     dumped = json.dumps(probe, ensure_ascii=False)
     assert not [s for s in secrets if s in dumped]
 
@@ -238,10 +278,26 @@ def test_published_ranking_can_be_recomputed_with_the_judging_cli(browser, sessi
     for what in ("judging-scores", "judging-rubric"):
         (tmp_path / f"{what}.csv").write_bytes(browser.get(f"/org/rounds/{rnd.id}/export.csv?what={what}").data)
     for method in ("mean", "zscore", "borda"):
-        out = subprocess.run([sys.executable, "-m", "judging", "rank", str(tmp_path / "judging-scores.csv"),
-                              "--rubric", str(tmp_path / "judging-rubric.csv"), "--method", method,
-                              "--tie-break", "median", "--json"], cwd=ROOT, capture_output=True, text=True,
-                             check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "judging",
+                "rank",
+                str(tmp_path / "judging-scores.csv"),
+                "--rubric",
+                str(tmp_path / "judging-rubric.csv"),
+                "--method",
+                method,
+                "--tie-break",
+                "median",
+                "--json",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         doc = json.loads(out.stdout)
         lines = doc["ranking"] if isinstance(doc, dict) else doc
         cli = [(int(r["entry"]), r["rank"], round(r["score"], 9)) for r in lines]
@@ -295,21 +351,46 @@ def test_round_form_creates_a_round_with_everything(browser, session, panel):
     from app.models import Round
 
     browser.login(panel["organiser"].email)
-    data = {"name": "Chung khảo", "aggregation": "trimmed_mean", "trim": "1", "assignment_mode": "per_entry",
-            "per_entry": "2", "flag_threshold": "12.5", "blind": "y", "tie_breaks": "criterion:Nội dung\nmedian",
-            "opens_at": "2030-06-01T08:00", "closes_at": "2030-06-10T17:00",
-            "name0": "Nội dung", "max_points0": "40", "weight0": "2", "step0": "0,5",
-            "levels0": "40: Xuất sắc; 30: Tốt; 10: Yếu", "name1": "Kỹ thuật", "max_points1": "20"}
+    data = {
+        "name": "Chung khảo",
+        "aggregation": "trimmed_mean",
+        "trim": "1",
+        "assignment_mode": "per_entry",
+        "per_entry": "2",
+        "flag_threshold": "12.5",
+        "blind": "y",
+        "tie_breaks": "criterion:Nội dung\nmedian",
+        "opens_at": "2030-06-01T08:00",
+        "closes_at": "2030-06-10T17:00",
+        "name0": "Nội dung",
+        "max_points0": "40",
+        "weight0": "2",
+        "step0": "0,5",
+        "levels0": "40: Xuất sắc; 30: Tốt; 10: Yếu",
+        "name1": "Kỹ thuật",
+        "max_points1": "20",
+    }
     resp = browser.post(f"/org/c/{panel['contest'].slug}/rounds/new", data=data)
     assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
     rnd = session.query(Round).filter_by(name="Chung khảo").one()
     assert (rnd.aggregation, rnd.trim, rnd.assignment_mode, rnd.per_entry, rnd.flag_threshold, rnd.blind) == (
-        "trimmed_mean", 1, "per_entry", 2, 12.5, True)
+        "trimmed_mean",
+        1,
+        "per_entry",
+        2,
+        12.5,
+        True,
+    )
     assert rnd.tie_breaks == ["criterion:Nội dung", "median"] and rnd.uses_shortlist
     assert rnd.closes_at.isoformat() == "2030-06-10T10:00:00+00:00"  # 17:00 in Asia/Ho_Chi_Minh
-    assert [(c.name, c.max_points, c.weight, c.step) for c in rnd.criteria] == [("Nội dung", 40, 2, 0.5),
-                                                                               ("Kỹ thuật", 20, 1, 0.5)]
+    assert [(c.name, c.max_points, c.weight, c.step) for c in rnd.criteria] == [
+        ("Nội dung", 40, 2, 0.5),
+        ("Kỹ thuật", 20, 1, 0.5),
+    ]
     assert rnd.criteria[0].levels[0] == {"points": 40.0, "label": "Xuất sắc"}
-    bad = browser.post(f"/org/c/{panel['contest'].slug}/rounds/new", data=data | {
-        "name": "Bad", "tie_breaks": "criterion:Không có"}, follow_redirects=True)
+    bad = browser.post(
+        f"/org/c/{panel['contest'].slug}/rounds/new",
+        data=data | {"name": "Bad", "tie_breaks": "criterion:Không có"},
+        follow_redirects=True,
+    )
     assert session.query(Round).filter_by(name="Bad").count() == 0 and bad.status_code == 200

@@ -1,4 +1,5 @@
 """Every page renders for its audience in Vietnamese and in English (a broken translation or template fails here)."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,9 +29,19 @@ def _pages(site):
         None: ["/", f"/c/{c}", f"/c/{c}/winners", "/login"],
         "member": ["/unit/", f"/unit/c/{c}/entries/new", f"/unit/entries/{e}", f"/unit/entries/{e}/edit"],
         "judge": ["/judge/"],
-        "organiser": ["/org/", "/org/contests/new", f"/org/c/{c}", f"/org/c/{c}/edit", f"/org/c/{c}/participation",
-                      "/org/units", "/org/accounts", f"/org/c/{c}/rounds/new", f"/org/rounds/{r}",
-                      f"/org/rounds/{r}/results", f"/org/c/{c}/audit"],
+        "organiser": [
+            "/org/",
+            "/org/contests/new",
+            f"/org/c/{c}",
+            f"/org/c/{c}/edit",
+            f"/org/c/{c}/participation",
+            "/org/units",
+            "/org/accounts",
+            f"/org/c/{c}/rounds/new",
+            f"/org/rounds/{r}",
+            f"/org/rounds/{r}/results",
+            f"/org/c/{c}/audit",
+        ],
     }
 
 

@@ -1,4 +1,5 @@
 """Who may see what: units, judges, organisers, the public; and CSRF on every form."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,8 +21,18 @@ def world(make):
     outsider_judge = make.user(Role.JUDGE)
     rnd = make.round(contest, judges=[judge_a, judge])
     organiser = make.user(Role.ORGANISER)
-    return dict(contest=contest, members=members, entry_a=entry_a, entry_b=entry_b, draft_b=draft_b,
-                judge_a=judge_a, judge=judge, outsider=outsider_judge, rnd=rnd, organiser=organiser)
+    return dict(
+        contest=contest,
+        members=members,
+        entry_a=entry_a,
+        entry_b=entry_b,
+        draft_b=draft_b,
+        judge_a=judge_a,
+        judge=judge,
+        outsider=outsider_judge,
+        rnd=rnd,
+        organiser=organiser,
+    )
 
 
 def test_unit_member_cannot_read_or_change_another_units_entry(browser, world):
@@ -90,8 +101,14 @@ def test_media_of_unpublished_entry_is_not_public(client, browser, world, sessio
 
 def test_every_form_rejects_a_missing_csrf_token(app, browser, world):
     """Every POST endpoint answers 400 without a token, for a logged-in user of each role."""
-    ids = {"entry_id": world["entry_b"].id, "round_id": world["rnd"].id, "user_id": world["judge"].id,
-           "clip_id": world["entry_b"].clip_id, "slug": world["contest"].slug, "code": "en"}
+    ids = {
+        "entry_id": world["entry_b"].id,
+        "round_id": world["rnd"].id,
+        "user_id": world["judge"].id,
+        "clip_id": world["entry_b"].clip_id,
+        "slug": world["contest"].slug,
+        "code": "en",
+    }
     posts = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
     assert len(posts) >= 15
     for user in (world["members"]["b"], world["judge"], world["organiser"]):
@@ -106,17 +123,21 @@ def test_every_form_rejects_a_missing_csrf_token(app, browser, world):
 
 def test_login_rejects_wrong_password_and_open_redirect(browser, world):
     client = browser.client
-    resp = client.post("/login", data={"email": world["judge"].email, "password": "wrong-pass",
-                                       "csrf_token": browser.token()})
+    resp = client.post(
+        "/login", data={"email": world["judge"].email, "password": "wrong-pass", "csrf_token": browser.token()}
+    )
     assert resp.status_code == 200
-    resp = client.post("/login?next=//evil.example/x", data={"email": world["judge"].email,
-                                                             "password": "secret-pass-1", "csrf_token": browser.token()})
+    resp = client.post(
+        "/login?next=//evil.example/x",
+        data={"email": world["judge"].email, "password": "secret-pass-1", "csrf_token": browser.token()},
+    )
     assert resp.status_code == 302 and resp.location == "/judge/"
 
 
 def test_disabled_account_cannot_log_in(browser, world, session):
     world["judge"].active = False
     session.commit()
-    resp = browser.client.post("/login", data={"email": world["judge"].email, "password": "secret-pass-1",
-                                               "csrf_token": browser.token()})
+    resp = browser.client.post(
+        "/login", data={"email": world["judge"].email, "password": "secret-pass-1", "csrf_token": browser.token()}
+    )
     assert resp.status_code == 200 and browser.get("/judge/").status_code == 302

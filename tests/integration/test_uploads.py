@@ -1,6 +1,7 @@
 """The resumable upload protocol, spoken by a Python client to a real gunicorn portal on the real S3 server, in both
 UPLOAD_MODEs: parts, an interrupted part, resume by listing parts, completion (byte-exact), and every refusal leaving
 nothing behind (no clip row, no object, no multipart upload)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,12 +39,30 @@ def live(request, services, tmp_path_factory):
     mode = request.param
     port = free_port()
     log_path = tmp_path_factory.mktemp(f"uploads-{mode}") / "web.log"
-    env = {**os.environ, "UPLOAD_MODE": mode, "UPLOAD_PART_BYTES": str(PART), "MAX_UPLOAD_BYTES": str(64 * MIB),
-           "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "UPLOAD_MODE": mode,
+        "UPLOAD_PART_BYTES": str(PART),
+        "MAX_UPLOAD_BYTES": str(64 * MIB),
+        "PYTHONUNBUFFERED": "1",
+    }
     with open(log_path, "wb") as log:
-        web = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-                                "--workers", "2", "--threads", "4", "wsgi:app"], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
+        web = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             wait_http(f"http://127.0.0.1:{port}/healthz", web)
             yield f"http://127.0.0.1:{port}", mode
@@ -79,8 +98,12 @@ class PortalClient:
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         if csrf:
             headers["X-CSRFToken"] = self.csrf
-        req = urllib.request.Request(self.base + path, method=method, headers=headers,
-                                     data=json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(
+            self.base + path,
+            method=method,
+            headers=headers,
+            data=json.dumps(body).encode() if body is not None else None,
+        )
         status, _, raw = self._open(req)
         return status, json.loads(raw or b"null")
 
@@ -112,15 +135,17 @@ class PortalClient:
         """Announce the whole part, send only its first `sent` bytes, then drop the connection."""
         parts = urllib.parse.urlsplit(urllib.parse.urljoin(self.base, url))
         with socket.create_connection((parts.hostname, parts.port)) as sock:
-            sock.sendall(f"PUT {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-                         f"Content-Length: {len(data)}\r\n\r\n".encode())
+            sock.sendall(
+                f"PUT {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                f"Content-Length: {len(data)}\r\n\r\n".encode()
+            )
             sock.sendall(data[:sent])
             time.sleep(0.3)
 
     def send_part(self, doc: dict, number: int, data: bytes) -> str:
         status, grant = self.sign(doc, number)
         assert status == 200, grant
-        status, headers, body = self.put(grant["url"], data[(number - 1) * doc["partSize"]:number * doc["partSize"]])
+        status, headers, body = self.put(grant["url"], data[(number - 1) * doc["partSize"] : number * doc["partSize"]])
         assert status == 200, body[:300]
         return headers["ETag"]
 
@@ -142,9 +167,13 @@ def world(make):
     """A unit with a member and a draft entry, another unit's member and entry, and an open contest."""
     unit, other = make.unit(), make.unit()
     contest = make.contest(max_size_bytes=40 * MIB)
-    return {"member": make.user(Role.UNIT, unit), "stranger": make.user(Role.UNIT, other), "contest": contest,
-            "entry": make.entry(contest, unit, status=EntryStatus.DRAFT, clip_status=None),
-            "other_entry": make.entry(contest, other, status=EntryStatus.DRAFT, clip_status=None)}
+    return {
+        "member": make.user(Role.UNIT, unit),
+        "stranger": make.user(Role.UNIT, other),
+        "contest": contest,
+        "entry": make.entry(contest, unit, status=EntryStatus.DRAFT, clip_status=None),
+        "other_entry": make.entry(contest, other, status=EntryStatus.DRAFT, clip_status=None),
+    }
 
 
 def _queued(app) -> int:
@@ -167,7 +196,7 @@ def test_upload_in_parts_survives_an_interrupted_part_and_resumes(live, world, s
 
     # The connection drops half-way through part 2: the store keeps part 1 only.
     status, grant = client.sign(doc, 2)
-    client.put_interrupted(grant["url"], data[PART:2 * PART], PART // 2)
+    client.put_interrupted(grant["url"], data[PART : 2 * PART], PART // 2)
     time.sleep(0.3)
     assert client.parts(doc) == [1]
 
@@ -296,9 +325,11 @@ def test_control_requests_need_the_csrf_token(live, world, session, store):
 
     status, doc = client.create(world["entry"].id, PART)
     assert status == 201
-    for method, path, body in (("POST", f"{doc['urls']['sign']}1", {"uploadId": doc["uploadId"]}),
-                               ("POST", doc["urls"]["complete"], {"uploadId": doc["uploadId"]}),
-                               ("DELETE", f"{doc['urls']['abort']}?uploadId={doc['uploadId']}", None)):
+    for method, path, body in (
+        ("POST", f"{doc['urls']['sign']}1", {"uploadId": doc["uploadId"]}),
+        ("POST", doc["urls"]["complete"], {"uploadId": doc["uploadId"]}),
+        ("DELETE", f"{doc['urls']['abort']}?uploadId={doc['uploadId']}", None),
+    ):
         status, answer = client.call(method, path, body, csrf=False)
         assert status == 400 and answer["error"], (method, path, answer)
     status, answer = client.call("DELETE", f"{doc['urls']['abort']}?uploadId={doc['uploadId']}")
@@ -368,8 +399,9 @@ def test_parts_of_the_wrong_size_are_refused_at_completion(live, world, session,
     client.login(world["member"].email)
     status, doc = client.create(world["entry"].id, PART + 10)
     client.send_part(doc, 1, os.urandom(PART + 10))
-    store.client.upload_part(Bucket=store.bucket, Key=doc["key"], UploadId=doc["uploadId"], PartNumber=2,
-                             Body=b"twelve bytes")  # 12 bytes where 10 were announced
+    store.client.upload_part(
+        Bucket=store.bucket, Key=doc["key"], UploadId=doc["uploadId"], PartNumber=2, Body=b"twelve bytes"
+    )  # 12 bytes where 10 were announced
     status, answer = client.call("POST", doc["urls"]["complete"], {"uploadId": doc["uploadId"]})
     assert status == 409 and answer["error"], answer
     _assert_nothing_left(session, store, before)
@@ -472,8 +504,9 @@ def test_a_unit_has_a_bounded_number_of_uploads_in_progress(app, make, session, 
     before = _leftovers(store)
 
     def start(entry):
-        clip = create_upload(session, store, user=member, entry=entry, filename="a.mp4", size=MIB,
-                             content_type="video/mp4", rules=rules)
+        clip = create_upload(
+            session, store, user=member, entry=entry, filename="a.mp4", size=MIB, content_type="video/mp4", rules=rules
+        )
         session.commit()
         return clip
 

@@ -1,5 +1,6 @@
 """The worker on real Redis, S3 and ffmpeg: bad files end `rejected` with a reason, originals stay, nothing crashes;
 the CLI imports, processes in a separate `flask worker --burst` process and reports JSON."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,16 @@ def entry(make):
 
 def _store(session, entry, path: Path, name: str):
     with path.open("rb") as fh:
-        clip = store_upload(session, storage(), user=None, entry=entry, stream=fh, filename=name,
-                            content_type="video/mp4", check_rights=False)
+        clip = store_upload(
+            session,
+            storage(),
+            user=None,
+            entry=entry,
+            stream=fh,
+            filename=name,
+            content_type="video/mp4",
+            check_rights=False,
+        )
     session.commit()
     return clip
 
@@ -43,8 +52,7 @@ def bad_files(tmp_path, sample_clip):
     return {"not_media": text, "empty_file": empty, "truncated": truncated}
 
 
-def test_bad_files_are_rejected_with_a_reason_and_originals_kept(app, session, entry, run_jobs, bad_files,
-                                                                  sample_clip):
+def test_bad_files_are_rejected_with_a_reason_and_originals_kept(app, session, entry, run_jobs, bad_files, sample_clip):
     from app.runtime import enqueue_processing
 
     clips = {}
@@ -72,8 +80,7 @@ def test_rejection_reason_is_translated_in_the_page(app, browser, make, session,
     e = make.entry(contest, unit, clip_status=None)
     browser.login(member.email)
     with bad_files["empty_file"].open("rb") as fh:
-        browser.post(f"/unit/entries/{e.id}/clip", data={"file": (fh, "empty.mp4")},
-                     content_type="multipart/form-data")
+        browser.post(f"/unit/entries/{e.id}/clip", data={"file": (fh, "empty.mp4")}, content_type="multipart/form-data")
     run_jobs()
     vi = browser.get(f"/unit/entries/{e.id}/status.json").get_json()
     en = browser.get(f"/unit/entries/{e.id}/status.json?lang=en").get_json()
@@ -114,20 +121,38 @@ def test_upload_with_redis_down_is_kept_and_swept_later(app, session, entry, run
 
 
 def _flask(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=dict(os.environ),
-                          capture_output=True, text=True, check=check, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=300,
+    )
 
 
 def test_cli_import_worker_show(app, session, sample_clip):
     """The operator's path, each command a separate process, the worker a real `flask worker --burst`."""
-    assert json.loads(_flask("units", "add", "phuong-7", "--name", "Phường 7", "--kind", "ward").stdout)["code"] \
+    assert (
+        json.loads(_flask("units", "add", "phuong-7", "--name", "Phường 7", "--kind", "ward").stdout)["code"]
         == "PHUONG-7"
+    )
     dup = _flask("units", "add", "PHUONG-7", "--name", "again", check=False)
     assert dup.returncode != 0 and "already exists" in dup.stderr
-    assert json.loads(_flask("contests", "create", "cli-demo", "--title", "CLI", "--max-duration", "30",
-                             "--min-height", "200").stdout)["slug"] == "cli-demo"
-    ids = json.loads(_flask("clips", "import", str(sample_clip), "--contest", "cli-demo", "--unit", "phuong-7",
-                            "--title", "Clip nhập").stdout)
+    assert (
+        json.loads(
+            _flask(
+                "contests", "create", "cli-demo", "--title", "CLI", "--max-duration", "30", "--min-height", "200"
+            ).stdout
+        )["slug"]
+        == "cli-demo"
+    )
+    ids = json.loads(
+        _flask(
+            "clips", "import", str(sample_clip), "--contest", "cli-demo", "--unit", "phuong-7", "--title", "Clip nhập"
+        ).stdout
+    )
     shown = json.loads(_flask("clips", "show", str(ids["clip_id"])).stdout)
     assert shown["status"] == "queued" and shown["renditions"] == []
     _flask("worker", "--burst")

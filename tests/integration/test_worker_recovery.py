@@ -1,4 +1,5 @@
 """Nothing is lost when a worker dies: SIGKILL mid-transcode, a new worker recovers the clip; jobs are idempotent."""
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,14 @@ def _alive(pid: int) -> bool:
 def _start_worker(tmp_path, name: str) -> subprocess.Popen:
     env = {**os.environ, "CLIP_STALE_SECONDS": "3", "SWEEP_INTERVAL_SECONDS": "1"}
     log = open(tmp_path / f"{name}.log", "wb")
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def test_sigkilled_worker_loses_nothing(app, session, make, tmp_path):
@@ -57,16 +64,29 @@ def test_sigkilled_worker_loses_nothing(app, session, make, tmp_path):
     entry = make.entry(make.contest(), unit, clip_status=None)
     source = make_clip(tmp_path / "long.mp4", duration=20, size="1280x720")
     with source.open("rb") as fh:
-        clip = store_upload(session, storage(), user=None, entry=entry, stream=fh, filename="long.mp4",
-                            content_type="video/mp4", check_rights=False)
+        clip = store_upload(
+            session,
+            storage(),
+            user=None,
+            entry=entry,
+            stream=fh,
+            filename="long.mp4",
+            content_type="video/mp4",
+            check_rights=False,
+        )
     session.commit()
     clip_id, original = clip.id, clip.original_key
     assert enqueue_processing(clip_id)
 
     first = _start_worker(tmp_path, "first")
     try:
-        _wait(lambda: _clip_state(session, clip_id)[0] == ClipStatus.PROCESSING
-              and _clip_state(session, clip_id)[1] > 0.05, 90, "transcoding to start")
+        _wait(
+            lambda: (
+                _clip_state(session, clip_id)[0] == ClipStatus.PROCESSING and _clip_state(session, clip_id)[1] > 0.05
+            ),
+            90,
+            "transcoding to start",
+        )
     finally:
         # A crash takes the worker and its work-horse (RQ gives the horse its own session, so kill it too);
         # ffmpeg dies with the horse (PR_SET_PDEATHSIG).
@@ -84,8 +104,11 @@ def test_sigkilled_worker_loses_nothing(app, session, make, tmp_path):
 
     second = _start_worker(tmp_path, "second")
     try:
-        _wait(lambda: _clip_state(session, clip_id)[0] in (ClipStatus.READY, ClipStatus.FAILED,
-                                                           ClipStatus.REJECTED), 180, "recovery")
+        _wait(
+            lambda: _clip_state(session, clip_id)[0] in (ClipStatus.READY, ClipStatus.FAILED, ClipStatus.REJECTED),
+            180,
+            "recovery",
+        )
     finally:
         second.terminate()
         second.wait(timeout=30)
@@ -103,8 +126,16 @@ def test_running_a_job_twice_yields_the_same_objects_and_one_final_state(app, se
 
     entry = make.entry(make.contest(), make.unit(), clip_status=None)
     with sample_clip.open("rb") as fh:
-        clip = store_upload(session, storage(), user=None, entry=entry, stream=fh, filename="a.mp4",
-                            content_type="video/mp4", check_rights=False)
+        clip = store_upload(
+            session,
+            storage(),
+            user=None,
+            entry=entry,
+            stream=fh,
+            filename="a.mp4",
+            content_type="video/mp4",
+            check_rights=False,
+        )
     session.commit()
     expected_sha = clip.sha256
     session.get(Clip, clip.id).sha256 = None  # as after a resumable upload: the worker fingerprints the original

@@ -1,4 +1,5 @@
 """Fixtures for the media pipeline tests: session-wide lavfi clips, a counting loopback listener, a FIFO tripwire."""
+
 from __future__ import annotations
 
 import sys

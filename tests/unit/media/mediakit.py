@@ -1,4 +1,5 @@
 """Helpers for the media tests: the lavfi clip catalogue, ffprobe, rotation patching, network/file tripwires."""
+
 from __future__ import annotations
 
 import json
@@ -26,10 +27,24 @@ def _tone(dur=2, freq=440, rate=44100):
 AV = [*_src(), *_tone()]
 H264 = ["-c:v", "libx264", "-preset", "ultrafast"]
 AAC = ["-c:a", "aac"]
-META = ["-metadata", "title=Ward 7 entry", "-metadata", "artist=Ward 7 Clerk", "-metadata",
-        "comment=Ward 7 secret", "-metadata", "location=+48.8577+002.2950/", "-metadata:s:v",
-        "handler_name=Ward7 Cam", "-metadata:s:v", "title=Ward7 video", "-metadata:s:a", "handler_name=Ward7 Mic",
-        "-metadata:s:a", "language=fin"]
+META = [
+    "-metadata",
+    "title=Ward 7 entry",
+    "-metadata",
+    "artist=Ward 7 Clerk",
+    "-metadata",
+    "comment=Ward 7 secret",
+    "-metadata",
+    "location=+48.8577+002.2950/",
+    "-metadata:s:v",
+    "handler_name=Ward7 Cam",
+    "-metadata:s:v",
+    "title=Ward7 video",
+    "-metadata:s:a",
+    "handler_name=Ward7 Mic",
+    "-metadata:s:a",
+    "language=fin",
+]
 
 # name -> ffmpeg args (output path appended). Kept at 320x240 / 1-3 s so the suite stays fast on 2 cores.
 CLIPS: dict[str, list[str]] = {
@@ -37,35 +52,72 @@ CLIPS: dict[str, list[str]] = {
     "faststart.mp4": [*_src(dur=3), *_tone(3), *H264, *AAC, "-movflags", "+faststart"],
     "plain.mp4": [*_src(dur=3), *_tone(3), *H264, *AAC],
     "plain.mkv": [*_src(dur=3), *_tone(3), *H264, *AAC],
-    "hevc.mp4": [*AV, "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error", "-tag:v", "hvc1",
-                 *AAC],
+    "hevc.mp4": [
+        *AV,
+        "-c:v",
+        "libx265",
+        "-preset",
+        "ultrafast",
+        "-x265-params",
+        "log-level=error",
+        "-tag:v",
+        "hvc1",
+        *AAC,
+    ],
     "vp9.webm": [*AV, "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus"],
     "mpeg4.avi": [*AV, "-c:v", "mpeg4", "-c:a", "libmp3lame"],
     "mjpeg.mov": [*AV, "-c:v", "mjpeg", "-pix_fmt", "yuvj422p", "-c:a", "pcm_s16le"],
     "mpeg2.ts": [*AV, "-c:v", "mpeg2video", "-c:a", "mp2"],
     "mpeg2.mpg": [*AV, "-c:v", "mpeg2video", "-c:a", "mp2", "-f", "vob"],
-    "interlaced.ts": [*_src("720x576", "25"), "-c:v", "mpeg2video", "-flags", "+ildct+ilme", "-top", "1", "-b:v",
-                      "4M"],
-    "anamorphic.mpg": [*_src("720x576", "25"), "-vf", "setsar=16/15", "-c:v", "mpeg2video", "-b:v", "4M", "-f",
-                       "vob"],
+    "interlaced.ts": [*_src("720x576", "25"), "-c:v", "mpeg2video", "-flags", "+ildct+ilme", "-top", "1", "-b:v", "4M"],
+    "anamorphic.mpg": [*_src("720x576", "25"), "-vf", "setsar=16/15", "-c:v", "mpeg2video", "-b:v", "4M", "-f", "vob"],
     "10bit.mp4": [*AV, *H264, "-pix_fmt", "yuv420p10le", *AAC],
     "422.mp4": [*AV, *H264, "-pix_fmt", "yuv422p", *AAC],
     "444.mkv": [*AV, *H264, "-pix_fmt", "yuv444p", *AAC],
     "noaudio.mp4": [*_src(), *H264],
     "odd.mp4": [*_src("322x242"), "-vf", "format=yuv444p,crop=321:241", *H264],
     "portrait916.mp4": [*_src("360x640"), *_tone(), *H264, *AAC],
-    "multiaudio.mkv": [*_src(), *_tone(), "-f", "lavfi", "-i", "anullsrc=d=2:cl=5.1", "-map", "0", "-map", "1",
-                       "-map", "2", *H264, *AAC],
-    "vfr.mp4": [*_src(dur=3), *_tone(3), "-vf", "select='lt(n\\,30)+not(mod(n\\,3))'", "-fps_mode", "vfr", *H264,
-                *AAC],
+    "multiaudio.mkv": [
+        *_src(),
+        *_tone(),
+        "-f",
+        "lavfi",
+        "-i",
+        "anullsrc=d=2:cl=5.1",
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-map",
+        "2",
+        *H264,
+        *AAC,
+    ],
+    "vfr.mp4": [*_src(dur=3), *_tone(3), "-vf", "select='lt(n\\,30)+not(mod(n\\,3))'", "-fps_mode", "vfr", *H264, *AAC],
     "meta.mp4": [*AV, *H264, *AAC, *META],
     "ladder.mp4": [*_src("1920x1080", "30", 1), *_tone(1), *H264, *AAC],
     "seven.mp4": [*_src(dur=7), *H264],
     # Written to a pipe, as a browser's MediaRecorder does: no duration in the header.
     "live.webm": [*_src(), "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-f", "webm", "pipe:1"],
-    "hlg.mp4": [*_src(dur=1), "-pix_fmt", "yuv420p10le", "-c:v", "libx265", "-preset", "ultrafast", "-x265-params",
-                "log-level=error:colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc", "-color_primaries",
-                "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc", "-tag:v", "hvc1"],
+    "hlg.mp4": [
+        *_src(dur=1),
+        "-pix_fmt",
+        "yuv420p10le",
+        "-c:v",
+        "libx265",
+        "-preset",
+        "ultrafast",
+        "-x265-params",
+        "log-level=error:colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc",
+        "-color_primaries",
+        "bt2020",
+        "-color_trc",
+        "arib-std-b67",
+        "-colorspace",
+        "bt2020nc",
+        "-tag:v",
+        "hvc1",
+    ],
     # Rejections
     "audio.m4a": [*_tone(), *AAC],
     "ffv1.mkv": [*_src(), "-c:v", "ffv1"],
@@ -79,10 +131,16 @@ CLIPS: dict[str, list[str]] = {
 # ffmpeg 5.1 cannot write rotation: -display_rotation does not exist yet (unrecognised option) and the mov muxer
 # ignores -metadata:s:v rotate=90. So the tkhd matrix is patched, which is where phones put it.
 # marked.mp4: white top half, black bottom half, so a test can tell which way the picture was turned.
-MARKED = ["-f", "lavfi", "-i", "color=white:s=320x240:d=1", "-vf", "drawbox=x=0:y=120:w=320:h=120:color=black:t=fill",
-          *["-c:v", "libx264", "-preset", "ultrafast"]]
-ROTATED = {"rot90.mp4": (90, None), "rot270.mp4": (270, None), "rot180.mp4": (180, None),
-           "marked90.mp4": (90, MARKED)}
+MARKED = [
+    "-f",
+    "lavfi",
+    "-i",
+    "color=white:s=320x240:d=1",
+    "-vf",
+    "drawbox=x=0:y=120:w=320:h=120:color=black:t=fill",
+    *["-c:v", "libx264", "-preset", "ultrafast"],
+]
+ROTATED = {"rot90.mp4": (90, None), "rot270.mp4": (270, None), "rot180.mp4": (180, None), "marked90.mp4": (90, MARKED)}
 
 
 def ffprobe(path: Path, *args: str) -> dict:
@@ -105,10 +163,9 @@ def _patch_tkhd(data: mmap.mmap, degrees: int) -> None:
         raise ValueError("no tkhd box")
     matrix_at = box + (48 if data[box + 8] == 0 else 60)
     a, b, c, d = {90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}[degrees]
-    w, h = (v >> 16 for v in struct.unpack(">II", data[matrix_at + 36:matrix_at + 44]))
+    w, h = (v >> 16 for v in struct.unpack(">II", data[matrix_at + 36 : matrix_at + 44]))
     tx, ty = {90: (h, 0), 180: (w, h), 270: (0, w)}[degrees]
-    struct.pack_into(">9i", data, matrix_at, a << 16, b << 16, 0, c << 16, d << 16, 0, tx << 16, ty << 16,
-                     0x40000000)
+    struct.pack_into(">9i", data, matrix_at, a << 16, b << 16, 0, c << 16, d << 16, 0, tx << 16, ty << 16, 0x40000000)
 
 
 class Clips:
@@ -194,4 +251,3 @@ class Tripwire:
         fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         self.thread.join(2)
         os.close(fd)
-

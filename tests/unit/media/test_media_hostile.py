@@ -1,5 +1,6 @@
 """Text masquerading as video (HLS, ffconcat, DASH saved as .mp4) must not make ffmpeg reach the network or any file
 outside the job directory, must be Rejected, and must leave no output behind."""
+
 from __future__ import annotations
 
 import subprocess
@@ -9,14 +10,15 @@ from pathlib import Path
 import pytest
 
 from media_worker import pipeline_probe, sandbox
-from media_worker.pipeline import (MediaError, ProbeInfo, Rejected, make_posters, make_storyboard, probe_file,
-                                   transcode)
+from media_worker.pipeline import MediaError, ProbeInfo, Rejected, make_posters, make_storyboard, probe_file, transcode
 
 
 def hls(port: int) -> str:
-    return ("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n"
-            "#EXTINF:2.0,\n../outside/secret.ts\n"
-            f"#EXTINF:2.0,\nhttp://127.0.0.1:{port}/segment.ts\n#EXT-X-ENDLIST\n")
+    return (
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n"
+        "#EXTINF:2.0,\n../outside/secret.ts\n"
+        f"#EXTINF:2.0,\nhttp://127.0.0.1:{port}/segment.ts\n#EXT-X-ENDLIST\n"
+    )
 
 
 def ffconcat(port: int) -> str:
@@ -74,8 +76,20 @@ def _assert_contained(job: Path, planted: Path, listener, tripwire) -> None:
 def test_control_the_harness_sees_what_an_unguarded_ffprobe_does(job, listener, tripwire):
     # Without our whitelists ffmpeg's HLS demuxer reads the sibling file, and with http allowed it connects out.
     planted = _plant(job, "hls", listener.port)
-    subprocess.run(["ffprobe", "-v", "quiet", "-rw_timeout", "2000000", "-protocol_whitelist",
-                    "file,http,tcp,crypto,data", planted.name], cwd=job, timeout=30)
+    subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "quiet",
+            "-rw_timeout",
+            "2000000",
+            "-protocol_whitelist",
+            "file,http,tcp,crypto,data",
+            planted.name,
+        ],
+        cwd=job,
+        timeout=30,
+    )
     _settle(listener)
     assert tripwire.opened
     assert listener.connections >= 1
@@ -91,8 +105,7 @@ def test_probe_rejects_and_touches_nothing(kind, job, listener, tripwire):
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
-def test_whitelists_alone_hold_when_sniffing_and_namespaces_are_unavailable(kind, job, listener, tripwire,
-                                                                            monkeypatch):
+def test_whitelists_alone_hold_when_sniffing_and_namespaces_are_unavailable(kind, job, listener, tripwire, monkeypatch):
     # Second and third lines of defence: pretend the magic-byte sniff was fooled and unshare is missing.
     monkeypatch.setattr(pipeline_probe, "sniff", lambda head: "mov")
     monkeypatch.setattr(sandbox, "network_isolation", lambda: ())
@@ -109,10 +122,26 @@ def test_transcode_and_images_refuse_even_without_a_probe(kind, job, listener, t
     monkeypatch.setattr(sandbox, "network_isolation", lambda: ())
     planted = _plant(job, kind, listener.port)
     out = job.parent / "out"
-    forged = ProbeInfo(format_name="hls", duration_s=4.0, width=320, height=240, fps=30.0, video_codec="h264",
-                       audio_codec=None, rotation=0, bit_rate=None, size_bytes=planted.stat().st_size,
-                       coded_width=320, coded_height=240, pix_fmt="yuv420p", field_order="progressive",
-                       video_index=0, audio_index=None, fps_rational="30/1", variable_frame_rate=False)
+    forged = ProbeInfo(
+        format_name="hls",
+        duration_s=4.0,
+        width=320,
+        height=240,
+        fps=30.0,
+        video_codec="h264",
+        audio_codec=None,
+        rotation=0,
+        bit_rate=None,
+        size_bytes=planted.stat().st_size,
+        coded_width=320,
+        coded_height=240,
+        pix_fmt="yuv420p",
+        field_order="progressive",
+        video_index=0,
+        audio_index=None,
+        fps_rational="30/1",
+        variable_frame_rate=False,
+    )
     with pytest.raises(MediaError):
         transcode(planted, out, forged, timeout=30)
     with pytest.raises(MediaError):

@@ -1,4 +1,5 @@
 """Posters (two JPEG sizes, no upscaling, no metadata) and the storyboard sprite + WebVTT."""
+
 from __future__ import annotations
 
 import re
@@ -26,11 +27,16 @@ def seven(clips, tmp_path_factory):
     return info, r, out
 
 
-@pytest.mark.parametrize("name, big, small", [("ladder.mp4", (1280, 720), (320, 180)),
-                                              ("h264.mp4", (320, 240), (320, 240)),
-                                              ("rot90.mp4", (240, 320), (240, 320)),
-                                              ("portrait916.mp4", (360, 640), (320, 568)),
-                                              ("anamorphic.mpg", (768, 576), (320, 240))])
+@pytest.mark.parametrize(
+    "name, big, small",
+    [
+        ("ladder.mp4", (1280, 720), (320, 180)),
+        ("h264.mp4", (320, 240), (320, 240)),
+        ("rot90.mp4", (240, 320), (240, 320)),
+        ("portrait916.mp4", (360, 640), (320, 568)),
+        ("anamorphic.mpg", (768, 576), (320, 240)),
+    ],
+)
 def test_poster_sizes_keep_aspect_and_never_upscale(clips, tmp_path, name, big, small):
     info = probe_file(clips[name])
     posters = make_posters(clips[name], tmp_path, info)
@@ -45,8 +51,23 @@ def test_poster_from_a_rendition_uses_the_renditions_size(clips, tmp_path):
     # The job wrapper passes the largest rendition with the *source's* ProbeInfo: no upscaling to source size.
     source = probe_file(clips["ladder.mp4"])
     rendition = tmp_path / "360p.mp4"
-    subprocess.run([FFMPEG, "-v", "error", "-i", str(clips["ladder.mp4"]), "-vf", "scale=640:360", "-c:v", "libx264",
-                    "-preset", "ultrafast", str(rendition)], check=True)
+    subprocess.run(
+        [
+            FFMPEG,
+            "-v",
+            "error",
+            "-i",
+            str(clips["ladder.mp4"]),
+            "-vf",
+            "scale=640:360",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            str(rendition),
+        ],
+        check=True,
+    )
     posters = make_posters(rendition, tmp_path, source)
     assert [(p.width, p.height) for p in posters] == [(640, 360), (320, 180)]
 
@@ -67,8 +88,12 @@ def test_storyboard_sprite_and_vtt(seven, tmp_path):
     text = board.vtt_path.read_text()
     assert text.startswith("WEBVTT\n\n")
     cues = re.findall(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(\S+)\n", text)
-    assert [c[:2] for c in cues] == [("00:00:00.000", "00:00:02.000"), ("00:00:02.000", "00:00:04.000"),
-                                     ("00:00:04.000", "00:00:06.000"), ("00:00:06.000", "00:00:07.000")]
+    assert [c[:2] for c in cues] == [
+        ("00:00:00.000", "00:00:02.000"),
+        ("00:00:02.000", "00:00:04.000"),
+        ("00:00:04.000", "00:00:06.000"),
+        ("00:00:06.000", "00:00:07.000"),
+    ]
     assert [c[2] for c in cues] == [f"board.jpg#xywh={x},0,160,120" for x in (0, 160, 320, 480)]
 
 
@@ -77,8 +102,20 @@ def test_storyboard_last_tile_is_a_real_frame(seven, tmp_path):
     board = make_storyboard(r.path, tmp_path, duration_s=info.duration_s)
     assert board.vtt_path.name == "storyboard.vtt" and "storyboard.jpg#xywh=" in board.vtt_path.read_text()
     # testsrc2 is colourful; an empty (padding) tile would be black.
-    cmd = [FFMPEG, "-v", "error", "-i", str(board.sprite_path), "-vf", "crop=160:120:480:0", "-f", "rawvideo",
-           "-pix_fmt", "gray", "-"]
+    cmd = [
+        FFMPEG,
+        "-v",
+        "error",
+        "-i",
+        str(board.sprite_path),
+        "-vf",
+        "crop=160:120:480:0",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "gray",
+        "-",
+    ]
     data = subprocess.run(cmd, check=True, capture_output=True).stdout
     assert sum(data) / len(data) > 30
 
@@ -91,7 +128,8 @@ def test_storyboard_grid_wraps_rows(seven, tmp_path):
     assert board.vtt_path.read_text().rstrip().endswith("storyboard.jpg#xywh=0,60,80,60")
 
 
-@pytest.mark.parametrize("duration, interval", [(0.5, 2.0), (7, 2.0), (60, 2.0), (300, 4.0), (1000, 10.0),
-                                                (3600, 36.0)])
+@pytest.mark.parametrize(
+    "duration, interval", [(0.5, 2.0), (7, 2.0), (60, 2.0), (300, 4.0), (1000, 10.0), (3600, 36.0)]
+)
 def test_storyboard_interval(duration, interval):
     assert storyboard_interval(duration) == interval

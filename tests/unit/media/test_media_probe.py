@@ -1,4 +1,5 @@
 """probe_file and validate: facts about good inputs, and one clear rejection per bad case."""
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,7 @@ def _copy(clips, name, tmp_path, *, keep=None):
     job.mkdir(exist_ok=True)
     target = job / name
     data = clips[name].read_bytes()
-    target.write_bytes(data if keep is None else data[:int(len(data) * keep)])
+    target.write_bytes(data if keep is None else data[: int(len(data) * keep)])
     return target
 
 
@@ -36,8 +37,10 @@ def test_probe_facts(clips):
     assert info.size_bytes == os.path.getsize(clips["h264.mp4"]) and info.bit_rate > 0
 
 
-@pytest.mark.parametrize("name, rotation, size", [("rot90.mp4", 90, (240, 320)), ("rot270.mp4", 270, (240, 320)),
-                                                  ("rot180.mp4", 180, (320, 240))])
+@pytest.mark.parametrize(
+    "name, rotation, size",
+    [("rot90.mp4", 90, (240, 320)), ("rot270.mp4", 270, (240, 320)), ("rot180.mp4", 180, (320, 240))],
+)
 def test_rotation_gives_display_dimensions(clips, name, rotation, size):
     info = probe_file(clips[name])
     assert (info.rotation, (info.width, info.height)) == (rotation, size)
@@ -75,9 +78,16 @@ def test_empty_file(tmp_path):
     assert _rejected(tmp_path / "empty.mp4") == "empty_file"
 
 
-@pytest.mark.parametrize("content", [b"hello, this is a letter to the jury\n", os.urandom(4096),
-                                     b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n", b"<?xml version='1.0'?><MPD/>",
-                                     b"RIFF\x00\x00\x00\x00CDXA"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"hello, this is a letter to the jury\n",
+        os.urandom(4096),
+        b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n",
+        b"<?xml version='1.0'?><MPD/>",
+        b"RIFF\x00\x00\x00\x00CDXA",
+    ],
+)
 def test_not_media(tmp_path, content):
     (tmp_path / "x.mp4").write_bytes(content)
     assert _rejected(tmp_path / "x.mp4") == "not_media"

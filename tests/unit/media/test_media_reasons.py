@@ -1,4 +1,5 @@
 """The rejection catalogue: every code the pipeline can raise has a formatted, translatable sentence."""
+
 from __future__ import annotations
 
 import pickle
@@ -10,8 +11,17 @@ import pytest
 from media_worker.pipeline import Rejected
 from media_worker.reasons import N_, REASONS, REJECTION_CODES
 
-SAMPLE_PARAMS = {"format": "FLV", "codec": "FFV1", "duration": "2:05", "min": "0:30", "max": "2:00",
-                 "size": "4160×64", "max_side": 4096, "max_mpx": "8.9", "fps": "0.5"}
+SAMPLE_PARAMS = {
+    "format": "FLV",
+    "codec": "FFV1",
+    "duration": "2:05",
+    "min": "0:30",
+    "max": "2:00",
+    "size": "4160×64",
+    "max_side": 4096,
+    "max_mpx": "8.9",
+    "fps": "0.5",
+}
 PIPELINE = Path(__file__).resolve().parents[3] / "media_worker"
 
 

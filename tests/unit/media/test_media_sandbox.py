@@ -1,4 +1,5 @@
 """sandbox.run: timeouts kill the whole process group, limits apply, output is bounded, network is cut."""
+
 from __future__ import annotations
 
 import os
@@ -55,8 +56,9 @@ def test_returns_stdout_and_stderr_tail():
 
 def test_limits_and_nice_are_applied():
     limits = sandbox.Limits(address_space=1 << 30, file_size=0, open_files=64, nice=7, cpu_s=9)
-    done = sandbox.run(["/bin/sh", "-c", "ulimit -v; ulimit -f; ulimit -n; ulimit -t; ulimit -c; nice"], timeout=5,
-                       limits=limits)
+    done = sandbox.run(
+        ["/bin/sh", "-c", "ulimit -v; ulimit -f; ulimit -n; ulimit -t; ulimit -c; nice"], timeout=5, limits=limits
+    )
     assert done.stdout.decode().split() == [str(1 << 20), "0", "64", "9", "0", "7"]
 
 
@@ -67,8 +69,7 @@ def test_address_space_limit_stops_a_memory_hog():
 
 
 def test_file_size_zero_forbids_writing(tmp_path):
-    done = sandbox.run(["/bin/sh", "-c", f"echo x > {tmp_path / 'f'}"], timeout=5,
-                       limits=sandbox.Limits(file_size=0))
+    done = sandbox.run(["/bin/sh", "-c", f"echo x > {tmp_path / 'f'}"], timeout=5, limits=sandbox.Limits(file_size=0))
     assert done.returncode != 0
 
 
@@ -130,10 +131,13 @@ def test_a_straggler_holding_the_pipes_does_not_turn_success_into_timeout(tmp_pa
 
 def test_limits_never_try_to_raise_an_inherited_hard_limit():
     # An unprivileged worker cannot raise hard limits; asking for more than inherited must clamp, not crash.
-    code = ("import resource, sys; sys.path.insert(0, sys.argv[1]); "
-            "resource.setrlimit(resource.RLIMIT_NOFILE, (100, 100)); from media_worker import sandbox; "
-            "print(sandbox.run(['/bin/sh', '-c', 'ulimit -n'], timeout=5).stdout.decode().strip())")
+    code = (
+        "import resource, sys; sys.path.insert(0, sys.argv[1]); "
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (100, 100)); from media_worker import sandbox; "
+        "print(sandbox.run(['/bin/sh', '-c', 'ulimit -n'], timeout=5).stdout.decode().strip())"
+    )
     root = str(Path(__file__).resolve().parents[3])
-    done = sandbox.run([sys.executable, "-c", code, root], timeout=30, isolate_network=False,
-                       limits=sandbox.Limits(open_files=None))
+    done = sandbox.run(
+        [sys.executable, "-c", code, root], timeout=30, isolate_network=False, limits=sandbox.Limits(open_files=None)
+    )
     assert done.stdout.decode().strip() == "100", done.stderr

@@ -1,5 +1,6 @@
 """transcode: one ffmpeg for the whole ladder, browser-safe H.264/AAC, upright, CFR, and nothing of the source's
 metadata left for blind judging."""
+
 from __future__ import annotations
 
 import subprocess
@@ -15,8 +16,12 @@ from media_worker.pipeline_types import ProbeInfo
 from mediakit import FFMPEG, ffprobe
 
 ALLOWED_FORMAT_TAGS = {"major_brand", "minor_version", "compatible_brands"}
-ALLOWED_STREAM_TAGS = {"language": {"und"}, "handler_name": {"VideoHandler", "SoundHandler"},
-                       "vendor_id": {"[0][0][0][0]"}, "encoder": {"Lavc libx264"}}
+ALLOWED_STREAM_TAGS = {
+    "language": {"und"},
+    "handler_name": {"VideoHandler", "SoundHandler"},
+    "vendor_id": {"[0][0][0][0]"},
+    "encoder": {"Lavc libx264"},
+}
 
 
 def _run(clips, name, tmp_path, **kw):
@@ -48,20 +53,33 @@ def _assert_browser_safe(rendition, *, audio: bool):
     else:
         assert a is None
     # faststart: moov before mdat so browsers can start playing before the download ends.
-    head = rendition.path.read_bytes()[:1 << 16]
+    head = rendition.path.read_bytes()[: 1 << 16]
     assert 0 <= head.find(b"moov") < (head.find(b"mdat") if b"mdat" in head else len(head) + 1)
     assert rendition.size_bytes == rendition.path.stat().st_size and rendition.bitrate > 0
     return v, a
 
 
 KINDS = [  # name, expected (w, h) of the single rung, has audio
-    ("h264.mp4", (320, 240), True), ("hevc.mp4", (320, 240), True), ("vp9.webm", (320, 240), True),
-    ("mpeg4.avi", (320, 240), True), ("mjpeg.mov", (320, 240), True), ("mpeg2.ts", (320, 240), True),
-    ("mpeg2.mpg", (320, 240), True), ("10bit.mp4", (320, 240), True), ("422.mp4", (320, 240), True),
-    ("444.mkv", (320, 240), True), ("noaudio.mp4", (320, 240), False), ("odd.mp4", (320, 240), False),
-    ("rot90.mp4", (240, 320), True), ("rot270.mp4", (240, 320), True), ("rot180.mp4", (320, 240), True),
-    ("portrait916.mp4", (360, 640), True), ("interlaced.ts", (450, 360), False),
-    ("anamorphic.mpg", (480, 360), False), ("multiaudio.mkv", (320, 240), True), ("vfr.mp4", (320, 240), True),
+    ("h264.mp4", (320, 240), True),
+    ("hevc.mp4", (320, 240), True),
+    ("vp9.webm", (320, 240), True),
+    ("mpeg4.avi", (320, 240), True),
+    ("mjpeg.mov", (320, 240), True),
+    ("mpeg2.ts", (320, 240), True),
+    ("mpeg2.mpg", (320, 240), True),
+    ("10bit.mp4", (320, 240), True),
+    ("422.mp4", (320, 240), True),
+    ("444.mkv", (320, 240), True),
+    ("noaudio.mp4", (320, 240), False),
+    ("odd.mp4", (320, 240), False),
+    ("rot90.mp4", (240, 320), True),
+    ("rot270.mp4", (240, 320), True),
+    ("rot180.mp4", (320, 240), True),
+    ("portrait916.mp4", (360, 640), True),
+    ("interlaced.ts", (450, 360), False),
+    ("anamorphic.mpg", (480, 360), False),
+    ("multiaudio.mkv", (320, 240), True),
+    ("vfr.mp4", (320, 240), True),
     ("live.webm", (320, 240), False),
 ]
 
@@ -80,8 +98,22 @@ def test_input_kinds(clips, tmp_path, name, size, audio):
 
 
 def _mean_luma(path, crop):
-    cmd = [FFMPEG, "-v", "error", "-i", str(path), "-frames:v", "1", "-vf", f"crop={crop}", "-f", "rawvideo",
-           "-pix_fmt", "gray", "-"]
+    cmd = [
+        FFMPEG,
+        "-v",
+        "error",
+        "-i",
+        str(path),
+        "-frames:v",
+        "1",
+        "-vf",
+        f"crop={crop}",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "gray",
+        "-",
+    ]
     data = subprocess.run(cmd, check=True, capture_output=True).stdout
     return sum(data) / len(data)
 
@@ -97,8 +129,11 @@ def test_rotated_output_is_turned_pixels_not_a_flag(clips, tmp_path):
 
 def test_ladder_is_one_process_smallest_first_no_upscale(clips, tmp_path):
     info, renditions = _run(clips, "ladder.mp4", tmp_path)
-    assert [(r.name, r.width, r.height) for r in renditions] == [("360p", 640, 360), ("720p", 1280, 720),
-                                                                  ("1080p", 1920, 1080)]
+    assert [(r.name, r.width, r.height) for r in renditions] == [
+        ("360p", 640, 360),
+        ("720p", 1280, 720),
+        ("1080p", 1920, 1080),
+    ]
     for r in renditions:
         _assert_browser_safe(r, audio=True)
     cmd = pipeline_transcode.build_command(clips["ladder.mp4"], tmp_path, info, plan_ladder(info))
@@ -110,13 +145,37 @@ def test_ladder_is_one_process_smallest_first_no_upscale(clips, tmp_path):
 def test_big_source_is_resampled_and_tone_mapped_once_at_the_top_rung(tmp_path):
     # A 4K HLG phone clip: one scale reads 4K frames, the float tone map runs at 1080p, the lower rungs are cut from
     # the 1080p picture after the split and the 1080p rung needs no second scale.
-    info = ProbeInfo("mov,mp4,m4a,3gp,3g2,mj2", 10.0, 3840, 2160, 30.0, "hevc", "aac", 0, None, 1, 3840, 2160,
-                     "yuv420p10le", "progressive", 0, 1, "30/1", False, "30/1", "arib-std-b67")
+    info = ProbeInfo(
+        "mov,mp4,m4a,3gp,3g2,mj2",
+        10.0,
+        3840,
+        2160,
+        30.0,
+        "hevc",
+        "aac",
+        0,
+        None,
+        1,
+        3840,
+        2160,
+        "yuv420p10le",
+        "progressive",
+        0,
+        1,
+        "30/1",
+        False,
+        "30/1",
+        "arib-std-b67",
+    )
     cmd = pipeline_transcode.build_command(tmp_path / "in.mp4", tmp_path, info, plan_ladder(info))
     graph = cmd[cmd.index("-filter_complex") + 1].split(";")
     scales = [f.split("]")[1].split("[")[0] for f in graph if "]scale=" in f]
-    assert scales == ["scale=1920:1080", "scale=1920:1080:out_range=tv", "scale=640:360:out_range=tv",
-                      "scale=1280:720:out_range=tv"]
+    assert scales == [
+        "scale=1920:1080",
+        "scale=1920:1080:out_range=tv",
+        "scale=640:360:out_range=tv",
+        "scale=1280:720:out_range=tv",
+    ]
     order = [f.split("]")[1].split("=")[0] for f in graph]
     assert order.index("scale") < order.index("zscale") < order.index("split")
     assert [f for f in graph if "]zscale=" in f and "t=linear" in f] and order.count("tonemap") == 1
@@ -193,25 +252,36 @@ def test_timeout_is_media_error_and_cleans_up(clips, tmp_path):
     assert list((tmp_path / "out").iterdir()) == []
 
 
-@pytest.mark.parametrize("size, expected", [
-    ((1920, 1080), [("360p", 640, 360), ("720p", 1280, 720), ("1080p", 1920, 1080)]),
-    ((1080, 1920), [("360p", 360, 640), ("720p", 720, 1280), ("1080p", 1080, 1920)]),
-    ((3840, 2160), [("360p", 640, 360), ("720p", 1280, 720), ("1080p", 1920, 1080)]),
-    ((1000, 1000), [("360p", 360, 360), ("720p", 720, 720)]),
-    ((641, 361), [("360p", 640, 360)]),
-    ((321, 241), [("240p", 320, 240)]),
-    ((175, 99), [("98p", 174, 98)]),
-])
+@pytest.mark.parametrize(
+    "size, expected",
+    [
+        ((1920, 1080), [("360p", 640, 360), ("720p", 1280, 720), ("1080p", 1920, 1080)]),
+        ((1080, 1920), [("360p", 360, 640), ("720p", 720, 1280), ("1080p", 1080, 1920)]),
+        ((3840, 2160), [("360p", 640, 360), ("720p", 1280, 720), ("1080p", 1920, 1080)]),
+        ((1000, 1000), [("360p", 360, 360), ("720p", 720, 720)]),
+        ((641, 361), [("360p", 640, 360)]),
+        ((321, 241), [("240p", 320, 240)]),
+        ((175, 99), [("98p", 174, 98)]),
+    ],
+)
 def test_plan_ladder(size, expected, make_info):
     assert [(r.name, r.width, r.height) for r in plan_ladder(make_info(*size))] == expected
 
 
-@pytest.mark.parametrize("rate, base, vfr, expected", [
-    ("30/1", "30/1", False, Fraction(30)), ("30000/1001", "30000/1001", False, Fraction(30000, 1001)),
-    ("2961/100", "600/1", True, Fraction(30000, 1001)), ("125/7", "30/1", True, Fraction(30)),
-    ("120/1", "120/1", False, Fraction(60)), ("240/1", "240/1", False, Fraction(60)),
-    ("100/1", "100/1", False, Fraction(50)), ("15/1", "15/1", False, Fraction(15)), ("25/1", "25/1", False, 25),
-])
+@pytest.mark.parametrize(
+    "rate, base, vfr, expected",
+    [
+        ("30/1", "30/1", False, Fraction(30)),
+        ("30000/1001", "30000/1001", False, Fraction(30000, 1001)),
+        ("2961/100", "600/1", True, Fraction(30000, 1001)),
+        ("125/7", "30/1", True, Fraction(30)),
+        ("120/1", "120/1", False, Fraction(60)),
+        ("240/1", "240/1", False, Fraction(60)),
+        ("100/1", "100/1", False, Fraction(50)),
+        ("15/1", "15/1", False, Fraction(15)),
+        ("25/1", "25/1", False, 25),
+    ],
+)
 def test_output_rate(rate, base, vfr, expected, make_info):
     assert output_rate(make_info(fps_rational=rate, base_rate=base, variable_frame_rate=vfr)) == expected
 
@@ -221,10 +291,27 @@ def make_info():
     from media_worker.pipeline import ProbeInfo
 
     def make(width=1920, height=1080, **kw):
-        fields = dict(format_name="mov,mp4,m4a,3gp,3g2,mj2", duration_s=10.0, width=width, height=height, fps=30.0,
-                      video_codec="h264", audio_codec="aac", rotation=0, bit_rate=None, size_bytes=1,
-                      coded_width=width, coded_height=height, pix_fmt="yuv420p", field_order="progressive",
-                      video_index=0, audio_index=1, fps_rational="30/1", variable_frame_rate=False, base_rate="30/1")
+        fields = dict(
+            format_name="mov,mp4,m4a,3gp,3g2,mj2",
+            duration_s=10.0,
+            width=width,
+            height=height,
+            fps=30.0,
+            video_codec="h264",
+            audio_codec="aac",
+            rotation=0,
+            bit_rate=None,
+            size_bytes=1,
+            coded_width=width,
+            coded_height=height,
+            pix_fmt="yuv420p",
+            field_order="progressive",
+            video_index=0,
+            audio_index=1,
+            fps_rational="30/1",
+            variable_frame_rate=False,
+            base_rate="30/1",
+        )
         fields.update(kw)
         return ProbeInfo(**fields)
 
