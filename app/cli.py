@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from app import db
 from app.models import Clip, Entry, EntryStatus, Role, Unit
-from app.services import PortalError
-from app.services import accounts, contests as contest_service, entries as entry_service
+from app.services import PortalError, accounts, scoring
+from app.services import contests as contest_service
+from app.services import entries as entry_service
 from app.services import results as result_service
-from app.services import scoring
 
 
 def _fail(exc: Exception) -> None:
@@ -58,7 +58,7 @@ def register_cli(app: Flask) -> None:
     @storage_group.command("init")
     def storage_init():
         """Create the bucket when it does not exist (idempotent); prints the endpoint and bucket."""
-        from app.runtime import storage
+        from app.connections import storage
 
         store = storage()
         store.ensure_bucket()
@@ -157,7 +157,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--title", required=True)
     def clips_import(file: Path, slug: str, unit_code: str, title: str):
         """Import a clip for a unit as a submitted entry (same path as a web upload); prints entry and clip ids."""
-        from app.runtime import enqueue_processing, storage
+        from app.connections import enqueue_processing, storage
 
         with force_locale("en"):
             contest = contest_service.get_contest(db.session, slug)
@@ -205,7 +205,7 @@ def register_cli(app: Flask) -> None:
     )
     def clips_requeue(stale_seconds: int | None):
         """Enqueue every clip stuck in uploaded/queued, or stale in processing; prints the ids."""
-        from app.runtime import queue
+        from app.connections import queue
         from media_worker.sweeper import requeue_stuck
 
         stale = stale_seconds if stale_seconds is not None else current_app.config["CLIP_STALE_SECONDS"]

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 from app.models import Award, Contest, Role, RoundStatus, Unit, User, utcnow
 from app.services import accounts, contests, rounds
 
-DEMO_PASSWORD = "demo-pass-2026"
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published demo logins, seeded only by `make run`
 
 RULES = """## Thể lệ cuộc thi
 
 1. **Đối tượng dự thi**: các sở, ban, ngành, UBND phường, xã, các hội đoàn thể và trường học trên địa bàn thành phố.
-2. **Sản phẩm dự thi**: clip dài từ 2 đến 7 phút, chất lượng tối thiểu HD 720p, tỷ lệ 16:9; định dạng MP4 (chấp nhận MOV, AVI).
+2. **Sản phẩm dự thi**: clip dài từ 2 đến 7 phút, chất lượng tối thiểu HD 720p, tỷ lệ 16:9;
+   định dạng MP4 (chấp nhận MOV, AVI).
 3. Mỗi đơn vị gửi **tối đa 3** tác phẩm. Tác phẩm kèm tên, tóm tắt sáng kiến/mô hình/giải pháp và tác giả.
 4. **Giải thưởng**: 01 giải Nhất, 01 giải Nhì, 01 giải Ba, 02 giải Khuyến khích.
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import boto3
-from boto3.s3.transfer import TransferConfig
 import botocore.config
+from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 CHUNK = 1024 * 1024
@@ -48,7 +48,7 @@ class Storage:
         )
 
     @classmethod
-    def from_config(cls, cfg) -> "Storage":
+    def from_config(cls, cfg) -> Storage:
         """Build from a Flask config mapping or a Config object."""
         get = cfg.get if hasattr(cfg, "get") else lambda k: getattr(cfg, k)
         return cls(
@@ -237,7 +237,7 @@ class _UnsignedStream:
                 return b""
             data = self.raw.read(min(self.PIECE, self.left))
             if not data:
-                raise IOError(f"the upload ended {self.left} bytes early")
+                raise OSError(f"the upload ended {self.left} bytes early")
             self.left -= len(data)
             self._piece, self._pos = memoryview(data), 0
         end = len(self._piece) if n is None or n < 0 else min(len(self._piece), self._pos + n)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import bleach
 import markdown as md
@@ -47,7 +47,7 @@ def render_markdown(text: str | None) -> Markup:
     clean = bleach.clean(
         html, tags=ALLOWED_TAGS, attributes={"a": ["href", "title"]}, protocols=["http", "https", "mailto"]
     )
-    return Markup(clean)
+    return Markup(clean)  # noqa: S704 - bleach-sanitised above
 
 
 def register_templating(app: Flask) -> None:
@@ -56,12 +56,12 @@ def register_templating(app: Flask) -> None:
         duration=i18n.duration,
         filesize=i18n.filesize,
         markdown=render_markdown,
-        isoutc=lambda d: d.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if d else "",
+        isoutc=lambda d: d.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if d else "",
     )
 
     @app.context_processor
     def _globals():
-        from app.views_common import METHOD_LABELS
+        from app.clip_display import METHOD_LABELS
 
         return {
             "current_locale": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),

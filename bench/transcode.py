@@ -43,7 +43,8 @@ c2 = cpu(); t2 = time.monotonic(); renditions = transcode(src, out, info, on_pro
 t3 = time.monotonic(); c3 = cpu()
 make_posters(renditions[-1].path, out, info); t4 = time.monotonic()
 make_storyboard(renditions[0].path, out, duration_s=info.duration_s); t5 = time.monotonic()
-print(json.dumps({"probe_s": t1 - t0, "transcode_s": t3 - t2, "transcode_cpu_s": c3 - c2, "posters_s": t4 - t3, "storyboard_s": t5 - t4,
+print(json.dumps({"probe_s": t1 - t0, "transcode_s": t3 - t2, "transcode_cpu_s": c3 - c2, "posters_s": t4 - t3,
+                  "storyboard_s": t5 - t4,
                   "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "progress_calls": len(calls),
                   "renditions": [[r.name, r.width, r.height, r.bitrate, r.size_bytes] for r in renditions]}))
 """
@@ -275,7 +276,7 @@ def report(fig: Figures, args) -> None:
         + "; ".join(map(pair, fig.worker))
         + f" ({big_run['progress_calls']} progress callbacks)"
     )
-    print("- one run per rung: " + " + ".join(f"{r.name} {pair(t)}" for r, t in zip(rungs, fig.per_rung)))
+    print("- one run per rung: " + " + ".join(f"{r.name} {pair(t)}" for r, t in zip(rungs, fig.per_rung, strict=False)))
     print(
         f"- probe_file (ffprobe + tail decode) {big_run['probe_s']:.2f} s; posters {big_run['posters_s']:.2f} s; "
         f"storyboard runs " + ", ".join(f"{t:.3f}" for t in fig.board) + " s"

@@ -295,7 +295,7 @@ def main() -> int:
         portals = {}
         for mode in ("direct", "proxy"):
             port = free_port()
-            log = open(tmp / f"gunicorn-{mode}.log", "wb")
+            log = open(tmp / f"gunicorn-{mode}.log", "wb")  # noqa: SIM115 - closed after the portal stops
             logs.append(log)
             proc = subprocess.Popen(
                 [
@@ -372,7 +372,7 @@ def main() -> int:
                 threading.Thread(
                     target=lambda e=e, b=b: results.append(portal_upload(b, Connections(), e, big, args.threads))
                 )
-                for e, b in zip(entries[1 : 1 + args.concurrent], browsers)
+                for e, b in zip(entries[1 : 1 + args.concurrent], browsers, strict=False)
             ]
             for t in uploads:
                 t.start()

@@ -85,7 +85,7 @@ class _Sheet:
                     raise JudgingError(f"{self.name} row {i + 2}: expected {width} fields, found {len(r)}")
                 kept.append(i)
             data = [data[i][:width] for i in kept]
-        cols = list(zip(*data)) if data else [()] * width
+        cols = list(zip(*data, strict=False)) if data else [()] * width
         if "" in cols[0]:  # a ',,,' row left by Excel is blank in every column
             keep = [k for k, r in enumerate(data) if not _blank(r)]
             if len(keep) < len(data):
@@ -177,7 +177,7 @@ def read_scores(path: str) -> list[Score]:
         cleaned = {v: _clean(v) for k in ("entry", "judge", "criterion") for v in dict.fromkeys(cols[k])}
         return [
             Score(cleaned[e], cleaned[j], cleaned[c], p)
-            for e, j, c, p in zip(cols["entry"], cols["judge"], cols["criterion"], points.tolist())
+            for e, j, c, p in zip(cols["entry"], cols["judge"], cols["criterion"], points.tolist(), strict=True)
         ]
 
 
@@ -188,7 +188,7 @@ def read_units(path: str, id_column: str) -> dict[str, str | None]:
     units = sheet.columns.get("unit", ("",) * sheet.size)
     out: dict[str, str | None] = {}
     first_row: dict[str, int] = {}
-    for i, (key, unit) in enumerate(zip(ids, units)):
+    for i, (key, unit) in enumerate(zip(ids, units, strict=True)):
         key = _clean(key)
         if not key:
             raise JudgingError(f"{sheet.label(i)}: {id_column} is empty")

@@ -102,7 +102,13 @@ def agreement_table(table: ScoreTable, *, flag_threshold: float | None = None) -
     per_entry = [
         EntryAgreement(entry=e, judges=c, mean=m, sd=s, range=r, flag=f)
         for e, c, m, s, r, f in zip(
-            table.entries, counts.tolist(), rounded(mean).tolist(), rounded(sd).tolist(), spread.tolist(), flags
+            table.entries,
+            counts.tolist(),
+            rounded(mean).tolist(),
+            rounded(sd).tolist(),
+            spread.tolist(),
+            flags,
+            strict=True,
         )
     ]
 

@@ -52,8 +52,8 @@ class ScoreTable:
         totals = (np.round(self.totals, DECIMALS) + 0.0).tolist()
         out: dict[str, dict[str, float]] = {}
         start = 0
-        for entry, n in zip(self.entries, counts):
-            out[entry] = dict(zip(judge_names[start : start + n], totals[start : start + n]))
+        for entry, n in zip(self.entries, counts, strict=True):
+            out[entry] = dict(zip(judge_names[start : start + n], totals[start : start + n], strict=True))
             start += n
         return out
 

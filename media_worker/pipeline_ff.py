@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -126,7 +127,5 @@ def even(value: float) -> int:
 def remove_quietly(paths: Sequence[Path]) -> None:
     """Delete partial outputs after a failure; missing files are fine."""
     for p in paths:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(p)
-        except FileNotFoundError:
-            pass

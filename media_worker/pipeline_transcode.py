@@ -257,7 +257,7 @@ def transcode(
         if done.returncode != 0:
             what = "killed" if killed_by_us(done) else "failed"
             raise MediaError(f"ffmpeg {what} (rc={done.returncode}): {done.stderr[-500:].decode(errors='replace')}")
-        renditions = [_measure(t, r.name, timeout=30) for t, r in zip(targets, rungs)]
+        renditions = [_measure(t, r.name, timeout=30) for t, r in zip(targets, rungs, strict=True)]
     except BaseException:
         remove_quietly(targets)
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import logging
@@ -127,10 +128,8 @@ def network_isolation() -> tuple[str, ...]:
 
 def _kill_group(proc: subprocess.Popen) -> None:
     """SIGKILL every process in the child's group; the group id is the child's pid (start_new_session)."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _leader_exited(proc: subprocess.Popen) -> bool:

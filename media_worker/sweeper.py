@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.connections import enqueue_committed_clip
 from app.models import Clip, ClipStatus, utcnow
-from app.runtime import enqueue_committed_clip
 
 
 def requeue_stuck(session: Session, queue, *, stale_seconds: int = 180) -> list[int]:

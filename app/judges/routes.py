@@ -5,13 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-
 from sqlalchemy import select
 
 from app import db
 from app.models import Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, utcnow
-from app.services import PortalError
-from app.services import rounds, scoring
+from app.services import PortalError, rounds, scoring
 
 bp = Blueprint("judges", __name__, url_prefix="/judge")
 

@@ -12,9 +12,9 @@ from flask import Blueprint, Response, abort, request, stream_with_context
 from flask_login import current_user
 
 from app import db
+from app.connections import storage
 from app.models import Clip, ClipStatus
 from app.permissions import can_view_clip
-from app.runtime import storage
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 

@@ -24,7 +24,7 @@ class Award(Base):
     kind: Mapped[str] = mapped_column(String(20), default="group")  # group (the unit) or individual (the authors)
 
     contest: Mapped[Contest] = relationship()
-    grants: Mapped[list["AwardGrant"]] = relationship(back_populates="award", cascade="all, delete-orphan")
+    grants: Mapped[list[AwardGrant]] = relationship(back_populates="award", cascade="all, delete-orphan")
 
 
 class AwardGrant(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint, BigInteger
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -38,7 +38,7 @@ class Contest(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    categories: Mapped[list["Category"]] = relationship(
+    categories: Mapped[list[Category]] = relationship(
         back_populates="contest", order_by="Category.name", cascade="all, delete-orphan"
     )
 
@@ -77,7 +77,7 @@ class Entry(Base):
     unit: Mapped[Unit] = relationship()
     category: Mapped[Category | None] = relationship()
     created_by: Mapped[User | None] = relationship()
-    clip: Mapped["Clip | None"] = relationship(foreign_keys=[clip_id], post_update=True)
+    clip: Mapped[Clip | None] = relationship(foreign_keys=[clip_id], post_update=True)
 
 
 class Clip(Base):

@@ -7,21 +7,21 @@ import enum
 from sqlalchemy import Enum
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     UNIT = "unit"
     JUDGE = "judge"
     ORGANISER = "organiser"
     ADMIN = "admin"
 
 
-class EntryStatus(str, enum.Enum):
+class EntryStatus(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     WITHDRAWN = "withdrawn"
     DISQUALIFIED = "disqualified"
 
 
-class ClipStatus(str, enum.Enum):
+class ClipStatus(enum.StrEnum):
     UPLOADING = "uploading"
     UPLOADED = "uploaded"
     QUEUED = "queued"
@@ -31,13 +31,13 @@ class ClipStatus(str, enum.Enum):
     FAILED = "failed"
 
 
-class RoundStatus(str, enum.Enum):
+class RoundStatus(enum.StrEnum):
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
 
 
-class SheetStatus(str, enum.Enum):
+class SheetStatus(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
 

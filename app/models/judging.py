@@ -39,10 +39,10 @@ class Round(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     contest: Mapped[Contest] = relationship()
-    criteria: Mapped[list["Criterion"]] = relationship(
+    criteria: Mapped[list[Criterion]] = relationship(
         back_populates="round", order_by="Criterion.position", cascade="all, delete-orphan"
     )
-    panel: Mapped[list["PanelMember"]] = relationship(back_populates="round", cascade="all, delete-orphan")
+    panel: Mapped[list[PanelMember]] = relationship(back_populates="round", cascade="all, delete-orphan")
 
 
 class Criterion(Base):
@@ -98,7 +98,7 @@ class ScoreSheet(Base):
     round: Mapped[Round] = relationship()
     entry: Mapped[Entry] = relationship()
     judge: Mapped[User] = relationship()
-    scores: Mapped[list["Score"]] = relationship(back_populates="sheet", cascade="all, delete-orphan")
+    scores: Mapped[list[Score]] = relationship(back_populates="sheet", cascade="all, delete-orphan")
 
 
 class Score(Base):

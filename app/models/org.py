@@ -20,7 +20,7 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(40), default="other")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    members: Mapped[list["User"]] = relationship(back_populates="unit")
+    members: Mapped[list[User]] = relationship(back_populates="unit")
 
 
 class User(Base):

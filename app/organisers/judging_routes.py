@@ -9,16 +9,14 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from app import db
-from app.models import Assignment, AuditEvent, Award, Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, User
+from app.committing import committing
 from app.i18n import local_to_utc
+from app.models import Assignment, AuditEvent, Award, Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, User
 from app.permissions import is_staff
-from app.services import PortalError
-from app.services import exports
+from app.services import PortalError, exports, rounds, scoring
 from app.services import results as result_service
-from app.services import rounds, scoring
 from app.services.audit import record_event
 from app.services.contests import get_contest
-from app.views_common import committing
 
 from .forms import AwardForm, RoundForm
 

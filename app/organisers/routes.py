@@ -9,15 +9,15 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app import db
-from app.models import Clip, Entry, Role, Round, Unit, User
+from app.clip_display import STATUS_LABELS, clip_reason
 from app.i18n import local_to_utc, utc_to_local
+from app.models import Clip, Entry, Role, Round, Unit, User
 from app.permissions import is_staff
-from app.services import PortalError
-from app.services import accounts, contests as contest_service, exports
+from app.services import PortalError, accounts, exports
+from app.services import contests as contest_service
 from app.services.audit import record_event
 from app.services.entries import participation
 from app.services.results import latest_publication
-from app.views_common import STATUS_LABELS, clip_reason
 
 from .forms import AccountForm, ContestForm, UnitForm
 
@@ -224,7 +224,7 @@ def toggle_account(user_id: int):
 
 @bp.route("/clips/<int:clip_id>/requeue", methods=["POST"])
 def requeue_clip(clip_id: int):
-    from app.runtime import enqueue_processing
+    from app.connections import enqueue_processing
 
     clip = db.session.get(Clip, clip_id) or abort(404)
     ok = enqueue_processing(clip.id)

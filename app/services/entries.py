@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,8 @@ from app.models import Clip, ClipStatus, Contest, Entry, EntryStatus, Role, Unit
 from app.services import PortalError
 from app.services.contests import accepts_entries
 from app.storage import Storage, original_key
+
+log = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".3gp"}
 ACTIVE_ENTRY = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
@@ -178,8 +181,8 @@ def discard_original(storage: Storage, clip: Clip) -> None:
     """Best-effort removal of an original whose database row is being rolled back."""
     try:
         storage.delete(clip.original_key)
-    except Exception:  # noqa: BLE001 - cleanup must not hide the original error
-        pass
+    except Exception:  # cleanup must not hide the original error
+        log.warning("could not remove original %s of a rolled-back clip", clip.original_key, exc_info=True)
 
 
 def entries_of_unit(session: Session, *, contest: Contest, unit_id: int) -> list[Entry]:

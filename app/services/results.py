@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-import numpy as np
-
 import judging
-from judging.ranking import rank_table
-from judging.reliability import agreement_table
-from judging.table import ScoreTable, build_table
 from app.models import (
     Award,
     AwardGrant,
@@ -31,6 +27,9 @@ from app.models import (
 )
 from app.services import PortalError
 from app.services.audit import record_event
+from judging.ranking import rank_table
+from judging.reliability import agreement_table
+from judging.table import ScoreTable, build_table
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def round_table(session: Session, rnd: Round) -> ScoreTable | None:
     ).all()
     if not rows:
         return None
-    entries, judges, criteria, points = zip(*rows)
+    entries, judges, criteria, points = zip(*rows, strict=True)
     return build_table(
         [str(e) for e in entries],
         [str(j) for j in judges],
@@ -234,9 +233,8 @@ def grant_award(session: Session, *, actor: User, entry: Entry, award: Award | N
     before = {"award": current.award.name} if current else None
     if award is not None and award.contest_id != entry.contest_id:
         raise PortalError(_l("That award belongs to another contest."))
-    if award is not None and (current is None or current.award_id != award.id):
-        if len(award.grants) >= award.count:
-            raise PortalError(_l("“%(name)s” has already been given %(n)d time(s).", name=award.name, n=award.count))
+    if award is not None and (current is None or current.award_id != award.id) and len(award.grants) >= award.count:
+        raise PortalError(_l("“%(name)s” has already been given %(n)d time(s).", name=award.name, n=award.count))
     if current is not None:
         session.delete(current)
         session.flush()

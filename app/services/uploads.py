@@ -32,7 +32,7 @@ MAX_PARTS = 10_000
 MIN_PART_BYTES = 5 * MIB
 # Types browsers report for video files besides video/*; anything else (images, documents…) is refused.
 OTHER_VIDEO_TYPES = {"", "application/octet-stream", "application/mp4", "application/x-matroska", "model/vnd.mts"}
-TOKEN_SALT = "clip-upload-part"
+TOKEN_SALT = "clip-upload-part"  # noqa: S105 - a namespace for signed tokens, not a secret
 
 
 class UploadError(PortalError):
@@ -67,7 +67,7 @@ class UploadRules:
     max_pending_per_unit: int
 
     @classmethod
-    def from_config(cls, config) -> "UploadRules":
+    def from_config(cls, config) -> UploadRules:
         return cls(
             max_bytes=int(config["MAX_CONTENT_LENGTH"]),
             part_bytes=int(config["UPLOAD_PART_BYTES"]),
@@ -288,7 +288,7 @@ def received_parts(session: Session, storage: Storage, *, user: User, clip: Clip
         return storage.list_parts(clip.original_key, clip.upload_id)
     except ClientError as exc:
         if exc.response["Error"]["Code"] in ("NoSuchUpload", "404", "NotFound"):
-            raise UploadGone(_l("This upload is no longer in progress. Choose the file again to start over."))
+            raise UploadGone(_l("This upload is no longer in progress. Choose the file again to start over.")) from exc
         raise
 
 

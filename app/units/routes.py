@@ -8,13 +8,14 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from app import db
+from app.clip_display import STATUS_LABELS, clip_status_doc
+from app.committing import committing
+from app.connections import enqueue_processing, storage
 from app.models import Entry, Role
 from app.permissions import can_edit_entry, is_unit_member_of
 from app.services import PortalError
 from app.services import entries as entry_service
 from app.services.contests import accepts_entries, get_contest, list_contests, phase
-from app.runtime import enqueue_processing, storage
-from app.views_common import STATUS_LABELS, clip_status_doc, committing
 
 from .forms import EntryForm
 

@@ -24,10 +24,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import db
+from app.connections import enqueue_processing, storage
 from app.extensions import csrf
 from app.models import Clip, Entry, Role
 from app.permissions import is_unit_member_of
-from app.runtime import enqueue_processing, storage
 from app.services import PortalError
 from app.services import uploads as upload_service
 from app.services.uploads import UploadDiscarded, UploadRules

@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-26 12:49:39.891492
 """
 
-from alembic import op
 import sqlalchemy as sa
-import app.models.base
+from alembic import op
 
+import app.models.base
 
 revision = "0001"
 down_revision = None

@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-26 12:57:49.273146
 """
 
-from alembic import op
 import sqlalchemy as sa
-import app.models.base
+from alembic import op
 
+import app.models.base
 
 revision = "0002"
 down_revision = "0001"

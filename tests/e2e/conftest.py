@@ -51,7 +51,7 @@ def portal(app, tmp_path, request):
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     bindir = Path(sys.executable).parent
-    logs = [open(tmp_path / "web.log", "wb"), open(tmp_path / "worker.log", "wb")]
+    logs = [open(tmp_path / "web.log", "wb"), open(tmp_path / "worker.log", "wb")]  # noqa: SIM115 - closed at teardown
     web = subprocess.Popen(
         [str(bindir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"],
         cwd=ROOT,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.connections import enqueue_processing, storage
 from app.models import Role
-from app.runtime import enqueue_processing, storage
 from app.services.entries import store_upload
 from tests.conftest import make_clip
 from tests.e2e.conftest import ARTIFACTS, login

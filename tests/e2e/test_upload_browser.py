@@ -199,7 +199,7 @@ def test_reload_mid_upload_resumes_without_resending_parts(
 
 @pytest.fixture
 def store(app):
-    from app.runtime import storage
+    from app.connections import storage
 
     with app.app_context():
         yield storage()

@@ -3,7 +3,9 @@ participation, and publication that later edits cannot change."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from app.models import Entry, EntryStatus, Role, utcnow
 from app.services.entries import participation
@@ -33,7 +35,7 @@ def test_nothing_can_change_after_the_deadline(browser, make, session, sample_cl
 
 
 def test_replace_clip_before_deadline_keeps_the_old_original(app, browser, make, session, sample_clip):
-    from app.runtime import storage
+    from app.connections import storage
 
     unit = make.unit()
     member = make.user(Role.UNIT, unit)
@@ -56,8 +58,8 @@ def test_replace_clip_before_deadline_keeps_the_old_original(app, browser, make,
 
 
 def test_upload_refuses_a_non_video_name_and_leaves_nothing(app, browser, make, session, tmp_path):
+    from app.connections import storage
     from app.models import Clip
-    from app.runtime import storage
 
     unit = make.unit()
     member = make.user(Role.UNIT, unit)
@@ -66,7 +68,7 @@ def test_upload_refuses_a_non_video_name_and_leaves_nothing(app, browser, make, 
     before = set(storage().keys("originals/"))
     resp = browser.post(
         f"/unit/entries/{entry.id}/clip",
-        data={"file": (open(__file__, "rb"), "virus.exe")},
+        data={"file": (io.BytesIO(Path(__file__).read_bytes()), "virus.exe")},
         content_type="multipart/form-data",
         follow_redirects=True,
     )
@@ -85,7 +87,7 @@ def test_entry_limit_per_unit(browser, make, session):
 
 
 def test_contest_page_shows_rules_deadline_in_vietnam_time(client, make):
-    closes = datetime(2030, 5, 31, 16, 59, tzinfo=timezone.utc)  # 23:59 in Asia/Ho_Chi_Minh
+    closes = datetime(2030, 5, 31, 16, 59, tzinfo=UTC)  # 23:59 in Asia/Ho_Chi_Minh
     make.contest(
         "rules-page",
         title="Cuộc thi",

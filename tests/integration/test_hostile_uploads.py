@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
+from app.connections import enqueue_processing, storage
 from app.models import Clip, ClipStatus
-from app.runtime import enqueue_processing, storage
 from app.services.entries import store_upload
 
 

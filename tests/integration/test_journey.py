@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+from app.connections import storage
 from app.models import Clip, ClipStatus, Role
-from app.runtime import storage
 
 
 def upload(browser, entry_id: int, path, name: str | None = None):
@@ -120,7 +120,7 @@ def test_results_show_cli_ranks_by_mean(app, make, session):
     entries = [make.entry(contest, unit, title=f"E{i}") for i in range(3)]
     points = {0: [(5, 5), (6, 6)], 1: [(9, 9), (8, 8)], 2: [(5, 5), (6, 6)]}
     for i, entry in enumerate(entries):
-        for judge, (a, b) in zip(judges, points[i]):
+        for judge, (a, b) in zip(judges, points[i], strict=False):
             sheet = ScoreSheet(round_id=rnd.id, entry_id=entry.id, judge_id=judge.id, status=SheetStatus.SUBMITTED)
             sheet.scores = [
                 Score(criterion_id=rnd.criteria[0].id, points=a),

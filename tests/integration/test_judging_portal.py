@@ -18,7 +18,7 @@ from app.services import rounds, scoring
 
 def _submit(session, rnd, entry, judge, points):
     sheet = ScoreSheet(round_id=rnd.id, entry_id=entry.id, judge_id=judge.id, status=SheetStatus.SUBMITTED)
-    sheet.scores = [Score(criterion_id=c.id, points=p) for c, p in zip(rnd.criteria, points)]
+    sheet.scores = [Score(criterion_id=c.id, points=p) for c, p in zip(rnd.criteria, points, strict=False)]
     session.add(sheet)
     session.commit()
     return sheet
@@ -190,7 +190,7 @@ def test_tie_break_by_criterion_is_applied_and_explained(session, make):
 
 
 def test_blind_round_hides_identity_from_judges_everywhere(app, browser, session, make, run_jobs, tmp_path):
-    from app.runtime import enqueue_processing, storage
+    from app.connections import enqueue_processing, storage
     from app.services.entries import store_upload
 
     unit = make.unit("SECRETWARD", "Phường Bí Mật")

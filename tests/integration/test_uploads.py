@@ -156,7 +156,7 @@ def _leftovers(storage) -> tuple[set, set]:
 
 @pytest.fixture
 def store(app):
-    from app.runtime import storage
+    from app.connections import storage
 
     with app.app_context():
         yield storage()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from app.connections import storage
 from app.models import Clip, ClipStatus, Role
-from app.runtime import storage
 from app.services.entries import store_upload
 from tests.conftest import ROOT, make_clip
 
@@ -53,7 +53,7 @@ def bad_files(tmp_path, sample_clip):
 
 
 def test_bad_files_are_rejected_with_a_reason_and_originals_kept(app, session, entry, run_jobs, bad_files, sample_clip):
-    from app.runtime import enqueue_processing
+    from app.connections import enqueue_processing
 
     clips = {}
     for expected, path in bad_files.items():
@@ -90,7 +90,7 @@ def test_rejection_reason_is_translated_in_the_page(app, browser, make, session,
 
 
 def test_duration_rule_from_the_contest(app, session, entry, run_jobs, tmp_path):
-    from app.runtime import enqueue_processing
+    from app.connections import enqueue_processing
 
     long_clip = make_clip(tmp_path / "long.mp4", duration=7, size="320x240", audio=False)
     clip = _store(session, entry, long_clip, "long.mp4")
@@ -103,7 +103,7 @@ def test_duration_rule_from_the_contest(app, session, entry, run_jobs, tmp_path)
 
 
 def test_upload_with_redis_down_is_kept_and_swept_later(app, session, entry, run_jobs, sample_clip):
-    from app.runtime import enqueue_committed_clip
+    from app.connections import enqueue_committed_clip
     from app.queue import media_queue
     from media_worker.sweeper import requeue_stuck
 
@@ -112,7 +112,7 @@ def test_upload_with_redis_down_is_kept_and_swept_later(app, session, entry, run
     assert enqueue_committed_clip(session, dead, clip.id) is False
     session.expire_all()
     assert session.get(Clip, clip.id).status == ClipStatus.UPLOADED
-    from app.runtime import queue
+    from app.connections import queue
 
     assert requeue_stuck(session, queue()) == [clip.id]
     run_jobs()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -10,8 +11,8 @@ import time
 
 import pytest
 
+from app.connections import enqueue_processing, storage
 from app.models import Clip, ClipStatus
-from app.runtime import enqueue_processing, storage
 from app.services.entries import store_upload
 from tests.conftest import ROOT, make_clip
 
@@ -48,7 +49,7 @@ def _alive(pid: int) -> bool:
 
 def _start_worker(tmp_path, name: str) -> subprocess.Popen:
     env = {**os.environ, "CLIP_STALE_SECONDS": "3", "SWEEP_INTERVAL_SECONDS": "1"}
-    log = open(tmp_path / f"{name}.log", "wb")
+    log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - the worker process owns it
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
         cwd=ROOT,
@@ -93,10 +94,8 @@ def test_sigkilled_worker_loses_nothing(app, session, make, tmp_path):
         horses = _children(first.pid)
         os.killpg(first.pid, signal.SIGKILL)
         for pid in horses:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         first.wait(timeout=10)
     assert horses, "the worker had no work-horse while processing"
     _wait(lambda: not any(_alive(pid) for pid in horses), 10, "the killed work-horses to be gone")

@@ -16,7 +16,7 @@ def sheets(rubric, rows):
     out = []
     for (entry, judge), points in rows.items():
         assert len(points) == len(rubric)
-        for crit, p in zip(rubric, points):
+        for crit, p in zip(rubric, points, strict=False):
             out.append(Score(entry, judge, crit.name, p))
     return out
 

@@ -6,11 +6,10 @@ import re
 import subprocess
 
 import pytest
+from mediakit import FFMPEG, ffprobe
 
 from media_worker.pipeline import make_posters, make_storyboard, probe_file, transcode
 from media_worker.pipeline_images import storyboard_interval
-
-from mediakit import FFMPEG, ffprobe
 
 
 def _size(path):

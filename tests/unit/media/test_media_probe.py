@@ -6,11 +6,10 @@ import os
 import shutil
 
 import pytest
+from mediakit import ffprobe
 
 from media_worker.pipeline import ClipRules, MediaError, Rejected, probe_file, validate
 from media_worker.pipeline_probe import format_duration, sniff
-
-from mediakit import ffprobe
 
 
 def _copy(clips, name, tmp_path, *, keep=None):

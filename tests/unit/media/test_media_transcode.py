@@ -7,13 +7,12 @@ import subprocess
 from fractions import Fraction
 
 import pytest
+from mediakit import FFMPEG, ffprobe
 
 from media_worker import pipeline_transcode
 from media_worker.pipeline import ClipRules, MediaError, probe_file, transcode, validate
 from media_worker.pipeline_transcode import Progress, output_rate, plan_ladder
 from media_worker.pipeline_types import ProbeInfo
-
-from mediakit import FFMPEG, ffprobe
 
 ALLOWED_FORMAT_TAGS = {"major_brand", "minor_version", "compatible_brands"}
 ALLOWED_STREAM_TAGS = {

@@ -1,15 +1,9 @@
-"""Helpers shared by several blueprints' views."""
+"""How a clip's state reads to people: status and stage labels, the rejection reason, the poller's JSON."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from types import SimpleNamespace
-
-from flask import flash
-from flask_babel import gettext, lazy_gettext as _l
-
-from app import db
-from app.services import PortalError
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from app.models import Clip, ClipStatus
 
@@ -22,23 +16,6 @@ STATUS_LABELS = {
     ClipStatus.REJECTED: _l("Rejected"),
     ClipStatus.FAILED: _l("Processing failed"),
 }
-
-
-@contextmanager
-def committing(success=None):
-    """Run a view's service calls as one unit of work: commit and flash `success`, or on a broken rule roll back and
-    flash the rule's message. `.ok` on the yielded object says which happened."""
-    outcome = SimpleNamespace(ok=False)
-    try:
-        yield outcome
-        db.session.commit()
-    except PortalError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return
-    outcome.ok = True
-    if success is not None:
-        flash(success, "success")
 
 
 METHOD_LABELS = {
