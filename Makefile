@@ -87,7 +87,7 @@ else
 	fi
 endif
 
-lint-js: frontend-deps
+lint-js: system-deps frontend-deps
 	cd frontend && npm run --silent lint
 
 run: setup
