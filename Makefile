@@ -1,24 +1,42 @@
-# Clip Contest Portal. Quick start: `make run` (portal with demo data) and `make test` (the whole suite).
+# Clip Contest Portal. Quick start: `make run` (portal with demo data), `make test` (the whole suite) and
+# `make lint` (the quality gates: ruff, mypy, import contracts, migrations, eslint/prettier).
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
-APT_PACKAGES := ffmpeg redis-server chromium fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Each program the portal, its tests or its gates run, and the Debian package that provides it.
+SYSTEM_PROGRAMS := ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server chromium:chromium node:nodejs npm:npm \
+	unshare:util-linux
+FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+# PostgreSQL for the migration check (a private schema in it, dropped afterwards); skipped when none answers.
+PG_URL := $(or $(TEST_DATABASE_URL),postgresql://postgres@127.0.0.1:5432/test)
+# The migration check (helper script: one Alembic head, models match the migrations, down to base and up again).
+CHECK_MIGRATIONS := $(if $(wildcard devtools/check_migrations.sh),bash devtools/check_migrations.sh,$(if \
+	$(wildcard devtools/check_migrations.py),$(PY) -m devtools.check_migrations))
 
-.PHONY: setup system-deps venv translations run test test-pg test-fast bench clean
+.PHONY: setup system-deps venv translations frontend-deps run test test-pg test-fast bench clean \
+	lint lint-ruff lint-mypy lint-imports lint-migrations lint-js
 
 setup: system-deps venv translations
 
 system-deps:
 	@missing=""; \
-	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
-	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	for entry in $(SYSTEM_PROGRAMS); do \
+	  command -v "$${entry%%:*}" >/dev/null || missing="$$missing $${entry#*:}"; \
+	done; \
+	[ -f $(FONT) ] || missing="$$missing fonts-dejavu-core"; \
+	missing=$$(tr ' ' '\n' <<<"$$missing" | sort -u | xargs); \
 	if [ -n "$$missing" ]; then \
-	  echo "installing system packages:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
-	fi
+	  echo "installing system packages: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi; \
+	for entry in $(SYSTEM_PROGRAMS); do \
+	  command -v "$${entry%%:*}" >/dev/null || { echo "system-deps: $${entry%%:*} is still missing" >&2; exit 1; }; \
+	done; \
+	node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+	  || echo "system-deps: warning: Node.js $$(node --version) is older than 20.19, which eslint 10 (make lint) needs" >&2; \
+	command -v pg_isready >/dev/null || echo "system-deps: pg_isready not found (optional: PostgreSQL passes are skipped)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +48,47 @@ venv: $(VENV)/.installed
 
 translations: venv
 	@$(VENV)/bin/pybabel compile -d app/translations 2>&1 | { grep -v "^compiling" || true; }; test $${PIPESTATUS[0]} -eq 0
+
+# Front-end tools (eslint, prettier, the Uppy bundler) from frontend/package-lock.json; again whenever it changes.
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+frontend-deps: frontend/node_modules/.installed
+
+# Every gate; `make -k lint` runs them all even when one fails (CI does).
+lint: lint-ruff lint-mypy lint-imports lint-migrations lint-js
+
+lint-ruff: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Files and per-module strictness come from pyproject.toml; every media_worker/pipeline*.py must be in the strict list.
+lint-mypy: venv
+	@for f in media_worker/pipeline*.py; do \
+	  m=media_worker.$$(basename $$f .py); \
+	  grep -q "\"$$m\"" pyproject.toml || { echo "pyproject.toml: $$m is missing from the mypy --strict modules" >&2; exit 1; }; \
+	done
+	$(VENV)/bin/mypy
+
+lint-imports: venv
+	@if [ -f .importlinter ]; then $(VENV)/bin/lint-imports; else echo "lint-imports: no .importlinter yet, skipped"; fi
+
+lint-migrations: venv
+ifeq ($(CHECK_MIGRATIONS),)
+	@echo "lint-migrations: no devtools/check_migrations script yet, skipped"
+else
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	  echo "migrations on SQLite" && $(CHECK_MIGRATIONS) "sqlite:///$$scratch/check.sqlite3"
+	@if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  echo "migrations on PostgreSQL" && $(CHECK_MIGRATIONS) "$(PG_URL)"; \
+	else \
+	  echo "lint-migrations: PostgreSQL is not running on 127.0.0.1:5432; skipping its pass"; \
+	fi
+endif
+
+lint-js: system-deps frontend-deps
+	cd frontend && npm run --silent lint
 
 run: setup
 	$(PY) -m devtools.run
@@ -46,4 +105,4 @@ bench: setup
 	$(PY) bench/transcode.py
 
 clean:
-	rm -rf var .pytest_cache
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

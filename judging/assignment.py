@@ -21,7 +21,7 @@ from .errors import JudgingError
 from .model import Assignment, Unassignable
 
 
-def _check_ids(mapping: Mapping, what: str) -> dict[str, str | None]:
+def _check_ids(mapping: object, what: str) -> dict[str, str | None]:
     if not isinstance(mapping, Mapping):
         raise JudgingError(f"{what}s must be a mapping of {what} id to unit")
     out: dict[str, str | None] = {}
@@ -97,7 +97,13 @@ def assign(
     )
 
 
-def _improve(judge_ids, load, panel, work, eligible) -> bool:
+def _improve(
+    judge_ids: list[str],
+    load: dict[str, int],
+    panel: dict[str, dict[str, None]],
+    work: dict[str, dict[str, None]],
+    eligible: dict[str, list[str]],
+) -> bool:
     """Apply one load-evening chain of moves if one exists; False when loads are optimal."""
     levels = sorted(set(load.values()), reverse=True)
     if not levels:
@@ -125,7 +131,13 @@ def _improve(judge_ids, load, panel, work, eligible) -> bool:
     return False
 
 
-def _apply_chain(target, parent, load, panel, work) -> None:
+def _apply_chain(
+    target: str,
+    parent: dict[str, tuple[str, str]],
+    load: dict[str, int],
+    panel: dict[str, dict[str, None]],
+    work: dict[str, dict[str, None]],
+) -> None:
     moves = []
     v = target
     while v in parent:

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from .assignment import assign
 from .csvio import gc_paused, read_rubric, read_score_table, read_units
@@ -59,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _table(headers: Sequence[str], rows: list[Sequence[str]]) -> str:
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
@@ -71,7 +72,7 @@ def _num(x: float | None, digits: int = 3) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
-def _rank(args, out) -> None:
+def _rank(args: argparse.Namespace, out: TextIO) -> None:
     check_options(args.method, args.trim)
     rubric = read_rubric(args.rubric)
     parse_tie_breaks(args.tie_breaks, rubric)  # fail fast, before reading 600k rows
@@ -95,7 +96,7 @@ def _rank(args, out) -> None:
     out.write(_table(["rank", "entry", "score", "judges", "tie-break"], rows) + "\n")
 
 
-def _agreement(args, out) -> None:
+def _agreement(args: argparse.Namespace, out: TextIO) -> None:
     check_threshold(args.threshold)
     rubric = read_rubric(args.rubric)
     report = agreement_table(read_score_table(args.scores, rubric), flag_threshold=args.threshold)
@@ -116,7 +117,7 @@ def _agreement(args, out) -> None:
     out.write(_table(["entry", "judges", "mean", "sd", "range", "flag"], rows) + "\n")
 
 
-def _assign(args, out, err) -> None:
+def _assign(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
     entries = read_units(args.entries, "entry")
     judges = read_units(args.judges, "judge")
     result = assign(entries, judges, per_entry=args.per_entry, seed=args.seed)
@@ -137,7 +138,7 @@ def _assign(args, out, err) -> None:
         out.write(_table(["entry", "reason"], [[u.entry, result.reason(u)] for u in result.unassignable]) + "\n")
 
 
-def main(argv: Sequence[str] | None = None, *, stdout=None, stderr=None) -> int:
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 2 invalid input)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr

@@ -75,7 +75,7 @@ class _Sheet:
                 raise JudgingError(f"{self.name}: column '{col}' appears twice in the header")
         width = len(header)
         data = rows[1:]
-        kept = range(len(data))  # data index of each kept row
+        kept: range | list[int] = range(len(data))  # data index of each kept row
         if set(map(len, data)) - {width}:  # map/set keep the 600k-row check in C
             kept = []
             for i, r in enumerate(data):
@@ -131,13 +131,12 @@ def read_rubric(path: str) -> tuple[Criterion, ...]:
         name = _clean(sheet.columns["criterion"][i])
         if not name:
             raise JudgingError(f"{where}: criterion name is empty")
-        nums = {}
-        for col, default in (("max_points", None), ("weight", 1.0), ("step", None)):
+        nums: dict[str, float] = {}
+        for col in ("max_points", "weight", "step"):
             text = sheet.columns[col][i].strip() if col in sheet.columns else ""
             if not text:
-                if default is None and col == "max_points":
+                if col == "max_points":
                     raise JudgingError(f"{where}: max_points is empty")
-                nums[col] = default
                 continue
             try:
                 if "_" in text:
@@ -145,7 +144,7 @@ def read_rubric(path: str) -> tuple[Criterion, ...]:
                 nums[col] = float(text)
             except ValueError:
                 raise JudgingError(f"{where}: {col} '{text}' is not a number") from None
-        crits.append(Criterion(name, nums["max_points"], nums["weight"], nums["step"]))
+        crits.append(Criterion(name, nums["max_points"], nums.get("weight", 1.0), nums.get("step")))
     return validate_rubric(crits, label=sheet.label)
 
 

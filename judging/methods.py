@@ -5,12 +5,12 @@ Every function takes a ScoreTable and returns one float per entry (table.entries
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from .errors import JudgingError
-from .model import DECIMALS, METHODS
+from .model import DECIMALS, METHODS, Criterion
 from .table import ScoreTable
 
 
@@ -24,9 +24,14 @@ def _per_entry_sum(table: ScoreTable, values: np.ndarray) -> np.ndarray:
     return np.bincount(table.sheet_entry, weights=values, minlength=len(table.entries))
 
 
+def _per_entry_mean(table: ScoreTable, values: np.ndarray) -> np.ndarray:
+    means: np.ndarray = _per_entry_sum(table, values) / table.entry_counts()
+    return means
+
+
 def mean(table: ScoreTable, trim: int = 1) -> np.ndarray:
     """Mean of each entry's judge totals."""
-    return _per_entry_sum(table, table.totals) / table.entry_counts()
+    return _per_entry_mean(table, table.totals)
 
 
 def _sorted_groups(table: ScoreTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,7 +47,8 @@ def median(table: ScoreTable, trim: int = 1) -> np.ndarray:
     values, starts, counts = _sorted_groups(table)
     lo = values[starts + (counts - 1) // 2]
     hi = values[starts + counts // 2]
-    return (lo + hi) / 2
+    middle: np.ndarray = (lo + hi) / 2
+    return middle
 
 
 def trimmed_mean(table: ScoreTable, trim: int = 1) -> np.ndarray:
@@ -86,10 +92,11 @@ def zscore(table: ScoreTable, trim: int = 1) -> np.ndarray:
     hi, lo = _judge_extremes(table, rounded(totals))
     usable = (count >= 2) & (hi > lo)
     z = np.where(usable[judge], dev / np.where(usable, sd_j, 1.0)[judge], 0.0)
-    z_bar = _per_entry_sum(table, z) / table.entry_counts()
+    z_bar = _per_entry_mean(table, z)
     if totals.size == 0:
         return z_bar
-    return totals.mean() + totals.std() * z_bar
+    on_panel_scale: np.ndarray = totals.mean() + totals.std() * z_bar
+    return on_panel_scale
 
 
 def group_average_ranks(groups: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -126,7 +133,7 @@ def borda_points(table: ScoreTable) -> np.ndarray:
 
 def borda(table: ScoreTable, trim: int = 1) -> np.ndarray:
     """Mean Borda points per entry across the judges who scored it."""
-    return _per_entry_sum(table, borda_points(table)) / table.entry_counts()
+    return _per_entry_mean(table, borda_points(table))
 
 
 SCORERS: dict[str, Callable[[ScoreTable, int], np.ndarray]] = {
@@ -150,16 +157,15 @@ def first_places(table: ScoreTable) -> np.ndarray:
 def criterion_mean(table: ScoreTable, name: str) -> np.ndarray:
     """Mean weighted points on one criterion across the entry's judges."""
     idx = [c.name for c in table.rubric].index(name)
-    return _per_entry_sum(table, table.weighted[:, idx]) / table.entry_counts()
+    return _per_entry_mean(table, table.weighted[:, idx])
 
 
-def parse_tie_breaks(rules, rubric) -> tuple[str, ...]:
+def parse_tie_breaks(rules: str | Iterable[object], rubric: Iterable[Criterion]) -> tuple[str, ...]:
     """Check tie-break rule names against the rubric; returns them as a tuple."""
-    if isinstance(rules, str):
-        rules = (rules,)
+    listed: Iterable[object] = (rules,) if isinstance(rules, str) else rules
     names = [c.name for c in rubric]
-    out = []
-    for rule in rules:
+    out: list[str] = []
+    for rule in listed:
         if not isinstance(rule, str):
             raise JudgingError(f"tie-break rule must be a string, got {rule!r}")
         if rule in ("median", "first_places"):

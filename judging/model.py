@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 # Order matters: it is the order shown in --help and error messages.
 METHODS = ("mean", "median", "trimmed_mean", "zscore", "borda")
@@ -45,7 +45,7 @@ class RankedEntry:
     totals: dict[str, float] = field(default_factory=dict)
     tie_break: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """Plain-JSON form of this line."""
         return {
             "entry": self.entry,
@@ -69,7 +69,7 @@ class EntryAgreement:
     range: float
     flag: bool
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """Plain-JSON form of this line."""
         return {
             "entry": self.entry,
@@ -95,7 +95,7 @@ class AgreementReport:
     complete: bool
     note: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """Plain-JSON form of the report."""
         return {
             "kendall_w": self.kendall_w,
@@ -137,7 +137,7 @@ class Assignment:
             "judges of the entry's own unit are excluded"
         )
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """Plain-JSON form of the assignment."""
         return {
             "per_entry": self.per_entry,

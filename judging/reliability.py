@@ -50,7 +50,7 @@ def kendall_w(matrix: np.ndarray) -> float | None:
     denominator = m * m * (n**3 - n) - m * ties
     if denominator <= 0:  # every judge gave every entry the same total
         return None
-    return 12.0 * s / denominator
+    return float(12.0 * s / denominator)
 
 
 def icc(matrix: np.ndarray) -> dict[str, float | None]:

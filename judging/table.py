@@ -14,8 +14,9 @@ import itertools
 import math
 import numbers
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard, TypeVar, cast
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from .errors import JudgingError
 from .model import DECIMALS, Criterion, Score
 
 Label = Callable[[int], str]
+H = TypeVar("H", bound=Hashable)
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,7 +60,7 @@ class ScoreTable:
         return out
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[numbers.Real]:
     # bool is an int subclass, but True points are a bug, not a score
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
@@ -94,9 +96,9 @@ def validate_rubric(rubric: Iterable[Criterion], *, label: Label | None = None) 
     return crits
 
 
-def factorize(values: Sequence) -> tuple[list, np.ndarray]:
+def factorize(values: Sequence[H]) -> tuple[list[H], np.ndarray]:
     """Distinct values in first-seen order, and each value's index into them."""
-    index: dict = {}
+    index: dict[H, int] = {}
     # One C-level pass: setdefault stores the row of first occurrence, which
     # searchsorted then turns into a dense code (those rows are increasing).
     first = np.fromiter(map(index.setdefault, values, itertools.count()), dtype=np.int64, count=len(values))
@@ -104,7 +106,7 @@ def factorize(values: Sequence) -> tuple[list, np.ndarray]:
     return list(index), np.searchsorted(starts, first)
 
 
-def _factorize(values: Sequence, what: str, label: Label, *, clean: bool) -> tuple[tuple[str, ...], np.ndarray]:
+def _factorize(values: Sequence[object], what: str, label: Label, *, clean: bool) -> tuple[tuple[str, ...], np.ndarray]:
     """Map id strings to codes in sorted-id order; rejects empty or non-string ids."""
     try:
         uniques, codes = factorize(values)
@@ -120,13 +122,14 @@ def _factorize(values: Sequence, what: str, label: Label, *, clean: bool) -> tup
             row = int(np.flatnonzero(codes == uniques.index(u))[0])
             shown = repr(u) if isinstance(u, str) else type(u).__name__
             raise JudgingError(f"{label(row)}: {what} must be a non-empty string, got {shown}")
+    names = cast(list[str], uniques)  # every one checked just above
     if clean:
         # Only unique values are normalised, so this stays cheap on 600k rows; NFC
         # makes 'Nguyễn' typed on macOS (NFD) and Windows (NFC) the same judge.
-        uniques = [unicodedata.normalize("NFC", u.strip()) for u in uniques]
-    order = sorted(set(uniques))
+        names = [unicodedata.normalize("NFC", u.strip()) for u in names]
+    order = sorted(set(names))
     pos = {u: i for i, u in enumerate(order)}
-    remap = np.array([pos[u] for u in uniques], dtype=np.int64)
+    remap = np.array([pos[u] for u in names], dtype=np.int64)
     return tuple(order), remap[codes]
 
 
@@ -135,9 +138,9 @@ def _fmt(x: float) -> str:
 
 
 def build_table(
-    entries: Sequence,
-    judges: Sequence,
-    criteria: Sequence,
+    entries: Sequence[object],
+    judges: Sequence[object],
+    criteria: Sequence[object],
     points: np.ndarray,
     rubric: Sequence[Criterion],
     *,
@@ -158,7 +161,7 @@ def build_table(
     crit_pos = {c.name: i for i, c in enumerate(rubric)}
     c_map = np.array([crit_pos.get(name, -1) for name in crit_names], dtype=np.int64)
     c_code = c_map[c_raw] if n else np.zeros(0, dtype=np.int64)
-    shown = (lambda i: repr(raw_points[i])) if raw_points is not None else (lambda i: _fmt(points[i]))
+    shown: Label = (lambda i: repr(raw_points[i])) if raw_points is not None else (lambda i: _fmt(points[i]))
 
     # Row-level problems: report the earliest row whatever its kind.
     problems: list[tuple[int, Callable[[int], str]]] = []

@@ -3,95 +3,153 @@
   "use strict";
 
   function countdown(el) {
-    var deadline = Date.parse(el.dataset.deadline);
-    var units = (el.dataset.units || "d,h,min,s").split(",");
-    var out = el.querySelector(".countdown-value");
+    const deadline = Date.parse(el.dataset.deadline);
+    const units = (el.dataset.units || "d,h,min,s").split(",");
+    const out = el.querySelector(".countdown-value");
     function tick() {
-      var left = Math.max(0, Math.floor((deadline - Date.now()) / 1000));
-      if (left <= 0) { el.textContent = el.dataset.labelDone; return; }
-      var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
-      out.textContent = (d ? d + " " + units[0] + " " : "") + h + " " + units[1] + " " + m + " " + units[2] + " " + s + " " + units[3];
+      const left = Math.max(0, Math.floor((deadline - Date.now()) / 1000));
+      if (left <= 0) {
+        el.textContent = el.dataset.labelDone;
+        return;
+      }
+      const d = Math.floor(left / 86400),
+        h = Math.floor((left % 86400) / 3600),
+        m = Math.floor((left % 3600) / 60),
+        s = left % 60;
+      out.textContent =
+        (d ? d + " " + units[0] + " " : "") + h + " " + units[1] + " " + m + " " + units[2] + " " + s + " " + units[3];
       setTimeout(tick, 1000);
     }
     tick();
   }
 
   function pollStatus(box) {
-    var label = box.querySelector("[data-role=label]"), bar = box.querySelector("[data-role=progress]"),
-        reason = box.querySelector("[data-role=reason]"), detail = box.querySelector("[data-role=detail]");
+    const label = box.querySelector("[data-role=label]"),
+      bar = box.querySelector("[data-role=progress]"),
+      reason = box.querySelector("[data-role=reason]"),
+      detail = box.querySelector("[data-role=detail]");
     function poll() {
-      fetch(box.dataset.url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
-        .then(function (r) { return r.json(); })
+      fetch(box.dataset.url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) {
+          return r.json();
+        })
         .then(function (doc) {
           if (!doc.status) return;
           label.textContent = doc.label;
           label.className = "badge st-" + doc.status;
-          if (bar) { bar.value = doc.progress || 0; bar.hidden = doc.final; }
+          if (bar) {
+            bar.value = doc.progress || 0;
+            bar.hidden = doc.final;
+          }
           if (detail) detail.textContent = doc.detail || "";
-          if (doc.reason) { reason.textContent = doc.reason; reason.hidden = false; }
-          if (doc.final) { if (doc.status === "ready" && box.dataset.status !== "ready") location.reload(); return; }
+          if (doc.reason) {
+            reason.textContent = doc.reason;
+            reason.hidden = false;
+          }
+          if (doc.final) {
+            if (doc.status === "ready" && box.dataset.status !== "ready") location.reload();
+            return;
+          }
           setTimeout(poll, 2000);
         })
-        .catch(function () { setTimeout(poll, 5000); });
+        .catch(function () {
+          setTimeout(poll, 5000);
+        });
     }
     if (["ready", "rejected", "failed"].indexOf(box.dataset.status) < 0) setTimeout(poll, 1000);
   }
 
   function sheetTotal(form) {
-    var inputs = form.querySelectorAll("input[type=number][data-weight]"), out = form.querySelector("[data-role=total]");
+    const inputs = form.querySelectorAll("input[type=number][data-weight]"),
+      out = form.querySelector("[data-role=total]");
     function update() {
-      var total = 0, any = false;
+      let total = 0,
+        any = false;
       inputs.forEach(function (i) {
-        var v = parseFloat(String(i.value).replace(",", "."));
-        if (!isNaN(v)) { total += v * parseFloat(i.dataset.weight); any = true; }
+        const v = parseFloat(String(i.value).replace(",", "."));
+        if (!isNaN(v)) {
+          total += v * parseFloat(i.dataset.weight);
+          any = true;
+        }
       });
       out.textContent = any ? (Math.round(total * 100) / 100).toString() : "—";
     }
-    inputs.forEach(function (i) { i.addEventListener("input", update); });
+    inputs.forEach(function (i) {
+      i.addEventListener("input", update);
+    });
     update();
   }
 
   /* Storyboard: a scrub bar under the player that shows the sprite frame for the hovered/dragged time. */
   function parseVtt(text) {
-    var cues = [], blocks = text.split(/\r?\n\r?\n/);
-    function secs(t) { var p = t.split(":").map(parseFloat); return p.length === 3 ? p[0] * 3600 + p[1] * 60 + p[2] : p[0] * 60 + p[1]; }
+    const cues = [],
+      blocks = text.split(/\r?\n\r?\n/);
+    function secs(t) {
+      const p = t.split(":").map(parseFloat);
+      return p.length === 3 ? p[0] * 3600 + p[1] * 60 + p[2] : p[0] * 60 + p[1];
+    }
     blocks.forEach(function (b) {
-      var m = b.match(/([\d:.]+)\s+-->\s+([\d:.]+)\s*\n(.+)/);
+      const m = b.match(/([\d:.]+)\s+-->\s+([\d:.]+)\s*\n(.+)/);
       if (!m) return;
-      var f = m[3].trim().match(/^(.*)#xywh=(\d+),(\d+),(\d+),(\d+)$/);
-      if (f) cues.push({start: secs(m[1]), end: secs(m[2]), src: f[1], x: +f[2], y: +f[3], w: +f[4], h: +f[5]});
+      const f = m[3].trim().match(/^(.*)#xywh=(\d+),(\d+),(\d+),(\d+)$/);
+      if (f) cues.push({ start: secs(m[1]), end: secs(m[2]), src: f[1], x: +f[2], y: +f[3], w: +f[4], h: +f[5] });
     });
     return cues;
   }
 
   function storyboard(video) {
-    var preview = video.nextElementSibling, base = video.dataset.storyboard;
+    const preview = video.nextElementSibling,
+      base = video.dataset.storyboard;
     if (!preview || !preview.classList.contains("storyboard-preview")) return;
-    fetch(base, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.text() : ""; }).then(function (text) {
-      var cues = parseVtt(text);
-      if (!cues.length) return;
-      var scrub = document.createElement("input");
-      scrub.type = "range"; scrub.min = 0; scrub.step = 0.1; scrub.value = 0; scrub.className = "scrub";
-      scrub.setAttribute("aria-label", video.dataset.scrubLabel || "Seek");
-      preview.parentNode.insertBefore(scrub, preview.nextSibling);
-      function show(t) {
-        var cue = cues.filter(function (c) { return t >= c.start && t < c.end; })[0] || cues[cues.length - 1];
-        var url = new URL(cue.src, new URL(base, location.href)).href;
-        preview.style.width = cue.w + "px"; preview.style.height = cue.h + "px";
-        preview.style.backgroundImage = "url(" + url + ")";
-        preview.style.backgroundPosition = "-" + cue.x + "px -" + cue.y + "px";
-        preview.hidden = false;
-      }
-      video.addEventListener("loadedmetadata", function () { scrub.max = video.duration; });
-      if (video.duration) scrub.max = video.duration;
-      video.addEventListener("timeupdate", function () { if (document.activeElement !== scrub) scrub.value = video.currentTime; });
-      scrub.addEventListener("input", function () { show(+scrub.value); video.currentTime = +scrub.value; });
-      scrub.addEventListener("mousemove", function (e) {
-        var r = scrub.getBoundingClientRect(), max = +scrub.max || 0;
-        show(Math.max(0, Math.min(1, (e.clientX - r.left) / r.width)) * max);
+    fetch(base, { credentials: "same-origin" })
+      .then(function (r) {
+        return r.ok ? r.text() : "";
+      })
+      .then(function (text) {
+        const cues = parseVtt(text);
+        if (!cues.length) return;
+        const scrub = document.createElement("input");
+        scrub.type = "range";
+        scrub.min = 0;
+        scrub.step = 0.1;
+        scrub.value = 0;
+        scrub.className = "scrub";
+        scrub.setAttribute("aria-label", video.dataset.scrubLabel || "Seek");
+        preview.parentNode.insertBefore(scrub, preview.nextSibling);
+        function show(t) {
+          const cue =
+            cues.filter(function (c) {
+              return t >= c.start && t < c.end;
+            })[0] || cues[cues.length - 1];
+          const url = new URL(cue.src, new URL(base, location.href)).href;
+          preview.style.width = cue.w + "px";
+          preview.style.height = cue.h + "px";
+          preview.style.backgroundImage = "url(" + url + ")";
+          preview.style.backgroundPosition = "-" + cue.x + "px -" + cue.y + "px";
+          preview.hidden = false;
+        }
+        video.addEventListener("loadedmetadata", function () {
+          scrub.max = video.duration;
+        });
+        if (video.duration) scrub.max = video.duration;
+        video.addEventListener("timeupdate", function () {
+          if (document.activeElement !== scrub) scrub.value = video.currentTime;
+        });
+        scrub.addEventListener("input", function () {
+          show(+scrub.value);
+          video.currentTime = +scrub.value;
+        });
+        scrub.addEventListener("mousemove", function (e) {
+          const r = scrub.getBoundingClientRect(),
+            max = +scrub.max || 0;
+          show(Math.max(0, Math.min(1, (e.clientX - r.left) / r.width)) * max);
+        });
+        ["mouseleave", "blur", "change"].forEach(function (ev) {
+          scrub.addEventListener(ev, function () {
+            preview.hidden = true;
+          });
+        });
       });
-      ["mouseleave", "blur", "change"].forEach(function (ev) { scrub.addEventListener(ev, function () { preview.hidden = true; }); });
-    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -100,7 +158,9 @@
     document.querySelectorAll(".clip-status[data-url]").forEach(pollStatus);
     document.querySelectorAll("form.sheet").forEach(sheetTotal);
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
-      f.addEventListener("submit", function (e) { if (!confirm(f.dataset.confirm)) e.preventDefault(); });
+      f.addEventListener("submit", function (e) {
+        if (!confirm(f.dataset.confirm)) e.preventDefault();
+      });
     });
   });
 })();

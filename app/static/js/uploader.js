@@ -5,129 +5,189 @@
 (function () {
   "use strict";
 
-  var MIB = 1024 * 1024, MAX_PARTS = 10000, MIN_PART = 5 * MIB;
+  const MIB = 1024 * 1024,
+    MAX_PARTS = 10000,
+    MIN_PART = 5 * MIB;
 
   /* The same rule as app/services/uploads.part_size_for: both sides must cut the file at the same places. */
   function partSizeFor(size, preferred) {
-    var part = Math.max(preferred, MIN_PART);
+    let part = Math.max(preferred, MIN_PART);
     if (size > part * MAX_PARTS) part = Math.ceil(size / MAX_PARTS / MIB) * MIB;
     return part;
   }
 
   function fill(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (m, k) { return values[k] != null ? values[k] : m; });
+    return template.replace(/%\((\w+)\)s/g, function (m, k) {
+      return values[k] != null ? values[k] : m;
+    });
   }
 
   function humanBytes(n, lang) {
-    var units = ["B", "KB", "MB", "GB"], i = 0;
-    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-    return n.toLocaleString(lang, {maximumFractionDigits: i ? 1 : 0}) + " " + units[i];
+    const units = ["B", "KB", "MB", "GB"];
+    let i = 0;
+    while (n >= 1024 && i < units.length - 1) {
+      n /= 1024;
+      i++;
+    }
+    return n.toLocaleString(lang, { maximumFractionDigits: i ? 1 : 0 }) + " " + units[i];
   }
 
   function HttpError(message, status) {
-    var err = new Error(message);
-    err.source = {status: status};  // Uppy's retry logic reads error.source.status
+    const err = new Error(message);
+    err.source = { status: status }; // Uppy's retry logic reads error.source.status
     return err;
   }
 
   function start(root) {
-    var cfg = JSON.parse(document.getElementById("uploader-config").textContent);
-    var S = cfg.strings, settings = cfg.settings, lang = document.documentElement.lang || root.dataset.lang || "vi";
-    var U = window.PortalUppy;
-    var ui = root.querySelector("[data-role=ui]");
-    if (!U) { root.querySelector("[data-role=broken]").hidden = false; return; }
+    const cfg = JSON.parse(document.getElementById("uploader-config").textContent);
+    const S = cfg.strings,
+      settings = cfg.settings,
+      lang = document.documentElement.lang || root.dataset.lang || "vi";
+    const U = window.PortalUppy;
+    const ui = root.querySelector("[data-role=ui]");
+    if (!U) {
+      root.querySelector("[data-role=broken]").hidden = false;
+      return;
+    }
     ui.hidden = false;
-    var input = root.querySelector("#clip-file"), button = root.querySelector("[data-role=start]");
-    var message = root.querySelector("[data-role=message]"), speedEl = root.querySelector("[data-role=speed]");
-    var storeKey = "clip-upload:" + settings.entryId;
-    var current = null;      // the upload being sent: {clipId, uploadId, key, partSize, urls, …}
-    var busy = false;
+    const input = root.querySelector("#clip-file"),
+      button = root.querySelector("[data-role=start]");
+    const message = root.querySelector("[data-role=message]"),
+      speedEl = root.querySelector("[data-role=speed]");
+    const storeKey = "clip-upload:" + settings.entryId;
+    let current = null; // the upload being sent: {clipId, uploadId, key, partSize, urls, …}
+    let busy = false;
 
-    function say(text) { message.textContent = text || ""; }
+    function say(text) {
+      message.textContent = text || "";
+    }
 
     async function call(method, url, body, signal) {
-      var res, doc = null;
+      let res, doc;
       try {
         res = await fetch(url, {
-          method: method, credentials: "same-origin", signal: signal,
-          headers: {"Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": cfg.csrf},
+          method: method,
+          credentials: "same-origin",
+          signal: signal,
+          headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": cfg.csrf },
           body: body ? JSON.stringify(body) : undefined,
         });
       } catch (e) {
         if (e && e.name === "AbortError") throw e;
         throw HttpError(S.network, 0);
       }
-      try { doc = await res.json(); } catch (e) { doc = null; }
+      try {
+        doc = await res.json();
+      } catch {
+        doc = null;
+      }
       if (!res.ok) throw HttpError((doc && doc.error) || S.network, res.status);
       return doc;
     }
 
     /* Which upload belongs to which file survives reloads and restarts in localStorage (per entry). */
-    function fingerprint(file) { return [file.name, file.size, file.lastModified].join("|"); }
+    function fingerprint(file) {
+      return [file.name, file.size, file.lastModified].join("|");
+    }
     function remember(file, doc) {
       try {
-        localStorage.setItem(storeKey, JSON.stringify({fp: fingerprint(file), upload: doc}));
-      } catch (e) { /* private browsing: no resume after a reload, the upload itself still works */ }
+        localStorage.setItem(storeKey, JSON.stringify({ fp: fingerprint(file), upload: doc }));
+      } catch {
+        /* private browsing: no resume after a reload, the upload itself still works */
+      }
     }
     function recall(file) {
       try {
-        var saved = JSON.parse(localStorage.getItem(storeKey) || "null");
+        const saved = JSON.parse(localStorage.getItem(storeKey) || "null");
         return saved && saved.fp === fingerprint(file) ? saved.upload : null;
-      } catch (e) { return null; }
+      } catch {
+        return null;
+      }
     }
-    function forget() { try { localStorage.removeItem(storeKey); } catch (e) { /* ignore */ } }
+    function forget() {
+      try {
+        localStorage.removeItem(storeKey);
+      } catch {
+        /* ignore */
+      }
+    }
 
-    var uppy = new U.Uppy({
-      id: "clip-" + settings.entryId, autoProceed: false, allowMultipleUploadBatches: true,
+    const uppy = new U.Uppy({
+      id: "clip-" + settings.entryId,
+      autoProceed: false,
+      allowMultipleUploadBatches: true,
       locale: U.locales[lang] || U.locales.vi,
-      restrictions: {maxNumberOfFiles: 1, maxFileSize: settings.maxBytes,
-                     allowedFileTypes: ["video/*", ".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg",
-                                        ".ts", ".mts", ".3gp"]},
+      restrictions: {
+        maxNumberOfFiles: 1,
+        maxFileSize: settings.maxBytes,
+        allowedFileTypes: [
+          "video/*",
+          ".mp4",
+          ".mov",
+          ".m4v",
+          ".avi",
+          ".mkv",
+          ".webm",
+          ".mpg",
+          ".mpeg",
+          ".ts",
+          ".mts",
+          ".3gp",
+        ],
+      },
     });
     uppy.use(U.AwsS3, {
       shouldUseMultipart: true,
       limit: 4,
       retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000],
-      getChunkSize: function (data) { return current ? current.partSize : partSizeFor(data.size, settings.partSize); },
+      getChunkSize: function (data) {
+        return current ? current.partSize : partSizeFor(data.size, settings.partSize);
+      },
       createMultipartUpload: async function (file) {
         // Normally not called: begin() creates the upload first, so Uppy always takes its resume path.
-        current = await call("POST", settings.createUrl, {filename: file.name, size: file.size, type: file.type});
+        current = await call("POST", settings.createUrl, { filename: file.name, size: file.size, type: file.type });
         remember(file.data, current);
-        return {uploadId: current.uploadId, key: current.key};
+        return { uploadId: current.uploadId, key: current.key };
       },
       listParts: async function (file, opts) {
-        var url = current.urls.parts + "?uploadId=" + encodeURIComponent(opts.uploadId);
+        const url = current.urls.parts + "?uploadId=" + encodeURIComponent(opts.uploadId);
         return (await call("GET", url, null, opts.signal)).parts;
       },
       signPart: async function (file, opts) {
-        var doc = await call("POST", current.urls.sign + opts.partNumber, {uploadId: opts.uploadId}, opts.signal);
-        return {method: "PUT", url: doc.url, headers: doc.headers || {}, expires: doc.expires};
+        const doc = await call("POST", current.urls.sign + opts.partNumber, { uploadId: opts.uploadId }, opts.signal);
+        return { method: "PUT", url: doc.url, headers: doc.headers || {}, expires: doc.expires };
       },
       completeMultipartUpload: async function (file, opts) {
-        var doc = await call("POST", current.urls.complete, {uploadId: opts.uploadId}, opts.signal);
-        return {location: doc.entryUrl, entryUrl: doc.entryUrl};
+        const doc = await call("POST", current.urls.complete, { uploadId: opts.uploadId }, opts.signal);
+        return { location: doc.entryUrl, entryUrl: doc.entryUrl };
       },
       abortMultipartUpload: async function (file, opts) {
         forget();
         await call("DELETE", current.urls.abort + "?uploadId=" + encodeURIComponent(opts.uploadId));
       },
     });
-    uppy.use(U.StatusBar, {target: root.querySelector("[data-role=statusbar]"), showProgressDetails: true,
-                           hideUploadButton: true, hideAfterFinish: false});
+    uppy.use(U.StatusBar, {
+      target: root.querySelector("[data-role=statusbar]"),
+      showProgressDetails: true,
+      hideUploadButton: true,
+      hideAfterFinish: false,
+    });
 
     function setBusy(value) {
       busy = value;
       input.disabled = value;
       button.disabled = value;
-      if (!value) { speedEl.hidden = true; }
+      if (!value) {
+        speedEl.hidden = true;
+      }
     }
 
     /* Resume the upload this file started earlier if the portal still has it; otherwise start a new one. */
     async function prepare(file) {
-      var saved = recall(file);
+      const saved = recall(file);
       if (saved) {
         try {
-          var doc = await call("GET", saved.urls.parts + "?uploadId=" + encodeURIComponent(saved.uploadId));
+          const doc = await call("GET", saved.urls.parts + "?uploadId=" + encodeURIComponent(saved.uploadId));
           say(S.resuming);
           return doc;
         } catch (e) {
@@ -136,20 +196,26 @@
         }
       }
       say(S.preparing);
-      var created = await call("POST", settings.createUrl, {filename: file.name, size: file.size, type: file.type});
+      const created = await call("POST", settings.createUrl, { filename: file.name, size: file.size, type: file.type });
       remember(file, created);
       say(S.uploading);
       return created;
     }
 
     async function begin() {
-      var file = input.files && input.files[0];
-      if (!file) { say(S.choose); input.focus(); return; }
+      const file = input.files && input.files[0];
+      if (!file) {
+        say(S.choose);
+        input.focus();
+        return;
+      }
       if (busy) return;
-      uppy.getFiles().forEach(function (f) { uppy.removeFile(f.id); });
-      var id;
+      uppy.getFiles().forEach(function (f) {
+        uppy.removeFile(f.id);
+      });
+      let id;
       try {
-        id = uppy.addFile({name: file.name, type: file.type, data: file, source: "Local", isRemote: false});
+        id = uppy.addFile({ name: file.name, type: file.type, data: file, source: "Local", isRemote: false });
       } catch (e) {
         say(e.message);
         return;
@@ -163,22 +229,23 @@
         say(e.message || S.network);
         return;
       }
-      uppy.setFileState(id, {s3Multipart: {uploadId: current.uploadId, key: current.key}});
+      uppy.setFileState(id, { s3Multipart: { uploadId: current.uploadId, key: current.key } });
       uppy.upload();
     }
 
     button.addEventListener("click", begin);
 
     /* Speed over the last few seconds (Uppy's status bar shows the progress and the time left). */
-    var samples = [];
+    let samples = [];
     uppy.on("upload-progress", function (file, progress) {
-      var now = Date.now();
+      const now = Date.now();
       samples.push([now, progress.bytesUploaded]);
       while (samples.length > 2 && now - samples[0][0] > 4000) samples.shift();
-      var first = samples[0], span = (now - first[0]) / 1000;
+      const first = samples[0],
+        span = (now - first[0]) / 1000;
       if (span >= 0.5) {
-        var rate = Math.max(0, (progress.bytesUploaded - first[1]) / span);
-        speedEl.textContent = fill(S.speed, {speed: humanBytes(rate, lang)});
+        const rate = Math.max(0, (progress.bytesUploaded - first[1]) / span);
+        speedEl.textContent = fill(S.speed, { speed: humanBytes(rate, lang) });
         speedEl.hidden = false;
       }
     });
@@ -186,22 +253,26 @@
       forget();
       setBusy(true);
       say(S.done);
-      var next = (response && response.body && response.body.entryUrl) || window.location.href;
-      setTimeout(function () { window.location.assign(next); }, 1200);
+      const next = (response && response.body && response.body.entryUrl) || window.location.href;
+      setTimeout(function () {
+        window.location.assign(next);
+      }, 1200);
     });
     uppy.on("upload-error", function (file, error) {
-      var status = error && error.source && error.source.status;
+      const status = error && error.source && error.source.status;
       if (status === 404 || status === 409) {
         forget();
-        uppy.getFiles().forEach(function (f) { uppy.removeFile(f.id); });
+        uppy.getFiles().forEach(function (f) {
+          uppy.removeFile(f.id);
+        });
         setBusy(false);
         say(error.message || S.gone);
         return;
       }
-      var reason;
+      let reason;
       if (error && error.source instanceof XMLHttpRequest) reason = error.source.status ? S.refused : S.network;
       else reason = (error && error.message) || S.network;
-      say(fill(S.failed, {reason: reason}));
+      say(fill(S.failed, { reason: reason }));
     });
     uppy.on("cancel-all", function () {
       forget();
@@ -209,18 +280,27 @@
       samples = [];
       say(S.cancelled);
     });
-    uppy.on("restriction-failed", function (file, error) { say(error.message); });
-    window.addEventListener("offline", function () { if (busy) say(S.offline); });
-    window.addEventListener("online", function () { if (busy) say(S.online); });
-    window.addEventListener("beforeunload", function (e) {
-      var files = uppy.getFiles();
-      if (busy && files.length && !files[0].progress.uploadComplete) { e.preventDefault(); e.returnValue = S.leave; }
+    uppy.on("restriction-failed", function (file, error) {
+      say(error.message);
     });
-    root.uppy = uppy;  // for tests and debugging
+    window.addEventListener("offline", function () {
+      if (busy) say(S.offline);
+    });
+    window.addEventListener("online", function () {
+      if (busy) say(S.online);
+    });
+    window.addEventListener("beforeunload", function (e) {
+      const files = uppy.getFiles();
+      if (busy && files.length && !files[0].progress.uploadComplete) {
+        e.preventDefault();
+        e.returnValue = S.leave;
+      }
+    });
+    root.uppy = uppy; // for tests and debugging
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var root = document.getElementById("uploader");
+    const root = document.getElementById("uploader");
     if (root) start(root);
   });
 })();
