@@ -5,26 +5,8 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from app.labels import STATUS_LABELS
 from app.models import Clip, ClipStatus
-
-STATUS_LABELS = {
-    ClipStatus.UPLOADING: _l("Uploading"),
-    ClipStatus.UPLOADED: _l("Uploaded, waiting"),
-    ClipStatus.QUEUED: _l("Waiting to be processed"),
-    ClipStatus.PROCESSING: _l("Processing"),
-    ClipStatus.READY: _l("Ready"),
-    ClipStatus.REJECTED: _l("Rejected"),
-    ClipStatus.FAILED: _l("Processing failed"),
-}
-
-
-METHOD_LABELS = {
-    "mean": _l("Mean"),
-    "median": _l("Median"),
-    "trimmed_mean": _l("Trimmed mean"),
-    "zscore": _l("Z-score"),
-    "borda": _l("Borda"),
-}
 
 STAGE_LABELS = {
     "probing": _l("checking the file"),

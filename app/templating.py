@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from app import i18n
+from app import i18n, labels
 from app.models import utcnow
 
 ALLOWED_TAGS = [
@@ -57,15 +57,14 @@ def register_templating(app: Flask) -> None:
         filesize=i18n.filesize,
         markdown=render_markdown,
         isoutc=lambda d: d.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if d else "",
+        label=labels.label,
     )
 
     @app.context_processor
     def _globals():
-        from app.clip_display import METHOD_LABELS
-
         return {
             "current_locale": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
-            "METHOD_LABELS": METHOD_LABELS,
+            "METHOD_LABELS": labels.METHOD_LABELS,
             "languages": current_app.config["LANGUAGES"],
             "now_utc": utcnow(),
         }

@@ -3,11 +3,25 @@
 from .awards import AuditEvent, Award, AwardGrant, Publication
 from .base import Base, utcnow
 from .contest import Category, Clip, Contest, Entry
-from .enums import ClipStatus, EntryStatus, Role, RoundStatus, SheetStatus
+from .enums import (
+    AggregationMethod,
+    AssignmentMode,
+    AwardKind,
+    ClipStatus,
+    EntryStatus,
+    Role,
+    RoundStatus,
+    SheetStatus,
+    UnitKind,
+)
 from .judging import Assignment, Conflict, Criterion, PanelMember, Round, RoundEntry, Score, ScoreSheet
 from .org import Unit, User
 
 __all__ = [
+    "AggregationMethod",
+    "AssignmentMode",
+    "AwardKind",
+    "UnitKind",
     "Assignment",
     "AuditEvent",
     "Award",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
 from .contest import Contest, Entry
+from .enums import AwardKind, enum_column
 from .org import User
 
 
@@ -17,11 +18,12 @@ class Award(Base):
     __table_args__ = (UniqueConstraint("contest_id", "name"), CheckConstraint("count > 0", name="count_positive"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    # Indexed by the unique (contest_id, name).
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=1)
     count: Mapped[int] = mapped_column(Integer, default=1)
-    kind: Mapped[str] = mapped_column(String(20), default="group")  # group (the unit) or individual (the authors)
+    kind: Mapped[AwardKind] = mapped_column(enum_column(AwardKind), default=AwardKind.GROUP)
 
     contest: Mapped[Contest] = relationship()
     grants: Mapped[list[AwardGrant]] = relationship(back_populates="award", cascade="all, delete-orphan")
@@ -53,11 +55,13 @@ class Publication(Base):
 
 class AuditEvent(Base):
     __tablename__ = "audit_event"
+    # A contest's log, newest first; the index also serves lookups by contest alone.
+    __table_args__ = (Index("ix_audit_event_contest_id_at", "contest_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    contest_id: Mapped[int | None] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    contest_id: Mapped[int | None] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(60))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str | None] = mapped_column(String(40))

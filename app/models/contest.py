@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -48,7 +59,7 @@ class Category(Base):
     __table_args__ = (UniqueConstraint("contest_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"))  # indexed by the unique
     name: Mapped[str] = mapped_column(String(200))
 
     contest: Mapped[Contest] = relationship(back_populates="categories")
@@ -56,9 +67,11 @@ class Category(Base):
 
 class Entry(Base):
     __tablename__ = "entry"
+    # A unit's entries in a contest (dashboards, per-unit limits); the index also serves lookups by contest alone.
+    __table_args__ = (Index("ix_entry_contest_id_unit_id", "contest_id", "unit_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"), index=True)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(300))

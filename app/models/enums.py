@@ -1,4 +1,6 @@
-"""States and roles, stored as their string values."""
+"""The domain vocabularies (states, roles, methods, kinds), stored as their string values with a CHECK constraint.
+
+Their translated labels live in `app.labels`."""
 
 from __future__ import annotations
 
@@ -40,6 +42,39 @@ class RoundStatus(enum.StrEnum):
 class SheetStatus(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
+
+
+class AggregationMethod(enum.StrEnum):
+    """How a round combines judges' totals; the values are `judging.METHODS`."""
+
+    MEAN = "mean"
+    MEDIAN = "median"
+    TRIMMED_MEAN = "trimmed_mean"
+    ZSCORE = "zscore"
+    BORDA = "borda"
+
+
+class AssignmentMode(enum.StrEnum):
+    """PANEL: every panel judge scores every entry; PER_ENTRY: K judges per entry, balanced (Assignment rows)."""
+
+    PANEL = "panel"
+    PER_ENTRY = "per_entry"
+
+
+class AwardKind(enum.StrEnum):
+    """GROUP goes to the unit, INDIVIDUAL to the entry's authors."""
+
+    GROUP = "group"
+    INDIVIDUAL = "individual"
+
+
+class UnitKind(enum.StrEnum):
+    DEPARTMENT = "department"
+    WARD = "ward"
+    COMMUNE = "commune"
+    ASSOCIATION = "association"
+    SCHOOL = "school"
+    OTHER = "other"
 
 
 def enum_column(enum_cls: type[enum.Enum], length: int = 20) -> Enum:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
 from .contest import Contest, Entry
-from .enums import RoundStatus, SheetStatus, enum_column
+from .enums import AggregationMethod, AssignmentMode, RoundStatus, SheetStatus, enum_column
 from .org import User
 
 
@@ -18,17 +18,18 @@ class Round(Base):
     __table_args__ = (UniqueConstraint("contest_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"))  # indexed by the unique
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[RoundStatus] = mapped_column(enum_column(RoundStatus), default=RoundStatus.DRAFT)
     blind: Mapped[bool] = mapped_column(Boolean, default=False)
-    aggregation: Mapped[str] = mapped_column(String(20), default="mean")
+    aggregation: Mapped[AggregationMethod] = mapped_column(
+        enum_column(AggregationMethod), default=AggregationMethod.MEAN
+    )
     # Ordered tie-break rules: "criterion:<name>", "median", "first_places".
     tie_breaks: Mapped[list] = mapped_column(JSON, default=list)
     trim: Mapped[int] = mapped_column(Integer, default=1)
-    # "panel": every panel judge scores every entry; "per_entry": K judges per entry, balanced (Assignment rows).
-    assignment_mode: Mapped[str] = mapped_column(String(20), default="panel")
+    assignment_mode: Mapped[AssignmentMode] = mapped_column(enum_column(AssignmentMode), default=AssignmentMode.PANEL)
     per_entry: Mapped[int | None] = mapped_column(Integer)
     # Spread (max − min of judge totals) above this flags an entry for discussion; None: 25% of the maximum total.
     flag_threshold: Mapped[float | None] = mapped_column(Float)
@@ -55,7 +56,7 @@ class Criterion(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))  # indexed by the unique
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     max_points: Mapped[float] = mapped_column(Float)
@@ -83,7 +84,7 @@ class ScoreSheet(Base):
     __table_args__ = (UniqueConstraint("round_id", "entry_id", "judge_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))  # indexed by the unique
     entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), index=True)
     judge_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     status: Mapped[SheetStatus] = mapped_column(enum_column(SheetStatus), default=SheetStatus.DRAFT)
@@ -141,7 +142,7 @@ class Conflict(Base):
     __table_args__ = (UniqueConstraint("judge_id", "entry_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    judge_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))  # indexed by the unique
     entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), index=True)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(Text)

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
-from .enums import Role, enum_column
+from .enums import Role, UnitKind, enum_column
 
 
 class Unit(Base):
@@ -17,7 +17,7 @@ class Unit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(40), default="other")
+    kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, length=40), default=UnitKind.OTHER)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     members: Mapped[list[User]] = relationship(back_populates="unit")

@@ -7,23 +7,14 @@ from wtforms import (
     FloatField,
     IntegerField,
     PasswordField,
-    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from app.services.accounts import UNIT_KINDS
-
-KIND_LABELS = {
-    "department": _l("Department / office"),
-    "ward": _l("Ward"),
-    "commune": _l("Commune"),
-    "association": _l("Mass association"),
-    "school": _l("School"),
-    "other": _l("Other"),
-}
+from app.labels import choices
+from app.models import AggregationMethod, AssignmentMode, AwardKind, Role, UnitKind
 
 
 class ContestForm(FlaskForm):
@@ -43,20 +34,13 @@ class ContestForm(FlaskForm):
 class UnitForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in UNIT_KINDS], default="other")
+    kind = SelectField(_l("Kind"), choices=choices(UnitKind), default=UnitKind.OTHER.value)
 
 
 class AccountForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=200)])
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    role = SelectField(
-        _l("Role"),
-        choices=[
-            SelectChoice("unit", _l("Unit member")),
-            SelectChoice("judge", _l("Judge")),
-            SelectChoice("organiser", _l("Organiser")),
-        ],
-    )
+    role = SelectField(_l("Role"), choices=choices(Role, [Role.UNIT, Role.JUDGE, Role.ORGANISER]))
     unit_id = SelectField(_l("Unit"), coerce=int, default=0)
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=200)])
 
@@ -71,15 +55,7 @@ class RoundForm(FlaskForm):
         _l("Scoring closes at (Vietnam time)"), validators=[Optional()], format="%Y-%m-%dT%H:%M"
     )
     aggregation = SelectField(
-        _l("Official aggregation"),
-        choices=[
-            SelectChoice("mean", _l("Mean of judges' totals")),
-            SelectChoice("median", _l("Median")),
-            SelectChoice("trimmed_mean", _l("Trimmed mean")),
-            SelectChoice("zscore", _l("Z-score normalised mean")),
-            SelectChoice("borda", _l("Borda count")),
-        ],
-        default="mean",
+        _l("Official aggregation"), choices=choices(AggregationMethod), default=AggregationMethod.MEAN.value
     )
     tie_breaks = TextAreaField(_l("Tie-break rules, in order (one per line)"), validators=[Length(max=2000)])
     trim = IntegerField(
@@ -88,12 +64,7 @@ class RoundForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=10)],
     )
     assignment_mode = SelectField(
-        _l("Who scores what"),
-        choices=[
-            SelectChoice("panel", _l("The whole panel scores every entry")),
-            SelectChoice("per_entry", _l("A fixed number of judges per entry, balanced")),
-        ],
-        default="panel",
+        _l("Who scores what"), choices=choices(AssignmentMode), default=AssignmentMode.PANEL.value
     )
     per_entry = IntegerField(_l("Judges per entry"), validators=[Optional(), NumberRange(min=1, max=50)])
     flag_threshold = FloatField(
@@ -104,11 +75,4 @@ class RoundForm(FlaskForm):
 class AwardForm(FlaskForm):
     name = StringField(_l("Award name"), validators=[DataRequired(), Length(max=200)])
     count = IntegerField(_l("Number of prizes"), validators=[DataRequired(), NumberRange(min=1, max=1000)], default=1)
-    kind = SelectField(
-        _l("Awarded to"),
-        choices=[
-            SelectChoice("group", _l("The unit (group prize)")),
-            SelectChoice("individual", _l("The authors (individual prize)")),
-        ],
-        default="group",
-    )
+    kind = SelectField(_l("Kind of prize"), choices=choices(AwardKind), default=AwardKind.GROUP.value)

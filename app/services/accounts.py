@@ -7,13 +7,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.models import Role, Unit, User
+from app.models import Role, Unit, UnitKind, User
 from app.services import PortalError
 
-UNIT_KINDS = ("department", "ward", "commune", "association", "school", "other")
+UNIT_KINDS = tuple(kind.value for kind in UnitKind)
 
 
-def create_unit(session: Session, *, code: str, name: str, kind: str = "other") -> Unit:
+def create_unit(session: Session, *, code: str, name: str, kind: UnitKind | str = UnitKind.OTHER) -> Unit:
     """Create a unit; codes are unique and case-insensitive."""
     code = code.strip().upper()
     if not code or not name.strip():
@@ -22,7 +22,7 @@ def create_unit(session: Session, *, code: str, name: str, kind: str = "other") 
         raise PortalError(_l("Unknown unit kind: %(kind)s.", kind=kind))
     if session.scalar(select(Unit).where(func.upper(Unit.code) == code)):
         raise PortalError(_l("A unit with code %(code)s already exists.", code=code), field="code")
-    unit = Unit(code=code, name=name.strip(), kind=kind)
+    unit = Unit(code=code, name=name.strip(), kind=UnitKind(kind))
     session.add(unit)
     session.flush()
     return unit

@@ -13,6 +13,7 @@ import judging
 from app.models import (
     Award,
     AwardGrant,
+    AwardKind,
     Clip,
     ClipStatus,
     Contest,
@@ -191,7 +192,7 @@ def results_board(session: Session, rnd: Round) -> Board:
 
 
 def create_award(
-    session: Session, *, actor: User, contest: Contest, name: str, count: int, kind: str = "group"
+    session: Session, *, actor: User, contest: Contest, name: str, count: int, kind: AwardKind | str = AwardKind.GROUP
 ) -> Award:
     if not name.strip():
         raise PortalError(_l("The award needs a name."), field="name")
@@ -200,9 +201,9 @@ def create_award(
     if session.scalar(select(Award).where(Award.contest_id == contest.id, Award.name == name.strip())):
         raise PortalError(_l("An award with this name exists already."), field="name")
     position = len(session.scalars(select(Award.id).where(Award.contest_id == contest.id)).all()) + 1
-    if kind not in ("group", "individual"):
+    if kind not in set(AwardKind):
         raise PortalError(_l("Unknown kind of award."), field="kind")
-    award = Award(contest_id=contest.id, name=name.strip(), count=count, position=position, kind=kind)
+    award = Award(contest_id=contest.id, name=name.strip(), count=count, position=position, kind=AwardKind(kind))
     session.add(award)
     session.flush()
     record_event(

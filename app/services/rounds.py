@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 import judging
 from app.models import (
+    AggregationMethod,
     Assignment,
+    AssignmentMode,
     Conflict,
     Contest,
     Criterion,
@@ -61,10 +63,10 @@ def create_round(
     name: str,
     criteria: list[dict],
     blind: bool = False,
-    aggregation: str = "mean",
+    aggregation: AggregationMethod | str = AggregationMethod.MEAN,
     tie_breaks: list[str] = (),
     trim: int = 1,
-    assignment_mode: str = "panel",
+    assignment_mode: AssignmentMode | str = AssignmentMode.PANEL,
     per_entry: int | None = None,
     flag_threshold: float | None = None,
     opens_at=None,
@@ -73,13 +75,13 @@ def create_round(
     """Add a round with its rubric: criteria are dicts of name, description, max_points, weight, step, levels."""
     if not name.strip():
         raise PortalError(_l("The round needs a name."), field="name")
-    if aggregation not in judging.METHODS:
+    if aggregation not in set(AggregationMethod):
         raise PortalError(_l("Unknown aggregation method."), field="aggregation")
     if not criteria:
         raise PortalError(_l("A round needs at least one criterion."), field="criteria")
-    if assignment_mode not in ("panel", "per_entry"):
+    if assignment_mode not in set(AssignmentMode):
         raise PortalError(_l("Unknown assignment mode."), field="assignment_mode")
-    if assignment_mode == "per_entry" and not (per_entry and per_entry >= 1):
+    if assignment_mode == AssignmentMode.PER_ENTRY and not (per_entry and per_entry >= 1):
         raise PortalError(_l("Give the number of judges per entry."), field="per_entry")
     if trim < 0:
         raise PortalError(_l("The trim must be 0 or more."), field="trim")
@@ -91,10 +93,10 @@ def create_round(
         name=name.strip(),
         position=position,
         blind=blind,
-        aggregation=aggregation,
+        aggregation=AggregationMethod(aggregation),
         trim=trim,
-        assignment_mode=assignment_mode,
-        per_entry=per_entry if assignment_mode == "per_entry" else None,
+        assignment_mode=AssignmentMode(assignment_mode),
+        per_entry=per_entry if assignment_mode == AssignmentMode.PER_ENTRY else None,
         flag_threshold=flag_threshold,
         uses_shortlist=position > 1,
         opens_at=opens_at,
@@ -203,7 +205,7 @@ def assign_per_entry(
         )
     session.execute(delete(Assignment).where(Assignment.round_id == rnd.id))
     session.add_all(Assignment(round_id=rnd.id, entry_id=e, judge_id=j) for e, j in pairs)
-    rnd.assignment_mode, rnd.per_entry = "per_entry", per_entry
+    rnd.assignment_mode, rnd.per_entry = AssignmentMode.PER_ENTRY, per_entry
     record_event(
         session,
         actor=actor,

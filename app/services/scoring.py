@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import (
     Assignment,
+    AssignmentMode,
     Clip,
     ClipStatus,
     Conflict,
@@ -63,7 +64,7 @@ def assigned_entries(session: Session, *, judge: User, rnd: Round) -> list[Entry
         return []
     declared = set(session.scalars(select(Conflict.entry_id).where(Conflict.judge_id == judge.id)))
     entries = round_entries(session, rnd)
-    if rnd.assignment_mode == "per_entry":
+    if rnd.assignment_mode == AssignmentMode.PER_ENTRY:
         mine = set(
             session.scalars(
                 select(Assignment.entry_id).where(Assignment.round_id == rnd.id, Assignment.judge_id == judge.id)
@@ -132,7 +133,7 @@ def panel_progress(session: Session, *, rnd: Round, judges: list[User]) -> dict[
     ):
         declared.setdefault(judge_id, set()).add(entry_id)
     assigned: dict[int, set[int]] = {}
-    if rnd.assignment_mode == "per_entry":
+    if rnd.assignment_mode == AssignmentMode.PER_ENTRY:
         for judge_id, entry_id in session.execute(
             select(Assignment.judge_id, Assignment.entry_id).where(Assignment.round_id == rnd.id)
         ):
@@ -152,7 +153,7 @@ def panel_progress(session: Session, *, rnd: Round, judges: list[User]) -> dict[
             for eid, unit_id in entries
             if eid not in skip
             and (judge.unit_id is None or unit_id != judge.unit_id)
-            and (rnd.assignment_mode != "per_entry" or eid in mine)
+            and (rnd.assignment_mode != AssignmentMode.PER_ENTRY or eid in mine)
         }
         flags = [sub for eid, sub in states.get(judge.id, []) if eid in ids]
         out[judge.id] = Progress(submitted=sum(flags), drafts=len(flags) - sum(flags), total=len(ids))
