@@ -9,8 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app import db
-from app.cli.common import echo_json
+from app.cli.common import current_session, echo_json
 from app.connections import queue
 from media_worker.sweeper import requeue_stuck
 from media_worker.upload_sweeper import sweep_uploads
@@ -39,7 +38,7 @@ def worker_command(burst: bool) -> None:
 def clips_requeue(stale_seconds: int | None) -> None:
     """Enqueue every clip stuck in uploaded/queued, or stale in processing; prints the ids."""
     stale = stale_seconds if stale_seconds is not None else current_app.config["CLIP_STALE_SECONDS"]
-    echo_json({"requeued": requeue_stuck(db.session, queue(), stale_seconds=stale)})
+    echo_json({"requeued": requeue_stuck(current_session(), queue(), stale_seconds=stale)})
 
 
 @uploads_group.command("sweep")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app import db
 from app.cli.common import committing, echo_json, unit_by_code
 from app.models import Role
 from app.services import accounts
@@ -20,8 +19,8 @@ users_group = AppGroup("users", help="Accounts.")
 @click.option("--kind", default="other", show_default=True, type=click.Choice(accounts.UNIT_KINDS))
 def units_add(code: str, name: str, kind: str) -> None:
     """Add a unit; prints its JSON."""
-    with committing():
-        unit = accounts.create_unit(db.session, actor=None, code=code, name=name, kind=kind)
+    with committing() as session:
+        unit = accounts.create_unit(session, actor=None, code=code, name=name, kind=kind)
     echo_json({"id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind})
 
 
@@ -33,9 +32,9 @@ def units_add(code: str, name: str, kind: str) -> None:
 @click.password_option("--password", confirmation_prompt=False)
 def users_add(email: str, name: str, role: str, unit_code: str | None, password: str) -> None:
     """Add an account; prints its JSON."""
-    with committing():
-        unit = unit_by_code(unit_code) if unit_code else None
+    with committing() as session:
+        unit = unit_by_code(session, unit_code) if unit_code else None
         user = accounts.create_user(
-            db.session, actor=None, email=email, name=name, password=password, role=Role(role), unit=unit
+            session, actor=None, email=email, name=name, password=password, role=Role(role), unit=unit
         )
     echo_json({"id": user.id, "email": user.email, "role": user.role.value})

@@ -10,8 +10,7 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
-from app import db
-from app.cli.common import committing, echo_json, unit_by_code
+from app.cli.common import committing, current_session, echo_json, unit_by_code
 from app.connections import enqueue_processing, storage
 from app.models import Clip
 from app.services import contests, entries
@@ -26,14 +25,14 @@ clips_group = AppGroup("clips", help="Clips and their processing.")
 @click.option("--title", required=True)
 def clips_import(file: Path, slug: str, unit_code: str, title: str) -> None:
     """Import a clip for a unit as a submitted entry (same path as a web upload); prints entry and clip ids."""
-    with committing():
-        contest = contests.get_contest(db.session, slug)
+    with committing() as session:
+        contest = contests.get_contest(session, slug)
         if contest is None:
             raise click.ClickException(f"no contest {slug!r}")
-        unit = unit_by_code(unit_code)
+        unit = unit_by_code(session, unit_code)
         with file.open("rb") as stream:
             clip = entries.import_clip(
-                db.session,
+                session,
                 storage(),
                 actor=None,
                 contest=contest,
@@ -51,7 +50,7 @@ def clips_import(file: Path, slug: str, unit_code: str, title: str) -> None:
 @click.argument("clip_id", type=int)
 def clips_show(clip_id: int) -> None:
     """A clip's processing state and outputs, as JSON."""
-    clip = db.session.get(Clip, clip_id)
+    clip = current_session().get(Clip, clip_id)
     if clip is None:
         raise click.ClickException(f"no clip {clip_id}")
     echo_json(clip_doc(clip))

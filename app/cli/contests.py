@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app import db
 from app.cli.common import committing, echo_json
 from app.services import contests
 
@@ -22,9 +21,9 @@ def contests_create(
     slug: str, title: str, min_duration: float | None, max_duration: float | None, min_height: int | None
 ) -> None:
     """Create a contest; without dates it is open for entries now, with no deadline."""
-    with committing():
+    with committing() as session:
         contest = contests.create_contest(
-            db.session,
+            session,
             actor=None,
             slug=slug,
             title=title,

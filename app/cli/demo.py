@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask.cli import AppGroup
 
-from app import db
 from app.cli.common import committing, echo_json
 from app.demo import seed
 
@@ -14,6 +13,6 @@ demo_group = AppGroup("demo", help="Demo data.")
 @demo_group.command("seed")
 def demo_seed() -> None:
     """Create the demo contest, units, accounts and a round (idempotent)."""
-    with committing():
-        created = seed(db.session)
+    with committing() as session:
+        created = seed(session)
     echo_json(created)

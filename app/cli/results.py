@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app import db
-from app.cli.common import echo_json
+from app.cli.common import current_session, echo_json
 from app.services import contests, results, scoring
 
 results_group = AppGroup("results", help="Rankings.")
@@ -17,11 +16,12 @@ results_group = AppGroup("results", help="Rankings.")
 @click.option("--method", default=None, help="Aggregation (default: the round's official one).")
 def results_show(slug: str, method: str | None) -> None:
     """The current round's ranking as JSON: [{rank, entry_id, title, unit, score, judges}]."""
-    contest = contests.get_contest(db.session, slug)
+    session = current_session()
+    contest = contests.get_contest(session, slug)
     if contest is None:
         raise click.ClickException(f"no contest {slug!r}")
-    current = scoring.current_round(db.session, contest)
-    rows = results.ranking(db.session, current, method=method) if current else []
+    current = scoring.current_round(session, contest)
+    rows = results.ranking(session, current, method=method) if current else []
     echo_json(
         [
             {
