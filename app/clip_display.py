@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from app.clip_reasons import REASONS, reason_text
 from app.labels import STATUS_LABELS
 from app.models import Clip, ClipStatus
 
@@ -19,15 +20,9 @@ def clip_reason(clip: Clip | None) -> str | None:
     """The rejection or failure reason in the user's language."""
     if clip is None or clip.status not in (ClipStatus.REJECTED, ClipStatus.FAILED):
         return None
-    from media_worker.reasons import REASONS
-
-    template = REASONS.get(clip.reason_code or "")
-    if template is None:
-        return clip.reason or gettext("The clip could not be processed.")
-    try:
-        return gettext(template) % (clip.reason_params or {})
-    except (KeyError, TypeError, ValueError):
-        return clip.reason
+    if clip.reason_code in REASONS:
+        return reason_text(clip.reason_code, clip.reason_params) or clip.reason
+    return clip.reason or gettext("The clip could not be processed.")
 
 
 def clip_status_doc(clip: Clip | None) -> dict:

@@ -16,11 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from app import db
+from app.clip_reasons import english_reason
 from app.models import Clip, ClipStatus, utcnow
 from app.storage import Storage, derived_key
 from config import Config
 from media_worker.pipeline import ClipRules, Rejected, make_posters, make_storyboard, probe_file, transcode, validate
-from media_worker.reasons import REASONS
+from media_worker.reasons import PROCESSING_FAILED
 
 log = logging.getLogger(__name__)
 FINAL = (ClipStatus.READY, ClipStatus.REJECTED)
@@ -55,7 +56,7 @@ def _reject(clip_id: int, exc: Rejected) -> None:
         status=ClipStatus.REJECTED,
         reason_code=exc.code,
         reason_params=exc.params,
-        reason=exc.message,
+        reason=english_reason(exc.code, exc.params),
         stage=None,
         progress=0.0,
     )
@@ -159,9 +160,9 @@ def _process(clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool
         _update(
             clip_id,
             status=ClipStatus.FAILED,
-            reason_code="processing_failed",
+            reason_code=PROCESSING_FAILED,
             reason_params={},
-            reason=REASONS["processing_failed"],
+            reason=english_reason(PROCESSING_FAILED),
             stage=None,
         )
         raise RuntimeError(f"clip {clip_id}: {exc}") from exc

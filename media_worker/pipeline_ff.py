@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from media_worker import sandbox
 from media_worker.pipeline_types import MediaError
@@ -22,6 +23,8 @@ DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,mpeg"
 PROTOCOLS = "file"
 # ffmpeg's quiet flags; -nostdin matters: stdin is /dev/null but ffmpeg would still poll it for "q".
 QUIET = ("-nostdin", "-hide_banner", "-loglevel", "error")
+# ffprobe's JSON: an object of nested objects and lists.
+FFJson = dict[str, Any]
 
 
 def input_options() -> dict[str, str]:
@@ -29,7 +32,7 @@ def input_options() -> dict[str, str]:
     return {"format_whitelist": DEMUXERS, "protocol_whitelist": PROTOCOLS}
 
 
-def file_url(path: str | os.PathLike) -> str:
+def file_url(path: str | os.PathLike[str]) -> str:
     """An explicit file: URL, so names with ':' or a leading '-' can never be read as a protocol or option."""
     return "file:" + os.path.abspath(os.fspath(path))
 
@@ -38,7 +41,7 @@ def run_ff(
     cmd: Sequence[str],
     *,
     timeout: float,
-    cwd: str | os.PathLike | None = None,
+    cwd: str | os.PathLike[str] | None = None,
     file_size: int | None = None,
     on_stdout_line: Callable[[str], None] | None = None,
 ) -> sandbox.Completed:
@@ -58,8 +61,8 @@ def killed_by_us(done: sandbox.Completed) -> bool:
 
 
 def ffprobe_json(
-    path: str | os.PathLike, *, timeout: float, entries: Sequence[str] = ("-show_format", "-show_streams")
-) -> tuple[dict | None, sandbox.Completed]:
+    path: str | os.PathLike[str], *, timeout: float, entries: Sequence[str] = ("-show_format", "-show_streams")
+) -> tuple[FFJson | None, sandbox.Completed]:
     """Probe path with the hardened input options; returns (parsed JSON or None on failure, raw result)."""
     cmd = [
         FFPROBE,
@@ -93,7 +96,7 @@ def fraction(text: object) -> Fraction | None:
     return value if value > 0 else None
 
 
-def rotation_of(stream: dict) -> int:
+def rotation_of(stream: FFJson) -> int:
     """Clockwise display rotation (0/90/180/270) from the display matrix side data or the legacy rotate tag."""
     angle = None
     for side in stream.get("side_data_list") or ():
@@ -109,7 +112,7 @@ def rotation_of(stream: dict) -> int:
     return int(round((angle or 0.0) / 90.0)) * 90 % 360
 
 
-def display_size(stream: dict) -> tuple[int, int]:
+def display_size(stream: FFJson) -> tuple[int, int]:
     """Width and height as a viewer sees them: sample aspect ratio applied, then rotation."""
     width, height = int(stream.get("width") or 0), int(stream.get("height") or 0)
     sar = fraction(stream.get("sample_aspect_ratio")) or Fraction(1)

@@ -11,6 +11,7 @@ import ffmpeg
 from media_worker.pipeline_ff import (
     FFMPEG,
     QUIET,
+    FFJson,
     display_size,
     even,
     ffprobe_json,
@@ -36,19 +37,21 @@ JPEG_OPTS = {
 }
 
 
-def _video_facts(path: Path, *, timeout: float) -> tuple[dict, float | None]:
+def _video_facts(path: Path, *, timeout: float) -> tuple[FFJson, float | None]:
     """The first video stream of one of our inputs plus its duration; MediaError if ffprobe cannot read it."""
     data, done = ffprobe_json(path, timeout=timeout)
-    streams = (data or {}).get("streams") or []
+    doc: FFJson = data or {}
+    streams = doc.get("streams") or []
     video = next(
         (s for s in streams if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")),
         None,
     )
     if video is None:
         raise MediaError(f"cannot read video from {path.name}: {done.stderr[-300:]!r}")
+    fmt: FFJson = doc.get("format") or {}
     try:
-        duration = float((data.get("format") or {}).get("duration"))
-    except (TypeError, ValueError):
+        duration = float(fmt["duration"])
+    except (KeyError, TypeError, ValueError):
         duration = None
     return video, duration
 
@@ -60,7 +63,7 @@ def _fit_width(width: int, height: int, max_width: int) -> tuple[int, int]:
 
 
 def make_posters(
-    path: str | os.PathLike, out_dir: str | os.PathLike, info: ProbeInfo, *, timeout: float = 120
+    path: str | os.PathLike[str], out_dir: str | os.PathLike[str], info: ProbeInfo, *, timeout: float = 120
 ) -> list[Poster]:
     """A representative frame (ffmpeg thumbnail filter) as poster.jpg (<=1280 wide) and poster_small.jpg (<=320)."""
     path, out_dir = Path(path), Path(out_dir)
@@ -143,8 +146,8 @@ def storyboard_vtt(
 
 
 def make_storyboard(
-    rendition_path: str | os.PathLike,
-    out_dir: str | os.PathLike,
+    rendition_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
     *,
     duration_s: float,
     sprite_name: str = "storyboard.jpg",

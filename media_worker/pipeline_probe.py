@@ -15,6 +15,7 @@ from media_worker.pipeline_ff import (
     FFMPEG,
     PROTOCOLS,
     QUIET,
+    FFJson,
     display_size,
     ffprobe_json,
     file_url,
@@ -24,6 +25,7 @@ from media_worker.pipeline_ff import (
     run_ff,
 )
 from media_worker.pipeline_types import ClipRules, MediaError, ProbeInfo, Rejected
+from media_worker.sandbox import Completed
 
 ALLOWED_FORMATS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi", "mpegts", "mpeg"})
 ALLOWED_VIDEO_CODECS = frozenset(
@@ -111,7 +113,7 @@ def sniff(head: bytes) -> str:
     raise Rejected("not_media")
 
 
-def _fail_probe(done) -> Rejected:
+def _fail_probe(done: Completed) -> Rejected:
     """Map a failed ffprobe run to the most honest rejection."""
     err = done.stderr
     if killed_by_us(done):
@@ -123,7 +125,7 @@ def _fail_probe(done) -> Rejected:
     return Rejected("unreadable")
 
 
-def _pick_video(streams: list[dict]) -> dict | None:
+def _pick_video(streams: list[FFJson]) -> FFJson | None:
     """First real video stream; cover art and thumbnail tracks do not count."""
     for s in streams:
         disp = s.get("disposition") or {}
@@ -132,7 +134,7 @@ def _pick_video(streams: list[dict]) -> dict | None:
     return None
 
 
-def _pick_audio(streams: list[dict]) -> dict | None:
+def _pick_audio(streams: list[FFJson]) -> FFJson | None:
     """First audio stream ffmpeg can identify; several tracks means the first is used."""
     for s in streams:
         if s.get("codec_type") == "audio" and s.get("codec_name") not in (None, "", "none") and s.get("channels"):
@@ -224,7 +226,7 @@ def _tail_decode(path: Path, info: ProbeInfo, *, timeout: float) -> None:
         raise Rejected("no_video_stream")
 
 
-def _parse(data: dict, size: int) -> tuple[ProbeInfo, float | None]:
+def _parse(data: FFJson, size: int) -> tuple[ProbeInfo, float | None]:
     """Build ProbeInfo from ffprobe JSON; the duration may still be unknown (second element None)."""
     fmt, streams = data.get("format") or {}, data.get("streams") or []
     format_name = fmt.get("format_name") or ""
@@ -271,7 +273,7 @@ def _parse(data: dict, size: int) -> tuple[ProbeInfo, float | None]:
     return info, duration if duration and duration > 0 else None
 
 
-def probe_file(path: str | os.PathLike, *, timeout: float = 60) -> ProbeInfo:
+def probe_file(path: str | os.PathLike[str], *, timeout: float = 60) -> ProbeInfo:
     """Sniff, ffprobe and spot-decode a local upload; raises Rejected for anything we will not transcode."""
     path = Path(path)
     deadline = time.monotonic() + timeout

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import ffmpeg
 
@@ -107,14 +108,16 @@ def _max_file_size(info: ProbeInfo, rungs: list[Rung]) -> int:
     return min(4 << 30, int(top / 8 * (info.duration_s + 2) * 2) + (16 << 20))
 
 
-def _fit(video, rung: Rung):
+def _fit(video: Any, rung: Rung) -> Any:
     """Scale to the rung's display size (autorotation already ran in the decoder), square pixels, yuv420p, TV range."""
     return (
         video.filter("scale", rung.width, rung.height, out_range="tv").filter("setsar", 1).filter("format", "yuv420p")
     )
 
 
-def build_command(path: str | os.PathLike, out_dir: str | os.PathLike, info: ProbeInfo, rungs: list[Rung]) -> list[str]:
+def build_command(
+    path: str | os.PathLike[str], out_dir: str | os.PathLike[str], info: ProbeInfo, rungs: list[Rung]
+) -> list[str]:
     """The complete ffmpeg argv for the ladder (built with ffmpeg-python, never run by it)."""
     rate = output_rate(info)
     gop = max(1, round(GOP_S * rate))
@@ -180,7 +183,8 @@ def build_command(path: str | os.PathLike, out_dir: str | os.PathLike, info: Pro
             opts.update({"c:a": "aac", "b:a": rung.audio_bitrate, "flags:a": "+bitexact"})
         outputs.append(ffmpeg.output(*streams, file_url(Path(out_dir) / f"{rung.name}.mp4"), **opts))
     spec = ffmpeg.merge_outputs(*outputs).global_args(*QUIET, "-progress", "pipe:1", "-nostats")
-    return spec.compile(cmd=FFMPEG, overwrite_output=True)
+    argv: list[str] = spec.compile(cmd=FFMPEG, overwrite_output=True)
+    return argv
 
 
 class Progress:
@@ -231,8 +235,8 @@ def _measure(path: Path, name: str, *, timeout: float) -> Rendition:
 
 
 def transcode(
-    path: str | os.PathLike,
-    out_dir: str | os.PathLike,
+    path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
     info: ProbeInfo,
     *,
     on_progress: Callable[[float], None] | None = None,

@@ -5,26 +5,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from media_worker.reasons import REASONS, REJECTION_CODES
+from media_worker.reasons import REJECTION_PARAMS
 
 
 class Rejected(Exception):
-    """The file itself is unacceptable; deterministic, so the job must not retry it."""
+    """The file itself is unacceptable; deterministic, so the job must not retry it.
+
+    Carries a code and its parameters (media_worker.reasons); the web app words them for people.
+    """
 
     def __init__(self, code: str, **params: object) -> None:
-        if code not in REJECTION_CODES:
+        expected = REJECTION_PARAMS.get(code)
+        if expected is None:
             raise ValueError(f"unknown rejection code {code!r}")
+        if set(params) != expected:
+            raise ValueError(f"rejection {code!r} takes {sorted(expected)}, not {sorted(params)}")
         self.code = code
-        self.params = dict(params)
-        self.message = REASONS[code] % self.params
-        super().__init__(self.message)
+        self.params: dict[str, object] = dict(params)
+        detail = ", ".join(f"{k}={v}" for k, v in sorted(self.params.items()))
+        super().__init__(f"{code} ({detail})" if detail else code)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[object, tuple[str, dict[str, object]]]:
         # RQ pickles exceptions; the default would call __init__ with the message as the code.
         return _rebuild_rejected, (self.code, self.params)
 
 
-def _rebuild_rejected(code: str, params: dict) -> Rejected:
+def _rebuild_rejected(code: str, params: dict[str, object]) -> Rejected:
     """Unpickle helper for Rejected."""
     return Rejected(code, **params)
 

@@ -126,13 +126,13 @@ def network_isolation() -> tuple[str, ...]:
     return ()
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     """SIGKILL every process in the child's group; the group id is the child's pid (start_new_session)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _leader_exited(proc: subprocess.Popen) -> bool:
+def _leader_exited(proc: subprocess.Popen[bytes]) -> bool:
     """True once the child has exited, without reaping it (so its pid, hence the group id, cannot be reused)."""
     try:
         return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
@@ -144,7 +144,7 @@ def run(
     cmd: Sequence[str],
     *,
     timeout: float,
-    cwd: str | os.PathLike | None = None,
+    cwd: str | os.PathLike[str] | None = None,
     limits: Limits = Limits(),
     on_stdout_line: Callable[[str], None] | None = None,
     max_stdout: int = 16 * MiB,
@@ -169,11 +169,13 @@ def run(
         )
     except OSError as exc:
         raise SandboxError(f"cannot start {argv[0]}: {exc}") from exc
+    stdout, stderr = proc.stdout, proc.stderr
+    assert stdout is not None and stderr is not None  # both are PIPE
     out, err, pending = bytearray(), bytearray(), b""
     try:
         with selectors.DefaultSelector() as sel:
-            sel.register(proc.stdout, selectors.EVENT_READ, "out")
-            sel.register(proc.stderr, selectors.EVENT_READ, "err")
+            sel.register(stdout, selectors.EVENT_READ, "out")
+            sel.register(stderr, selectors.EVENT_READ, "err")
             exited_at = None
             while sel.get_map():
                 now = time.monotonic()
@@ -209,6 +211,6 @@ def run(
     finally:
         _kill_group(proc)
         proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        stdout.close()
+        stderr.close()
     return Completed(proc.returncode, bytes(out), bytes(err), time.monotonic() - started)

@@ -9,8 +9,8 @@ from rq import Worker
 
 from app import db
 from app.queue import connect, media_queue
-from app.uploads.sweep import sweep_uploads_at_startup
 from media_worker.sweeper import requeue_stuck
+from media_worker.upload_sweeper import sweep_uploads_at_startup
 
 log = logging.getLogger(__name__)
 

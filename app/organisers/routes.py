@@ -63,17 +63,10 @@ def new_contest():
         try:
             contest = contest_service.create_contest(
                 db.session,
+                actor=current_user,
                 slug=form.slug.data,
                 categories=(form.category_lines.data or "").splitlines(),
                 **_contest_fields(form, "Asia/Ho_Chi_Minh"),
-            )
-            record_event(
-                db.session,
-                actor=current_user,
-                action="contest.create",
-                obj=contest,
-                contest_id=contest.id,
-                after={"slug": contest.slug},
             )
             db.session.commit()
         except PortalError as exc:
@@ -163,8 +156,9 @@ def units():
     form = UnitForm()
     if form.validate_on_submit():
         try:
-            unit = accounts.create_unit(db.session, code=form.code.data, name=form.name.data, kind=form.kind.data)
-            record_event(db.session, actor=current_user, action="unit.create", obj=unit, after={"code": unit.code})
+            unit = accounts.create_unit(
+                db.session, actor=current_user, code=form.code.data, name=form.name.data, kind=form.kind.data
+            )
             db.session.commit()
             flash(_("Unit %(code)s added.", code=unit.code), "success")
             return redirect(url_for("organisers.units"))
@@ -186,18 +180,12 @@ def accounts_view():
             unit = db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None
             user = accounts.create_user(
                 db.session,
+                actor=current_user,
                 email=form.email.data,
                 name=form.name.data,
                 password=form.password.data,
                 role=Role(form.role.data),
                 unit=unit,
-            )
-            record_event(
-                db.session,
-                actor=current_user,
-                action="account.create",
-                obj=user,
-                after={"email": user.email, "role": user.role.value},
             )
             db.session.commit()
             flash(_("Account %(email)s created.", email=user.email), "success")

@@ -9,12 +9,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models import Role, Unit, UnitKind, User
 from app.services import PortalError
+from app.services.audit import record_event
 
 UNIT_KINDS = tuple(kind.value for kind in UnitKind)
 
 
-def create_unit(session: Session, *, code: str, name: str, kind: UnitKind | str = UnitKind.OTHER) -> Unit:
-    """Create a unit; codes are unique and case-insensitive."""
+def create_unit(
+    session: Session, *, actor: User | None = None, code: str, name: str, kind: UnitKind | str = UnitKind.OTHER
+) -> Unit:
+    """Create a unit (audited; actor None is the operator's command line); codes are unique and case-insensitive."""
     code = code.strip().upper()
     if not code or not name.strip():
         raise PortalError(_l("Unit code and name are required."))
@@ -25,12 +28,14 @@ def create_unit(session: Session, *, code: str, name: str, kind: UnitKind | str 
     unit = Unit(code=code, name=name.strip(), kind=UnitKind(kind))
     session.add(unit)
     session.flush()
+    record_event(session, actor=actor, action="unit.create", obj=unit, after={"code": unit.code})
     return unit
 
 
 def create_user(
     session: Session,
     *,
+    actor: User | None = None,
     email: str,
     name: str,
     password: str,
@@ -38,7 +43,8 @@ def create_user(
     unit: Unit | None = None,
     locale: str | None = None,
 ) -> User:
-    """Create an account; unit members must belong to a unit, judges may."""
+    """Create an account (audited; actor None is the operator's command line); unit members must belong to a unit,
+    judges may."""
     email = email.strip().lower()
     if role == Role.UNIT and unit is None:
         raise PortalError(_l("A unit member must belong to a unit."), field="unit")
@@ -56,6 +62,9 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    record_event(
+        session, actor=actor, action="account.create", obj=user, after={"email": user.email, "role": user.role.value}
+    )
     return user
 
 

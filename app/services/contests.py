@@ -9,8 +9,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Category, Contest, utcnow
+from app.models import Category, Contest, User, utcnow
 from app.services import PortalError
+from app.services.audit import record_event
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
 EDITABLE = (
@@ -44,8 +45,11 @@ def _check(contest: Contest) -> None:
         raise PortalError(_l("The entry limit per unit must be at least 1."), field="max_entries_per_unit")
 
 
-def create_contest(session: Session, *, slug: str, title: str, categories: list[str] = (), **fields) -> Contest:
-    """Create a contest; without dates it is open for entries now, with no deadline."""
+def create_contest(
+    session: Session, *, actor: User | None = None, slug: str, title: str, categories: list[str] = (), **fields
+) -> Contest:
+    """Create a contest (audited; actor None is the operator's command line); without dates it is open for entries
+    now, with no deadline."""
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug):
         raise PortalError(_l("The short name may use lower-case letters, digits and hyphens (3–60)."), field="slug")
@@ -56,6 +60,9 @@ def create_contest(session: Session, *, slug: str, title: str, categories: list[
     contest.categories = [Category(name=c.strip()) for c in categories if c.strip()]
     session.add(contest)
     session.flush()
+    record_event(
+        session, actor=actor, action="contest.create", obj=contest, contest_id=contest.id, after={"slug": contest.slug}
+    )
     return contest
 
 

@@ -246,3 +246,49 @@ def participation(session: Session, *, contest: Contest) -> list[UnitParticipati
         )
     out.sort(key=lambda p: (not p.took_part, p.unit.code))
     return out
+
+
+def import_clip(
+    session: Session,
+    storage: Storage,
+    *,
+    actor: User | None,
+    contest: Contest,
+    unit: Unit,
+    title: str,
+    stream: BinaryIO,
+    filename: str,
+    content_type: str | None,
+) -> Clip:
+    """Import a clip for a unit as a submitted entry (the operator's `clips import`, actor None); audited.
+
+    No deadline or membership check: the operator acts for the organisers. The clip still has to be a video file.
+    """
+    from app.services.audit import record_event
+
+    check_upload_name(filename)
+    title = _clean(title, "", "")[0]
+    entry = Entry(contest_id=contest.id, unit_id=unit.id, title=title, status=EntryStatus.SUBMITTED)
+    session.add(entry)
+    session.flush()
+    clip = store_upload(
+        session,
+        storage,
+        user=actor,
+        entry=entry,
+        stream=stream,
+        filename=filename,
+        content_type=content_type,
+        check_rights=False,
+    )
+    entry.submitted_at = clip.created_at
+    record_event(
+        session,
+        actor=actor,
+        action="entry.import",
+        obj=entry,
+        contest_id=contest.id,
+        after={"title": entry.title, "unit": unit.code, "clip_id": clip.id, "filename": clip.filename},
+    )
+    session.flush()
+    return clip

@@ -14,10 +14,8 @@ with one length, for UPLOAD_URL_EXPIRES_SECONDS. Errors are {"error": "<translat
 
 from __future__ import annotations
 
-import json
 from functools import wraps
 
-import click
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -32,9 +30,8 @@ from app.services import PortalError
 from app.services import uploads as upload_service
 from app.services.uploads import UploadDiscarded, UploadRules
 from app.storage import Storage
-from app.uploads.sweep import sweep_uploads
 
-bp = Blueprint("uploads", __name__, url_prefix="/uploads", cli_group="uploads")
+bp = Blueprint("uploads", __name__, url_prefix="/uploads")
 
 
 def _error(message, status: int):
@@ -266,12 +263,3 @@ def uploader_settings(entry: Entry) -> dict:
         "maxBytes": limit,
         "pending": upload_doc(pending, rules) if pending is not None and pending.upload_id else None,
     }
-
-
-@bp.cli.command("sweep")
-@click.option(
-    "--hours", type=float, default=None, help="Abort uploads older than this (default: UPLOAD_ABANDON_HOURS)."
-)
-def sweep_command(hours: float | None):
-    """Abort abandoned multipart uploads and delete their clip rows; prints what was removed as JSON."""
-    click.echo(json.dumps(sweep_uploads(current_app.config, hours=hours)))

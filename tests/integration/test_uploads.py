@@ -476,7 +476,9 @@ def test_sweeper_aborts_abandoned_uploads(live, world, app, session, store):
 
     # The command line, and each worker's start, run the same sweep.
     status, doc = client.create(world["entry"].id, len(data))
-    out = app.test_cli_runner().invoke(args=["uploads", "sweep", "--hours", "0"])
+    from media_worker.cli import uploads_group
+
+    out = app.test_cli_runner().invoke(uploads_group, args=["sweep", "--hours", "0"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["clips"] == [doc["clipId"]]
     _assert_nothing_left(session, store, before)

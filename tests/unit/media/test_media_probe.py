@@ -112,7 +112,7 @@ def test_container_not_allowed(clips):
 def test_codec_not_allowed(clips):
     with pytest.raises(Rejected) as caught:
         probe_file(clips["ffv1.mkv"])
-    assert caught.value.code == "codec_not_allowed" and "FFV1" in caught.value.message
+    assert caught.value.code == "codec_not_allowed" and caught.value.params == {"codec": "FFV1"}
 
 
 def test_resolution_above_hard_cap(clips):
@@ -135,7 +135,7 @@ def test_duration_rules(clips):
     assert short.value.code == "too_short" and short.value.params == {"duration": "0:02", "min": "0:30"}
     with pytest.raises(Rejected) as long_:
         validate(info, ClipRules(max_duration_s=1))
-    assert long_.value.code == "too_long" and "0:02 long" in long_.value.message and "most 0:01" in long_.value.message
+    assert long_.value.code == "too_long" and long_.value.params == {"duration": "0:02", "max": "0:01"}
 
 
 def test_min_height_uses_the_short_side(clips):
@@ -159,7 +159,7 @@ def test_sniff_families():
     assert sniff(bytes([0x47] + [0] * 187) * 3) == "mpegts"
     assert sniff(b"\x00\x00\x01\xba\x44") == "mpeg"
     for still in (b"\x00\x00\x00\x18ftypheic", b"\xff\xd8\xff\xe0", b"\x89PNG\r\n", b"ID3\x04", b"RIFF\0\0\0\0WAVE"):
-        with pytest.raises(Rejected, match="no moving picture"):
+        with pytest.raises(Rejected, match="^no_video_stream$"):
             sniff(still)
 
 

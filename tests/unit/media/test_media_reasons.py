@@ -1,4 +1,5 @@
-"""The rejection catalogue: every code the pipeline can raise has a formatted, translatable sentence."""
+"""The rejection catalogue: every code the pipeline can raise carries its declared parameters, and the web app has a
+formatted, translatable sentence for it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from app.clip_reasons import N_, REASONS, english_reason
 from media_worker.pipeline import Rejected
-from media_worker.reasons import N_, REASONS, REJECTION_CODES
+from media_worker.reasons import PROCESSING_FAILED, REJECTION_CODES, REJECTION_PARAMS
 
 SAMPLE_PARAMS = {
     "format": "FLV",
@@ -25,16 +27,31 @@ SAMPLE_PARAMS = {
 PIPELINE = Path(__file__).resolve().parents[3] / "media_worker"
 
 
+def _sample(code: str) -> dict[str, object]:
+    return {k: SAMPLE_PARAMS[k] for k in REJECTION_PARAMS[code]}
+
+
 def test_marker_is_identity():
     assert N_("x") == "x"
 
 
 @pytest.mark.parametrize("code", sorted(REJECTION_CODES))
 def test_every_code_formats_into_a_sentence(code):
-    exc = Rejected(code, **{k: v for k, v in SAMPLE_PARAMS.items() if f"%({k})" in REASONS[code]})
-    assert exc.code == code and exc.message == str(exc)
-    assert "%(" not in exc.message and exc.message.endswith(".") and exc.message[0].isupper()
+    exc = Rejected(code, **_sample(code))
+    assert exc.code == code and code in str(exc)
+    sentence = english_reason(exc.code, exc.params)
+    assert "%(" not in sentence and sentence.endswith(".") and sentence[0].isupper()
+    assert set(re.findall(r"%\((\w+)\)", REASONS[code])) == REJECTION_PARAMS[code]
     assert re.fullmatch(r"[a-z_]+", code)
+
+
+def test_the_web_app_words_every_code_and_nothing_else():
+    assert set(REASONS) == REJECTION_CODES | {PROCESSING_FAILED}
+
+
+def test_the_pipeline_holds_no_sentences():
+    source = (PIPELINE / "reasons.py").read_text()
+    assert "N_(" not in source and "accepted" not in source
 
 
 def test_every_code_raised_in_the_pipeline_is_catalogued():
@@ -51,11 +68,20 @@ def test_unknown_code_is_a_programming_error():
         Rejected("nope")
 
 
+def test_missing_or_extra_parameters_are_a_programming_error():
+    with pytest.raises(ValueError):
+        Rejected("too_long", duration="2:05")
+    with pytest.raises(ValueError):
+        Rejected("empty_file", size="1×1")
+
+
 def test_rejected_survives_pickling_for_rq():
     exc = pickle.loads(pickle.dumps(Rejected("too_long", duration="2:05", max="2:00")))
     assert (exc.code, exc.params) == ("too_long", {"duration": "2:05", "max": "2:00"})
-    assert "2:05" in exc.message
+    assert "2:05" in english_reason(exc.code, exc.params)
 
 
 def test_processing_failed_exists_for_the_job_wrapper_but_is_not_a_rejection():
-    assert "processing_failed" in REASONS and "processing_failed" not in REJECTION_CODES
+    assert PROCESSING_FAILED in REASONS and PROCESSING_FAILED not in REJECTION_CODES
+    with pytest.raises(ValueError):
+        Rejected(PROCESSING_FAILED)

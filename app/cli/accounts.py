@@ -1,0 +1,40 @@
+"""`flask units` and `flask users`: units and accounts, created by the operator (audited with no actor)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from app.cli.common import committing, echo_json, unit_by_code
+from app.models import Role
+from app.services import accounts
+
+units_group = AppGroup("units", help="Units (departments, wards, associations, schools).")
+users_group = AppGroup("users", help="Accounts.")
+
+
+@units_group.command("add")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--kind", default="other", show_default=True, type=click.Choice(accounts.UNIT_KINDS))
+def units_add(code: str, name: str, kind: str) -> None:
+    """Add a unit; prints its JSON."""
+    with committing() as session:
+        unit = accounts.create_unit(session, actor=None, code=code, name=name, kind=kind)
+    echo_json({"id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind})
+
+
+@users_group.command("add")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--unit", "unit_code", default=None, help="Unit code (required for unit members).")
+@click.password_option("--password", confirmation_prompt=False)
+def users_add(email: str, name: str, role: str, unit_code: str | None, password: str) -> None:
+    """Add an account; prints its JSON."""
+    with committing() as session:
+        unit = unit_by_code(session, unit_code) if unit_code else None
+        user = accounts.create_user(
+            session, actor=None, email=email, name=name, password=password, role=Role(role), unit=unit
+        )
+    echo_json({"id": user.id, "email": user.email, "role": user.role.value})
