@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
+from app.db import DbSession
 from app.models import Clip, Entry, Role
 from app.services import scoring
 from app.services.contests import accepts_entries
@@ -18,7 +17,7 @@ def is_unit_member_of(user, unit_id: int) -> bool:
     return bool(user and user.is_authenticated and user.role == Role.UNIT and user.unit_id == unit_id)
 
 
-def can_view_entry(session: Session, user, entry: Entry) -> bool:
+def can_view_entry(session: DbSession, user, entry: Entry) -> bool:
     """Staff see all; a unit sees its own; a judge sees entries assigned to them in a non-draft round."""
     if is_staff(user) or is_unit_member_of(user, entry.unit_id):
         return True
@@ -36,7 +35,7 @@ def can_edit_entry(user, entry: Entry) -> bool:
     return is_unit_member_of(user, entry.unit_id) and accepts_entries(entry.contest)
 
 
-def can_view_clip(session: Session, user, clip: Clip) -> bool:
+def can_view_clip(session: DbSession, user, clip: Clip) -> bool:
     """Media of a clip: whoever may view its entry, and the public once it is among the published winners."""
     entry = clip.entry
     if user and user.is_authenticated and can_view_entry(session, user, entry):

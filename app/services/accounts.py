@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.db import DbSession
 from app.models import Role, Unit, User
 from app.services import PortalError
 
 UNIT_KINDS = ("department", "ward", "commune", "association", "school", "other")
 
 
-def create_unit(session: Session, *, code: str, name: str, kind: str = "other") -> Unit:
+def create_unit(session: DbSession, *, code: str, name: str, kind: str = "other") -> Unit:
     """Create a unit; codes are unique and case-insensitive."""
     code = code.strip().upper()
     if not code or not name.strip():
@@ -29,7 +29,7 @@ def create_unit(session: Session, *, code: str, name: str, kind: str = "other") 
 
 
 def create_user(
-    session: Session,
+    session: DbSession,
     *,
     email: str,
     name: str,
@@ -59,7 +59,7 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, *, email: str, password: str) -> User | None:
+def authenticate(session: DbSession, *, email: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active or not check_password_hash(user.password_hash, password):
@@ -67,6 +67,6 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     return user
 
 
-def set_active(session: Session, *, user: User, active: bool) -> None:
+def set_active(session: DbSession, *, user: User, active: bool) -> None:
     user.active = active
     session.flush()

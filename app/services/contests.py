@@ -7,8 +7,8 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from app.db import DbSession
 from app.models import Category, Contest, utcnow
 from app.services import PortalError
 
@@ -44,7 +44,7 @@ def _check(contest: Contest) -> None:
         raise PortalError(_l("The entry limit per unit must be at least 1."), field="max_entries_per_unit")
 
 
-def create_contest(session: Session, *, slug: str, title: str, categories: list[str] = (), **fields) -> Contest:
+def create_contest(session: DbSession, *, slug: str, title: str, categories: list[str] = (), **fields) -> Contest:
     """Create a contest; without dates it is open for entries now, with no deadline."""
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug):
@@ -59,7 +59,7 @@ def create_contest(session: Session, *, slug: str, title: str, categories: list[
     return contest
 
 
-def update_contest(session: Session, *, contest: Contest, categories: list[str] | None = None, **fields) -> dict:
+def update_contest(session: DbSession, *, contest: Contest, categories: list[str] | None = None, **fields) -> dict:
     """Apply edits; returns {field: (before, after)} for the audit log."""
     changes = {}
     for key, value in fields.items():
@@ -102,9 +102,9 @@ def phase(contest: Contest, now: datetime | None = None) -> str:
     return "open"
 
 
-def get_contest(session: Session, slug: str) -> Contest | None:
+def get_contest(session: DbSession, slug: str) -> Contest | None:
     return session.scalar(select(Contest).where(Contest.slug == slug))
 
 
-def list_contests(session: Session) -> list[Contest]:
+def list_contests(session: DbSession) -> list[Contest]:
     return list(session.scalars(select(Contest).order_by(Contest.created_at.desc(), Contest.id.desc())))

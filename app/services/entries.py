@@ -10,8 +10,8 @@ from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
 
+from app.db import DbSession
 from app.models import Clip, ClipStatus, Contest, Entry, EntryStatus, Role, Unit, User, utcnow
 from app.services import PortalError
 from app.services.contests import accepts_entries
@@ -43,7 +43,7 @@ def _clean(title: str, summary: str, authors: str) -> tuple[str, str, str]:
 
 
 def create_entry(
-    session: Session,
+    session: DbSession,
     *,
     user: User,
     contest: Contest,
@@ -87,7 +87,7 @@ def _check_category(contest: Contest, category_id: int | None) -> None:
 
 
 def update_entry(
-    session: Session, *, user: User, entry: Entry, title: str, summary: str, authors: str, category_id: int | None
+    session: DbSession, *, user: User, entry: Entry, title: str, summary: str, authors: str, category_id: int | None
 ) -> None:
     """Edit an entry's details until the deadline."""
     _require_open(entry.contest)
@@ -98,7 +98,7 @@ def update_entry(
     session.flush()
 
 
-def submit_entry(session: Session, *, user: User, entry: Entry) -> None:
+def submit_entry(session: DbSession, *, user: User, entry: Entry) -> None:
     """Mark an entry submitted; it needs a clip that was not rejected."""
     _require_open(entry.contest)
     _require_member(user, entry.unit_id)
@@ -112,7 +112,7 @@ def submit_entry(session: Session, *, user: User, entry: Entry) -> None:
     session.flush()
 
 
-def withdraw_entry(session: Session, *, user: User, entry: Entry) -> None:
+def withdraw_entry(session: DbSession, *, user: User, entry: Entry) -> None:
     """Withdraw an entry before the deadline (it stops counting towards the unit's limit)."""
     _require_open(entry.contest)
     _require_member(user, entry.unit_id)
@@ -131,7 +131,7 @@ def check_upload_name(filename: str) -> str:
 
 
 def store_upload(
-    session: Session,
+    session: DbSession,
     storage: Storage,
     *,
     user: User | None,
@@ -185,7 +185,7 @@ def discard_original(storage: Storage, clip: Clip) -> None:
         log.warning("could not remove original %s of a rolled-back clip", clip.original_key, exc_info=True)
 
 
-def entries_of_unit(session: Session, *, contest: Contest, unit_id: int) -> list[Entry]:
+def entries_of_unit(session: DbSession, *, contest: Contest, unit_id: int) -> list[Entry]:
     return list(
         session.scalars(
             select(Entry)
@@ -208,7 +208,7 @@ class UnitParticipation:
         return self.submitted > 0
 
 
-def participation(session: Session, *, contest: Contest) -> list[UnitParticipation]:
+def participation(session: DbSession, *, contest: Contest) -> list[UnitParticipation]:
     """Per unit: members, entries, submitted entries and last activity; units that have not taken part included."""
     members = dict(
         session.execute(

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from app.db import DbSession
 from app.models import AuditEvent, Entry, Round, ScoreSheet, User
 from app.services.results import Board
 
@@ -89,7 +90,7 @@ def result_rows(board: Board) -> list[list]:
     return rows
 
 
-def matrix_rows(session: Session, rnd: Round) -> list[list]:
+def matrix_rows(session: DbSession, rnd: Round) -> list[list]:
     """One line per judge × entry × criterion, every sheet (drafts included, marked)."""
     criteria = {c.id: c for c in rnd.criteria}
     sheets = session.scalars(
@@ -125,7 +126,7 @@ def matrix_rows(session: Session, rnd: Round) -> list[list]:
     return rows
 
 
-def judging_scores_rows(session: Session, rnd: Round) -> list[list]:
+def judging_scores_rows(session: DbSession, rnd: Round) -> list[list]:
     """Submitted scores in the `python -m judging` format (entry,judge,criterion,points), for independent audit."""
     names = {c.id: c.name for c in rnd.criteria}
     from app.models import Score, SheetStatus
@@ -143,7 +144,7 @@ def judging_rubric_rows(rnd: Round) -> list[list]:
     return [[c.name, f"{c.max_points:g}", f"{c.weight:g}"] for c in rnd.criteria]
 
 
-def audit_rows(session: Session, contest_id: int, tz: str) -> list[list]:
+def audit_rows(session: DbSession, contest_id: int, tz: str) -> list[list]:
     zone = ZoneInfo(tz)
     events = session.execute(
         select(AuditEvent, User.name)

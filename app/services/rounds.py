@@ -6,9 +6,9 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
 
 import judging
+from app.db import DbSession
 from app.models import (
     Assignment,
     Conflict,
@@ -55,7 +55,7 @@ def check_tie_breaks(rules: list[str], criteria_names: set[str]) -> list[str]:
 
 
 def create_round(
-    session: Session,
+    session: DbSession,
     *,
     contest: Contest,
     name: str,
@@ -128,7 +128,7 @@ def create_round(
     return rnd
 
 
-def set_round_status(session: Session, *, actor: User, rnd: Round, status: RoundStatus) -> None:
+def set_round_status(session: DbSession, *, actor: User, rnd: Round, status: RoundStatus) -> None:
     """Open or close a round (audited)."""
     before = rnd.status.value
     rnd.status = status
@@ -150,7 +150,7 @@ def set_round_status(session: Session, *, actor: User, rnd: Round, status: Round
     session.flush()
 
 
-def set_panel(session: Session, *, actor: User | None, rnd: Round, judges: list[User]) -> None:
+def set_panel(session: DbSession, *, actor: User | None, rnd: Round, judges: list[User]) -> None:
     """Replace the round's panel."""
     for judge in judges:
         if judge.role != Role.JUDGE:
@@ -169,7 +169,7 @@ def set_panel(session: Session, *, actor: User | None, rnd: Round, judges: list[
     session.flush()
 
 
-def declared_conflicts(session: Session, *, entry_ids=None, judge_id: int | None = None) -> list[Conflict]:
+def declared_conflicts(session: DbSession, *, entry_ids=None, judge_id: int | None = None) -> list[Conflict]:
     query = select(Conflict)
     if judge_id is not None:
         query = query.where(Conflict.judge_id == judge_id)
@@ -179,7 +179,7 @@ def declared_conflicts(session: Session, *, entry_ids=None, judge_id: int | None
 
 
 def assign_per_entry(
-    session: Session, *, actor: User, rnd: Round, entries: list[Entry], per_entry: int, seed: int = 0
+    session: DbSession, *, actor: User, rnd: Round, entries: list[Entry], per_entry: int, seed: int = 0
 ) -> judging.Assignment:
     """Give every entry `per_entry` panel judges, balanced, never own-unit or declared-conflict (audited)."""
     panel = [m.judge for m in rnd.panel]
@@ -243,7 +243,7 @@ def _repair_conflicts(pairs, bad, conflicts, judges, entry_unit, judge_unit):
     return pairs
 
 
-def reassign(session: Session, *, actor: User, rnd: Round, entry: Entry, from_judge: User, to_judge: User) -> None:
+def reassign(session: DbSession, *, actor: User, rnd: Round, entry: Entry, from_judge: User, to_judge: User) -> None:
     """Move one assignment to another panel judge (after a conflict or recusal)."""
     if session.get(PanelMember, (rnd.id, to_judge.id)) is None:
         raise PortalError(_l("%(name)s is not on this round's panel.", name=to_judge.name))
@@ -269,7 +269,7 @@ def reassign(session: Session, *, actor: User, rnd: Round, entry: Entry, from_ju
     session.flush()
 
 
-def declare_conflict(session: Session, *, judge: User, rnd: Round, entry: Entry, reason: str) -> Conflict:
+def declare_conflict(session: DbSession, *, judge: User, rnd: Round, entry: Entry, reason: str) -> Conflict:
     """A judge declares a conflict of interest or recuses; the entry leaves their list (audited)."""
     reason = (reason or "").strip()
     if len(reason) < 5:
@@ -291,7 +291,7 @@ def declare_conflict(session: Session, *, judge: User, rnd: Round, entry: Entry,
 
 
 def advance(
-    session: Session,
+    session: DbSession,
     *,
     actor: User,
     source: Round,
@@ -328,7 +328,7 @@ def advance(
     return entry_ids
 
 
-def reopen_sheet(session: Session, *, actor: User, sheet: ScoreSheet) -> None:
+def reopen_sheet(session: DbSession, *, actor: User, sheet: ScoreSheet) -> None:
     """Let a judge change a submitted sheet again, even after the round closed (audited)."""
     before = {"status": sheet.status.value}
     sheet.status = SheetStatus.DRAFT

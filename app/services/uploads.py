@@ -19,8 +19,8 @@ from botocore.exceptions import ClientError
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
+from app.db import DbSession
 from app.models import Clip, ClipStatus, Entry, User, utcnow
 from app.services import PortalError
 from app.services.contests import accepts_entries
@@ -107,7 +107,7 @@ def part_length(size: int, part: int, number: int) -> int:
     return min(part, size - (number - 1) * part)
 
 
-def pending_upload(session: Session, *, entry: Entry) -> Clip | None:
+def pending_upload(session: DbSession, *, entry: Entry) -> Clip | None:
     """The entry's upload in progress, if any."""
     return session.scalar(
         select(Clip)
@@ -172,7 +172,7 @@ def _short_name(filename: str) -> str:
 
 
 def create_upload(
-    session: Session,
+    session: DbSession,
     storage: Storage,
     *,
     user: User,
@@ -231,7 +231,7 @@ def _require_active(clip: Clip, upload_id: str | None) -> None:
         raise UploadGone(_l("This upload is no longer in progress. Choose the file again to start over."))
 
 
-def _require_still_open(session: Session, storage: Storage, clip: Clip) -> None:
+def _require_still_open(session: DbSession, storage: Storage, clip: Clip) -> None:
     """After the deadline an unfinished upload can never be completed: remove it now and refuse."""
     if not accepts_entries(clip.entry.contest):
         discard_upload(session, storage, clip=clip)
@@ -248,7 +248,7 @@ def _check_member(user: User, clip: Clip) -> None:
 
 
 def grant_part(
-    session: Session,
+    session: DbSession,
     storage: Storage,
     *,
     user: User,
@@ -280,7 +280,9 @@ def grant_part(
     )
 
 
-def received_parts(session: Session, storage: Storage, *, user: User, clip: Clip, upload_id: str | None) -> list[dict]:
+def received_parts(
+    session: DbSession, storage: Storage, *, user: User, clip: Clip, upload_id: str | None
+) -> list[dict]:
     """Parts the store holds for an upload in progress: [{PartNumber, Size, ETag}] (to resume it)."""
     _check_member(user, clip)
     _require_active(clip, upload_id)
@@ -293,7 +295,7 @@ def received_parts(session: Session, storage: Storage, *, user: User, clip: Clip
 
 
 def complete_upload(
-    session: Session, storage: Storage, *, user: User, clip: Clip, upload_id: str | None, rules: UploadRules
+    session: DbSession, storage: Storage, *, user: User, clip: Clip, upload_id: str | None, rules: UploadRules
 ) -> bool:
     """Check the parts, assemble them and make the clip the entry's current one.
 
@@ -363,21 +365,21 @@ def complete_upload(
     return True
 
 
-def _completed_elsewhere(session: Session, clip: Clip) -> bool:
+def _completed_elsewhere(session: DbSession, clip: Clip) -> bool:
     session.refresh(clip)
     if clip.status != ClipStatus.UPLOADING:
         return False
     raise UploadGone(_l("This upload is no longer in progress. Choose the file again to start over."))
 
 
-def abort_upload(session: Session, storage: Storage, *, user: User, clip: Clip, upload_id: str | None) -> None:
+def abort_upload(session: DbSession, storage: Storage, *, user: User, clip: Clip, upload_id: str | None) -> None:
     """Cancel an upload in progress (allowed even after the deadline: it only removes data)."""
     _check_member(user, clip)
     _require_active(clip, upload_id)
     discard_upload(session, storage, clip=clip)
 
 
-def discard_upload(session: Session, storage: Storage, *, clip: Clip) -> None:
+def discard_upload(session: DbSession, storage: Storage, *, clip: Clip) -> None:
     """Abort the clip's multipart upload in the store and delete its row."""
     if clip.upload_id:
         storage.abort_multipart(clip.original_key, clip.upload_id)
@@ -385,7 +387,7 @@ def discard_upload(session: Session, storage: Storage, *, clip: Clip) -> None:
     session.flush()
 
 
-def check_part_target(session: Session, *, grant: PartGrant, length: int | None) -> None:
+def check_part_target(session: DbSession, *, grant: PartGrant, length: int | None) -> None:
     """Before streaming a proxied part: the body has the granted length and the upload still accepts parts."""
     if length != grant.length:
         raise UploadError(_l("This part must be exactly %(n)d bytes long.", n=grant.length))
@@ -425,7 +427,7 @@ def read_part_token(secret: str, token: str, *, max_age: int) -> PartGrant:
 
 
 def sweep_abandoned_uploads(
-    session: Session, storage: Storage, *, older_than: timedelta, now: datetime | None = None
+    session: DbSession, storage: Storage, *, older_than: timedelta, now: datetime | None = None
 ) -> dict:
     """Abort uploads started before now - older_than: their rows and multipart uploads, and multipart uploads under
     originals/ that no row claims (a crash between the store and the commit). Stores such as rclone and MinIO ignore
