@@ -8,13 +8,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.db import DbSession
 from app.models import Role, Unit, User
+from app.permissions import can_set_active, require
 from app.services import PortalError
+from app.services.audit import record_event
 
 UNIT_KINDS = ("department", "ward", "commune", "association", "school", "other")
 
 
-def create_unit(session: DbSession, *, code: str, name: str, kind: str = "other") -> Unit:
-    """Create a unit; codes are unique and case-insensitive."""
+def create_unit(session: DbSession, *, actor: User | None = None, code: str, name: str, kind: str = "other") -> Unit:
+    """Create a unit (audited); codes are unique and case-insensitive."""
     code = code.strip().upper()
     if not code or not name.strip():
         raise PortalError(_l("Unit code and name are required."))
@@ -25,12 +27,14 @@ def create_unit(session: DbSession, *, code: str, name: str, kind: str = "other"
     unit = Unit(code=code, name=name.strip(), kind=kind)
     session.add(unit)
     session.flush()
+    record_event(session, actor=actor, action="unit.create", obj=unit, after={"code": unit.code})
     return unit
 
 
 def create_user(
     session: DbSession,
     *,
+    actor: User | None = None,
     email: str,
     name: str,
     password: str,
@@ -38,7 +42,7 @@ def create_user(
     unit: Unit | None = None,
     locale: str | None = None,
 ) -> User:
-    """Create an account; unit members must belong to a unit, judges may."""
+    """Create an account (audited); unit members must belong to a unit, judges may."""
     email = email.strip().lower()
     if role == Role.UNIT and unit is None:
         raise PortalError(_l("A unit member must belong to a unit."), field="unit")
@@ -56,6 +60,9 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    record_event(
+        session, actor=actor, action="account.create", obj=user, after={"email": user.email, "role": role.value}
+    )
     return user
 
 
@@ -67,6 +74,9 @@ def authenticate(session: DbSession, *, email: str, password: str) -> User | Non
     return user
 
 
-def set_active(session: DbSession, *, user: User, active: bool) -> None:
+def set_active(session: DbSession, *, actor: User | None, user: User, active: bool) -> None:
+    """Enable or disable an account (audited); nobody may disable their own."""
+    require(can_set_active(actor, user, active), _l("You cannot disable your own account."))
     user.active = active
     session.flush()
+    record_event(session, actor=actor, action="account.active", obj=user, after={"active": active})

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.db import DbSession
-from app.models import Category, Contest, utcnow
+from app.models import Category, Contest, User, utcnow
 from app.services import PortalError
+from app.services.audit import record_event
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
 EDITABLE = (
@@ -44,8 +46,16 @@ def _check(contest: Contest) -> None:
         raise PortalError(_l("The entry limit per unit must be at least 1."), field="max_entries_per_unit")
 
 
-def create_contest(session: DbSession, *, slug: str, title: str, categories: list[str] = (), **fields) -> Contest:
-    """Create a contest; without dates it is open for entries now, with no deadline."""
+def create_contest(
+    session: DbSession,
+    *,
+    actor: User | None = None,
+    slug: str,
+    title: str,
+    categories: Sequence[str] = (),
+    **fields,
+) -> Contest:
+    """Create a contest (audited); without dates it is open for entries now, with no deadline."""
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug):
         raise PortalError(_l("The short name may use lower-case letters, digits and hyphens (3–60)."), field="slug")
@@ -56,11 +66,21 @@ def create_contest(session: DbSession, *, slug: str, title: str, categories: lis
     contest.categories = [Category(name=c.strip()) for c in categories if c.strip()]
     session.add(contest)
     session.flush()
+    record_event(
+        session, actor=actor, action="contest.create", obj=contest, contest_id=contest.id, after={"slug": contest.slug}
+    )
     return contest
 
 
-def update_contest(session: DbSession, *, contest: Contest, categories: list[str] | None = None, **fields) -> dict:
-    """Apply edits; returns {field: (before, after)} for the audit log."""
+def update_contest(
+    session: DbSession,
+    *,
+    actor: User | None = None,
+    contest: Contest,
+    categories: Sequence[str] | None = None,
+    **fields,
+) -> dict:
+    """Apply edits (audited); returns {field: (before, after)}."""
     changes = {}
     for key, value in fields.items():
         if key in EDITABLE and getattr(contest, key) != value:
@@ -77,6 +97,15 @@ def update_contest(session: DbSession, *, contest: Contest, categories: list[str
             if name not in wanted:
                 contest.categories.remove(cat)
     session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="contest.update",
+        obj=contest,
+        contest_id=contest.id,
+        before={k: str(v[0]) for k, v in changes.items()},
+        after={k: str(v[1]) for k, v in changes.items()},
+    )
     return changes
 
 

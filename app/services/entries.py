@@ -12,25 +12,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from app.db import DbSession
-from app.models import Clip, ClipStatus, Contest, Entry, EntryStatus, Role, Unit, User, utcnow
+from app.models import Clip, ClipStatus, Contest, Entry, EntryStatus, Unit, User, utcnow
+from app.permissions import require_accepting_entries, require_unit_member
 from app.services import PortalError
-from app.services.contests import accepts_entries
+from app.services.audit import record_event
 from app.storage import Storage, original_key
 
 log = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".3gp"}
 ACTIVE_ENTRY = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
-
-
-def _require_open(contest: Contest) -> None:
-    if not accepts_entries(contest):
-        raise PortalError(_l("The contest is not accepting entries or changes now."))
-
-
-def _require_member(user: User, unit_id: int) -> None:
-    if user.role != Role.UNIT or user.unit_id != unit_id:
-        raise PortalError(_l("Only members of the entry's unit may change it."))
 
 
 def _clean(title: str, summary: str, authors: str) -> tuple[str, str, str]:
@@ -54,8 +45,8 @@ def create_entry(
     category_id: int | None = None,
 ) -> Entry:
     """Create a draft entry for the user's unit, within the contest's per-unit limit."""
-    _require_open(contest)
-    _require_member(user, unit.id)
+    require_accepting_entries(contest)
+    require_unit_member(user, unit.id)
     title, summary, authors = _clean(title, summary, authors)
     if contest.max_entries_per_unit:
         count = session.scalar(
@@ -78,6 +69,14 @@ def create_entry(
     )
     session.add(entry)
     session.flush()
+    record_event(
+        session,
+        actor=user,
+        action="entry.create",
+        obj=entry,
+        contest_id=contest.id,
+        after={"title": entry.title, "unit_id": unit.id, "category_id": category_id},
+    )
     return entry
 
 
@@ -90,34 +89,71 @@ def update_entry(
     session: DbSession, *, user: User, entry: Entry, title: str, summary: str, authors: str, category_id: int | None
 ) -> None:
     """Edit an entry's details until the deadline."""
-    _require_open(entry.contest)
-    _require_member(user, entry.unit_id)
-    entry.title, entry.summary, entry.authors = _clean(title, summary, authors)
+    require_accepting_entries(entry.contest)
+    require_unit_member(user, entry.unit_id)
+    title, summary, authors = _clean(title, summary, authors)
     _check_category(entry.contest, category_id)
-    entry.category_id = category_id
+    before = _details(entry)
+    entry.title, entry.summary, entry.authors, entry.category_id = title, summary, authors, category_id
+    after = _details(entry)
+    changed = [k for k in after if before[k] != after[k]]
     session.flush()
+    if changed:
+        record_event(
+            session,
+            actor=user,
+            action="entry.update",
+            obj=entry,
+            contest_id=entry.contest_id,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
+        )
+
+
+def _details(entry: Entry) -> dict:
+    return {"title": entry.title, "summary": entry.summary, "authors": entry.authors, "category_id": entry.category_id}
 
 
 def submit_entry(session: DbSession, *, user: User, entry: Entry) -> None:
     """Mark an entry submitted; it needs a clip that was not rejected."""
-    _require_open(entry.contest)
-    _require_member(user, entry.unit_id)
+    require_accepting_entries(entry.contest)
+    require_unit_member(user, entry.unit_id)
     clip = entry.clip
     if clip is None:
         raise PortalError(_l("Upload a clip before submitting."))
     if clip.status in (ClipStatus.REJECTED, ClipStatus.FAILED):
         raise PortalError(_l("The clip was not accepted; upload another clip before submitting."))
+    before = entry.status
     entry.status = EntryStatus.SUBMITTED
     entry.submitted_at = utcnow()
     session.flush()
+    record_event(
+        session,
+        actor=user,
+        action="entry.submit",
+        obj=entry,
+        contest_id=entry.contest_id,
+        before={"status": before.value},
+        after={"status": entry.status.value, "clip_id": clip.id},
+    )
 
 
 def withdraw_entry(session: DbSession, *, user: User, entry: Entry) -> None:
     """Withdraw an entry before the deadline (it stops counting towards the unit's limit)."""
-    _require_open(entry.contest)
-    _require_member(user, entry.unit_id)
+    require_accepting_entries(entry.contest)
+    require_unit_member(user, entry.unit_id)
+    before = entry.status
     entry.status = EntryStatus.WITHDRAWN
     session.flush()
+    record_event(
+        session,
+        actor=user,
+        action="entry.withdraw",
+        obj=entry,
+        contest_id=entry.contest_id,
+        before={"status": before.value},
+        after={"status": entry.status.value},
+    )
 
 
 def check_upload_name(filename: str) -> str:
@@ -147,8 +183,8 @@ def store_upload(
     the caller's rollback removes the row, so nothing is left half-written.
     """
     if check_rights:
-        _require_open(entry.contest)
-        _require_member(user, entry.unit_id)
+        require_accepting_entries(entry.contest)
+        require_unit_member(user, entry.unit_id)
     ext = check_upload_name(filename)
     clip = Clip(
         entry_id=entry.id,
@@ -168,13 +204,28 @@ def store_upload(
             raise PortalError(_l("The file is larger than the contest allows (%(mb)d MB).", mb=limit // 2**20))
         clip.size_bytes, clip.sha256 = stored.size, stored.sha256
         clip.status = ClipStatus.UPLOADED
-        entry.clip_id = clip.id
-        entry.updated_at = utcnow()
-        session.flush()
+        record_clip_upload(session, actor=user, entry=entry, clip=clip)
     except BaseException:
         discard_original(storage, clip)
         raise
     return clip
+
+
+def record_clip_upload(session: DbSession, *, actor: User | None, entry: Entry, clip: Clip) -> None:
+    """Make a complete upload the entry's current clip (the earlier one is kept) and audit the upload or replacement."""
+    previous = entry.clip_id
+    entry.clip_id = clip.id
+    entry.updated_at = utcnow()
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="clip.replace" if previous else "clip.upload",
+        obj=clip,
+        contest_id=entry.contest_id,
+        before={"clip_id": previous} if previous else None,
+        after={"clip_id": clip.id, "entry_id": entry.id, "filename": clip.filename, "size": clip.size_bytes},
+    )
 
 
 def discard_original(storage: Storage, clip: Clip) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
@@ -57,12 +58,13 @@ def check_tie_breaks(rules: list[str], criteria_names: set[str]) -> list[str]:
 def create_round(
     session: DbSession,
     *,
+    actor: User | None = None,
     contest: Contest,
     name: str,
     criteria: list[dict],
     blind: bool = False,
     aggregation: str = "mean",
-    tie_breaks: list[str] = (),
+    tie_breaks: Sequence[str] = (),
     trim: int = 1,
     assignment_mode: str = "panel",
     per_entry: int | None = None,
@@ -70,7 +72,8 @@ def create_round(
     opens_at=None,
     closes_at=None,
 ) -> Round:
-    """Add a round with its rubric: criteria are dicts of name, description, max_points, weight, step, levels."""
+    """Add a round with its rubric (audited): criteria are dicts of name, description, max_points, weight, step,
+    levels."""
     if not name.strip():
         raise PortalError(_l("The round needs a name."), field="name")
     if aggregation not in judging.METHODS:
@@ -101,30 +104,39 @@ def create_round(
         closes_at=closes_at,
     )
     names: set[str] = set()
-    for i, c in enumerate(criteria):
-        cname = (c.get("name") or "").strip()
+    for position_in_rubric, criterion in enumerate(criteria):
+        cname = (criterion.get("name") or "").strip()
         if not cname or cname in names:
             raise PortalError(_l("Each criterion needs a distinct name."), field="criteria")
         names.add(cname)
-        max_points, weight, step = float(c["max_points"]), float(c.get("weight") or 1), float(c.get("step") or 0.5)
+        max_points = float(criterion["max_points"])
+        weight, step = float(criterion.get("weight") or 1), float(criterion.get("step") or 0.5)
         if max_points <= 0 or weight <= 0 or step <= 0:
             raise PortalError(_l("Maximum points, weight and step must be positive."), field="criteria")
-        levels = c.get("levels")
+        levels = criterion.get("levels")
         levels = parse_levels(levels) if isinstance(levels, str) else levels
         rnd.criteria.append(
             Criterion(
                 name=cname,
-                description=(c.get("description") or "").strip(),
+                description=(criterion.get("description") or "").strip(),
                 max_points=max_points,
                 weight=weight,
                 step=step,
-                position=i,
+                position=position_in_rubric,
                 levels=levels,
             )
         )
     rnd.tie_breaks = check_tie_breaks(list(tie_breaks), names)
     session.add(rnd)
     session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="round.create",
+        obj=rnd,
+        contest_id=contest.id,
+        after={"name": rnd.name, "criteria": [c.name for c in rnd.criteria]},
+    )
     return rnd
 
 

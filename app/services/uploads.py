@@ -22,9 +22,10 @@ from sqlalchemy import func, select, update
 
 from app.db import DbSession
 from app.models import Clip, ClipStatus, Entry, User, utcnow
+from app.permissions import require, require_accepting_entries, require_unit_member
 from app.services import PortalError
 from app.services.contests import accepts_entries
-from app.services.entries import ACTIVE_ENTRY, _require_member, _require_open, check_upload_name
+from app.services.entries import ACTIVE_ENTRY, check_upload_name, record_clip_upload
 from app.storage import Storage, original_key
 
 MIB = 1024 * 1024
@@ -132,13 +133,13 @@ def describe_upload(clip: Clip, rules: UploadRules) -> dict:
 
 
 def _check_rights(user: User, entry: Entry) -> None:
-    try:
-        _require_member(user, entry.unit_id)
-        _require_open(entry.contest)
-    except PortalError as exc:
-        raise UploadForbidden(exc.message) from None
-    if entry.status not in ACTIVE_ENTRY:
-        raise UploadForbidden(_l("This entry was withdrawn or disqualified: it cannot take a new clip."))
+    require_unit_member(user, entry.unit_id, error=UploadForbidden)
+    require_accepting_entries(entry.contest, error=UploadForbidden)
+    require(
+        entry.status in ACTIVE_ENTRY,
+        _l("This entry was withdrawn or disqualified: it cannot take a new clip."),
+        error=UploadForbidden,
+    )
 
 
 def _check_size(entry: Entry, size, rules: UploadRules) -> int:
@@ -241,10 +242,7 @@ def _require_still_open(session: DbSession, storage: Storage, clip: Clip) -> Non
 
 
 def _check_member(user: User, clip: Clip) -> None:
-    try:
-        _require_member(user, clip.entry.unit_id)
-    except PortalError as exc:
-        raise UploadForbidden(exc.message) from None
+    require_unit_member(user, clip.entry.unit_id, error=UploadForbidden)
 
 
 def grant_part(
@@ -358,10 +356,7 @@ def complete_upload(
     session.refresh(clip)
     if done.rowcount != 1:
         return False
-    entry = clip.entry
-    entry.clip_id = clip.id
-    entry.updated_at = utcnow()
-    session.flush()
+    record_clip_upload(session, actor=user, entry=clip.entry, clip=clip)
     return True
 
 
