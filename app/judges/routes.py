@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -30,8 +32,8 @@ def dashboard():
     for rnd in scoring.judge_rounds(db.session, current_user):
         entries = scoring.assigned_entries(db.session, judge=current_user, rnd=rnd)
         sheets = {
-            s.entry_id: s
-            for s in db.session.scalars(
+            sheet.entry_id: sheet
+            for sheet in db.session.scalars(
                 select(ScoreSheet).where(ScoreSheet.round_id == rnd.id, ScoreSheet.judge_id == current_user.id)
             )
         }
@@ -59,9 +61,9 @@ def _assigned(round_id: int, entry_id: int) -> tuple[Round, Entry]:
 def score(round_id: int, entry_id: int):
     rnd, entry = _assigned(round_id, entry_id)
     sheet = scoring.get_sheet(db.session, rnd=rnd, entry=entry, judge=current_user)
-    values = {s.criterion_id: s.points for s in sheet.scores} if sheet else {}
+    values: Mapping[int, object] = {score.criterion_id: score.points for score in sheet.scores} if sheet else {}
     comment = sheet.comment if sheet else ""
-    errors = {}
+    errors: dict[str, str] = {}
     notes = {int(k): v for k, v in (sheet.criterion_comments or {}).items()} if sheet else {}
     if request.method == "POST":
         points = {c.id: request.form.get(f"c{c.id}", "") for c in rnd.criteria}

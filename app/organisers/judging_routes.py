@@ -88,10 +88,10 @@ def round_view(round_id: int):
     progress = [(j, done[j.id]) for j in panel]
     entries = scoring.round_entries(db.session, rnd)
     conflicts = rounds.declared_conflicts(db.session, entry_ids=[e.id for e in entries])
-    assigned = {}
+    assigned: dict[int, list[int]] = {}
     if rnd.assignment_mode == "per_entry":
-        for a in db.session.scalars(select(Assignment).where(Assignment.round_id == rnd.id)):
-            assigned.setdefault(a.entry_id, []).append(a.judge_id)
+        for assignment in db.session.scalars(select(Assignment).where(Assignment.round_id == rnd.id)):
+            assigned.setdefault(assignment.entry_id, []).append(assignment.judge_id)
     others = list(
         db.session.scalars(
             select(Round).where(Round.contest_id == rnd.contest_id, Round.id != rnd.id).order_by(Round.position)

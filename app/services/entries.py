@@ -6,7 +6,7 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import IO
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
@@ -49,10 +49,13 @@ def create_entry(
     require_unit_member(user, unit.id)
     title, summary, authors = _clean(title, summary, authors)
     if contest.max_entries_per_unit:
-        count = session.scalar(
-            select(func.count(Entry.id)).where(
-                Entry.contest_id == contest.id, Entry.unit_id == unit.id, Entry.status.in_(ACTIVE_ENTRY)
+        count = (
+            session.scalar(
+                select(func.count(Entry.id)).where(
+                    Entry.contest_id == contest.id, Entry.unit_id == unit.id, Entry.status.in_(ACTIVE_ENTRY)
+                )
             )
+            or 0
         )
         if count >= contest.max_entries_per_unit:
             raise PortalError(_l("Your unit already has %(n)d entries, the most this contest allows.", n=count))
@@ -172,7 +175,7 @@ def store_upload(
     *,
     user: User | None,
     entry: Entry,
-    stream: BinaryIO,
+    stream: IO[bytes],
     filename: str,
     content_type: str | None,
     check_rights: bool = True,

@@ -201,7 +201,8 @@ def to_csv(headers: list[str], rows: list[list]) -> bytes:
 def to_xlsx(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
     """A workbook with one sheet per (title, headers, rows)."""
     book = Workbook()
-    book.remove(book.active)
+    for default in list(book.worksheets):
+        book.remove(default)
     for title, headers, rows in sheets:
         ws = book.create_sheet(title[:31])
         ws.append(headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from flask_babel import lazy_gettext as _l
@@ -286,20 +287,20 @@ def publish(session: DbSession, *, actor: User, contest: Contest, rnd: Round) ->
         raise PortalError(_l("Grant at least one award before publishing."))
     now = utcnow()
 
-    def entry_doc(e: Entry) -> dict:
-        clip: Clip | None = e.clip
+    def entry_doc(entry: Entry) -> dict:
+        clip: Clip | None = entry.clip
         return {
-            "entry_id": e.id,
-            "title": e.title,
-            "summary": e.summary,
-            "authors": e.authors,
-            "unit": e.unit.name,
-            "unit_code": e.unit.code,
+            "entry_id": entry.id,
+            "title": entry.title,
+            "summary": entry.summary,
+            "authors": entry.authors,
+            "unit": entry.unit.name,
+            "unit_code": entry.unit.code,
             "clip_id": clip.id if clip and clip.status == ClipStatus.READY else None,
         }
 
     by_entry = {r.entry.id: r for r in rows}
-    snapshot = {
+    snapshot: dict[str, Any] = {
         "contest": contest.slug,
         "title": contest.title,
         "round": rnd.name,

@@ -140,7 +140,7 @@ def create_round(
     return rnd
 
 
-def set_round_status(session: DbSession, *, actor: User, rnd: Round, status: RoundStatus) -> None:
+def set_round_status(session: DbSession, *, actor: User | None, rnd: Round, status: RoundStatus) -> None:
     """Open or close a round (audited)."""
     before = rnd.status.value
     rnd.status = status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -224,9 +225,9 @@ def save_sheet(
     judge: User,
     rnd: Round,
     entry: Entry,
-    points: dict[int, object],
+    points: Mapping[int, object],
     comment: str = "",
-    criterion_comments: dict[int, str] | None = None,
+    criterion_comments: Mapping[int, str] | None = None,
     submit: bool = False,
 ) -> ScoreSheet:
     """Save a judge's draft or submit it complete; only while editable, only for assigned entries (audited)."""
@@ -277,5 +278,6 @@ def _sheet_state(sheet: ScoreSheet) -> dict:
 def current_round(session: DbSession, contest: Contest) -> Round | None:
     """The latest round that is not a draft, else the latest round."""
     rounds = list(session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.position)))
-    active = [r for r in rounds if r.status != RoundStatus.DRAFT]
-    return (active or rounds or [None])[-1]
+    active = [rnd for rnd in rounds if rnd.status != RoundStatus.DRAFT]
+    latest = active or rounds
+    return latest[-1] if latest else None
