@@ -81,15 +81,15 @@ def engine() -> Engine:
 def session_scope() -> Iterator[Session]:
     """A session for work outside requests: commits on success, rolls back on error, always closes."""
     engine()
-    s = SessionFactory()
+    work = SessionFactory()
     try:
-        yield s
-        s.commit()
+        yield work
+        work.commit()
     except BaseException:
-        s.rollback()
+        work.rollback()
         raise
     finally:
-        s.close()
+        work.close()
 
 
 def init_app(app) -> None:

@@ -24,9 +24,9 @@ def _key_for(clip: Clip, name: str) -> str | None:
     """Map a public file name to the clip's object key (only derived files; never the original)."""
     if name == "play.mp4":
         return playback_rendition(clip)
-    for r in clip.renditions or []:
-        if name == f"{r['name']}.mp4":
-            return r["key"]
+    for rendition in clip.renditions or []:
+        if name == f"{rendition['name']}.mp4":
+            return rendition["key"]
     return {
         "poster.jpg": clip.poster_key,
         "poster_small.jpg": clip.poster_small_key,

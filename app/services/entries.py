@@ -287,13 +287,13 @@ def participation(session: DbSession, *, contest: Contest) -> list[UnitParticipa
     by_unit = {r[0]: r[1:] for r in rows}
     out = []
     for unit in session.scalars(select(Unit).order_by(Unit.code)):
-        n, submitted, updated = by_unit.get(unit.id, (0, 0, None))
+        entry_count, submitted, updated = by_unit.get(unit.id, (0, 0, None))
         candidates = [t for t in (updated, seen.get(unit.id)) if t is not None]
         out.append(
             UnitParticipation(
                 unit=unit,
                 members=members.get(unit.id, 0),
-                entries=n,
+                entries=entry_count,
                 submitted=int(submitted or 0),
                 last_activity=max(candidates) if candidates else None,
             )

@@ -69,22 +69,22 @@ AUDIT_HEADERS = [
 
 def result_rows(board: Board) -> list[list]:
     rows = []
-    for b in board.rows:
-        r = b.official
+    for board_row in board.rows:
+        official = board_row.official
         rows.append(
             [
-                r.rank,
-                r.entry.id,
-                r.entry.title,
-                r.entry.unit.name,
-                round(r.score, 4),
-                r.judges,
-                "có" if r.tied else "",
-                r.tie_break or "",
-                r.award.name if r.award else "",
-                round(b.spread.range, 4) if b.spread else "",
-                "có" if b.spread and b.spread.flag else "",
-                *[b.by_method[m][0] for m in board.methods],
+                official.rank,
+                official.entry.id,
+                official.entry.title,
+                official.entry.unit.name,
+                round(official.score, 4),
+                official.judges,
+                "có" if official.tied else "",
+                official.tie_break or "",
+                official.award.name if official.award else "",
+                round(board_row.spread.range, 4) if board_row.spread else "",
+                "có" if board_row.spread and board_row.spread.flag else "",
+                *[board_row.by_method[m][0] for m in board.methods],
             ]
         )
     return rows
@@ -107,19 +107,19 @@ def matrix_rows(session: DbSession, rnd: Round) -> list[list]:
     for sheet in sheets:
         state = "đã gửi" if sheet.status.value == "submitted" else "bản nháp"
         for score in sorted(sheet.scores, key=lambda s: criteria[s.criterion_id].position):
-            c = criteria[score.criterion_id]
+            criterion = criteria[score.criterion_id]
             rows.append(
                 [
                     sheet.entry_id,
                     sheet.entry.title,
                     sheet.entry.unit.name,
                     sheet.judge.name,
-                    c.name,
+                    criterion.name,
                     score.points,
-                    c.weight,
-                    round(score.points * c.weight, 4),
+                    criterion.weight,
+                    round(score.points * criterion.weight, 4),
                     state,
-                    (sheet.criterion_comments or {}).get(str(c.id), ""),
+                    (sheet.criterion_comments or {}).get(str(criterion.id), ""),
                     sheet.comment,
                 ]
             )

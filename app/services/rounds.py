@@ -235,18 +235,18 @@ def assign_per_entry(
 
 def _repair_conflicts(pairs, bad, conflicts, judges, entry_unit, judge_unit):
     """Move each conflicted pair to the least-loaded eligible judge not already on that entry."""
-    pairs = [p for p in pairs if p not in bad]
-    load = {j: 0 for j in judges}
-    for _e, j in pairs:
-        load[j] += 1
+    pairs = [pair for pair in pairs if pair not in bad]
+    load = {judge: 0 for judge in judges}
+    for _entry, judge in pairs:
+        load[judge] += 1
     for entry_id, _judge in bad:
-        taken = {j for e, j in pairs if e == entry_id}
+        taken = {judge for entry, judge in pairs if entry == entry_id}
         options = [
-            j
-            for j in judges
-            if j not in taken
-            and (j, entry_id) not in conflicts
-            and (judge_unit[j] is None or judge_unit[j] != entry_unit[entry_id])
+            judge
+            for judge in judges
+            if judge not in taken
+            and (judge, entry_id) not in conflicts
+            and (judge_unit[judge] is None or judge_unit[judge] != entry_unit[entry_id])
         ]
         if options:
             best = min(options, key=lambda j: (load[j], j))
