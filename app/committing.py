@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
+from dataclasses import dataclass
 
 from flask import flash
 
@@ -12,18 +12,27 @@ from app import db
 from app.services import PortalError
 
 
+@dataclass
+class Outcome:
+    """What `committing()` did: `ok` once committed; `error` is the broken rule otherwise."""
+
+    ok: bool = False
+    error: PortalError | None = None
+
+
 @contextmanager
-def committing(success: object = None) -> Iterator[SimpleNamespace]:
-    """Run a view's service calls as one unit of work: commit and flash `success`, or on a broken rule roll back and
-    flash the rule's message. `.ok` on the yielded object says which happened."""
-    outcome = SimpleNamespace(ok=False)
+def committing(success: str | None = None, category: str = "success") -> Iterator[Outcome]:
+    """Run a view's service calls as one unit of work: commit and flash `success` (in `category`), or on a broken rule
+    roll back and flash the rule's message. The yielded Outcome says which happened."""
+    outcome = Outcome()
     try:
         yield outcome
         db.session.commit()
     except PortalError as exc:
         db.session.rollback()
         flash(str(exc), "error")
+        outcome.error = exc
         return
     outcome.ok = True
     if success is not None:
-        flash(success, "success")
+        flash(success, category)

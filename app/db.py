@@ -10,6 +10,7 @@ import contextvars
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeAlias
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
@@ -30,6 +31,9 @@ def _current_scope() -> object:
 
 
 session: scoped_session[Session] = scoped_session(SessionFactory, scopefunc=_current_scope)
+
+# What services accept: the request's scoped `db.session`, or a plain Session from `session_scope()` (jobs, CLI, tests).
+DbSession: TypeAlias = Session | scoped_session[Session]
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -77,15 +81,15 @@ def engine() -> Engine:
 def session_scope() -> Iterator[Session]:
     """A session for work outside requests: commits on success, rolls back on error, always closes."""
     engine()
-    s = SessionFactory()
+    work = SessionFactory()
     try:
-        yield s
-        s.commit()
+        yield work
+        work.commit()
     except BaseException:
-        s.rollback()
+        work.rollback()
         raise
     finally:
-        s.close()
+        work.close()
 
 
 def init_app(app) -> None:

@@ -1,34 +1,68 @@
-"""Object-level permission predicates: who may see or change what. Views call these; tests cover them as a matrix."""
+"""The one policy module: who may see or change what.
+
+Predicates (`is_*`, `can_*`) answer yes or no, for views and services alike; the `require_*` functions raise the
+PortalError subclass a service chooses (PermissionDenied by default) with a message fit for the user. Tests cover the
+predicates as a matrix.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from flask import Blueprint, abort
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
 
-from app.models import Clip, Entry, Role
-from app.services import scoring
+from app.db import DbSession
+from app.models import Clip, Contest, Entry, Role, User
+from app.services import PermissionDenied, PortalError, scoring
 from app.services.contests import accepts_entries
 from app.services.results import published_clip_ids
 
+STAFF = (Role.ORGANISER, Role.ADMIN)
+NOT_A_MEMBER = _l("Only members of the entry's unit may change it.")
+NOT_ACCEPTING = _l("The contest is not accepting entries or changes now.")
+
 
 def is_staff(user) -> bool:
-    return bool(user and user.is_authenticated and user.role in (Role.ORGANISER, Role.ADMIN))
+    """Organisers and administrators."""
+    return has_role(user, *STAFF)
+
+
+def has_role(user, *roles: Role) -> bool:
+    """A logged-in user with one of these roles."""
+    return bool(user and user.is_authenticated and user.role in roles)
+
+
+def require_role(blueprint: Blueprint, *roles: Role) -> None:
+    """Guard every view of the blueprint: anonymous users go to the login page, other roles get 403."""
+
+    @blueprint.before_request
+    @login_required
+    def _require_role() -> None:
+        if not has_role(current_user, *roles):
+            abort(403)
 
 
 def is_unit_member_of(user, unit_id: int) -> bool:
-    return bool(user and user.is_authenticated and user.role == Role.UNIT and user.unit_id == unit_id)
+    """A unit member of exactly this unit."""
+    return has_role(user, Role.UNIT) and user.unit_id == unit_id
 
 
-def can_view_entry(session: Session, user, entry: Entry) -> bool:
+def can_view_entry(session: DbSession, user, entry: Entry) -> bool:
     """Staff see all; a unit sees its own; a judge sees entries assigned to them in a non-draft round."""
     if is_staff(user) or is_unit_member_of(user, entry.unit_id):
         return True
-    if user and user.is_authenticated and user.role == Role.JUDGE:
+    if has_role(user, Role.JUDGE):
         return any(
-            scoring.is_assigned(session, judge=user, rnd=r, entry=entry)
-            for r in scoring.judge_rounds(session, user)
-            if r.contest_id == entry.contest_id
+            scoring.is_assigned(session, judge=user, rnd=rnd, entry=entry)
+            for rnd in scoring.judge_rounds(session, user)
+            if rnd.contest_id == entry.contest_id
         )
     return False
+
+
+def can_set_active(actor: User | None, user: User, active: bool) -> bool:
+    """Anyone allowed to manage accounts may enable or disable one, except disable their own."""
+    return active or actor is None or actor.id != user.id
 
 
 def can_edit_entry(user, entry: Entry) -> bool:
@@ -36,10 +70,26 @@ def can_edit_entry(user, entry: Entry) -> bool:
     return is_unit_member_of(user, entry.unit_id) and accepts_entries(entry.contest)
 
 
-def can_view_clip(session: Session, user, clip: Clip) -> bool:
+def can_view_clip(session: DbSession, user, clip: Clip) -> bool:
     """Media of a clip: whoever may view its entry, and the public once it is among the published winners."""
     entry = clip.entry
     if user and user.is_authenticated and can_view_entry(session, user, entry):
         # Judges only ever get the entry's current clip, never superseded uploads.
         return user.role != Role.JUDGE or entry.clip_id == clip.id
     return clip.id in published_clip_ids(session, entry.contest)
+
+
+def require(allowed: bool, message, *, error: type[PortalError] = PermissionDenied) -> None:
+    """Raise `error(message)` unless allowed: how services turn a predicate into a refusal."""
+    if not allowed:
+        raise error(message)
+
+
+def require_unit_member(user, unit_id: int, *, error: type[PortalError] = PermissionDenied) -> None:
+    """Only members of the unit (of the entry being changed)."""
+    require(is_unit_member_of(user, unit_id), NOT_A_MEMBER, error=error)
+
+
+def require_accepting_entries(contest: Contest, *, error: type[PortalError] = PortalError) -> None:
+    """Only while the contest accepts new entries and changes (between opening and deadline, before publication)."""
+    require(accepts_entries(contest), NOT_ACCEPTING, error=error)

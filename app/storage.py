@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 import boto3
 import botocore.config
@@ -13,6 +14,39 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 CHUNK = 1024 * 1024
+# What S3-compatible stores answer for a missing object or multipart upload (HEAD answers a bare 404).
+NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchUpload", "404", "NotFound"})
+# What they answer when the parts given cannot be assembled into an object.
+REJECTED_PARTS_CODES = frozenset({"InvalidPart", "InvalidPartOrder", "EntityTooSmall"})
+
+
+class StorageError(Exception):
+    """A refusal of the store that callers act on; other failures stay botocore's own errors."""
+
+
+class StorageNotFound(StorageError):
+    """The object or the multipart upload does not exist (any more)."""
+
+
+class PartsRejected(StorageError):
+    """The store cannot assemble the parts it was given into an object."""
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    """Raise StorageNotFound / PartsRejected for the store's answers that mean so, whatever the store's dialect."""
+    try:
+        yield
+    except ClientError as exc:
+        if _code(exc) in NOT_FOUND_CODES:
+            raise StorageNotFound(_code(exc)) from exc
+        if _code(exc) in REJECTED_PARTS_CODES:
+            raise PartsRejected(_code(exc)) from exc
+        raise
 
 
 @dataclass(frozen=True)
@@ -67,10 +101,10 @@ class Storage:
             try:
                 self.client.create_bucket(Bucket=self.bucket)
             except ClientError as exc:
-                if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                if _code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                     raise
 
-    def put_stream(self, key: str, stream: BinaryIO, *, content_type: str | None = None) -> StoredObject:
+    def put_stream(self, key: str, stream: IO[bytes], *, content_type: str | None = None) -> StoredObject:
         """Upload a stream in constant memory, hashing it on the way; return size and sha256."""
         hasher = _HashingReader(stream)
         extra = {"ContentType": content_type} if content_type else {}
@@ -89,17 +123,17 @@ class Storage:
         self.client.upload_file(path, self.bucket, key, ExtraArgs=extra)
 
     def download_file(self, key: str, path: str) -> None:
-        """Copy an object to a local path without holding it in memory."""
-        self.client.download_file(self.bucket, key, path)
+        """Copy an object to a local path without holding it in memory; StorageNotFound when it does not exist."""
+        with _translated_errors():
+            self.client.download_file(self.bucket, key, path)
 
     def size(self, key: str) -> int | None:
         """Object size in bytes, or None when it does not exist."""
         try:
-            return self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
+            with _translated_errors():
+                return self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+        except StorageNotFound:
+            return None
 
     def exists(self, key: str) -> bool:
         return self.size(key) is not None
@@ -115,11 +149,12 @@ class Storage:
         return out
 
     def open_range(self, key: str, start: int | None = None, end: int | None = None) -> Iterator[bytes]:
-        """Stream bytes [start, end] (inclusive) of an object in chunks."""
+        """Stream bytes [start, end] (inclusive) of an object in chunks; StorageNotFound when it does not exist."""
         kwargs = {"Bucket": self.bucket, "Key": key}
         if start is not None:
             kwargs["Range"] = f"bytes={start}-{'' if end is None else end}"
-        body = self.client.get_object(**kwargs)["Body"]
+        with _translated_errors():
+            body = self.client.get_object(**kwargs)["Body"]
         try:
             yield from body.iter_chunks(CHUNK)
         finally:
@@ -150,7 +185,7 @@ class Storage:
             },
         )
 
-    def upload_part_stream(self, key: str, upload_id: str, part_number: int, stream: BinaryIO, *, length: int) -> str:
+    def upload_part_stream(self, key: str, upload_id: str, part_number: int, stream: IO[bytes], *, length: int) -> str:
         """Send `length` bytes read from a non-seekable stream as one part, in constant memory; return its ETag.
 
         The payload is sent unsigned (UNSIGNED-PAYLOAD): signing it would mean reading it twice. botocore cannot rewind
@@ -158,16 +193,18 @@ class Storage:
         """
         self._allow_unsigned_streams()
         body = _UnsignedStream(stream, length)
-        return self.client.upload_part(
-            Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=part_number, Body=body, ContentLength=length
-        )["ETag"]
+        with _translated_errors():
+            return self.client.upload_part(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=part_number, Body=body, ContentLength=length
+            )["ETag"]
 
     def list_parts(self, key: str, upload_id: str) -> list[dict]:
-        """Parts received so far: [{PartNumber, Size, ETag}] in part order. Raises ClientError NoSuchUpload."""
+        """Parts received so far: [{PartNumber, Size, ETag}] in part order; StorageNotFound when the upload is gone."""
         parts: list[dict] = []
         marker = 0
         while True:
-            page = self.client.list_parts(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumberMarker=marker)
+            with _translated_errors():
+                page = self.client.list_parts(Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumberMarker=marker)
             parts.extend(
                 {"PartNumber": p["PartNumber"], "Size": p["Size"], "ETag": p["ETag"]} for p in page.get("Parts", [])
             )
@@ -177,21 +214,23 @@ class Storage:
         return sorted(parts, key=lambda p: p["PartNumber"])
 
     def complete_multipart(self, key: str, upload_id: str, parts: list[dict]) -> None:
-        """Assemble the object from parts [{PartNumber, ETag}]."""
-        self.client.complete_multipart_upload(
-            Bucket=self.bucket,
-            Key=key,
-            UploadId=upload_id,
-            MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]},
-        )
+        """Assemble the object from parts [{PartNumber, ETag}]; StorageNotFound when the upload is gone (completed or
+        aborted), PartsRejected when the store cannot assemble these parts."""
+        with _translated_errors():
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]},
+            )
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         """Abort a multipart upload and free its parts; an upload that is already gone is not an error."""
         try:
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] not in ("NoSuchUpload", "404", "NotFound"):
-                raise
+            with _translated_errors():
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except StorageNotFound:
+            pass
 
     def multipart_uploads(self, prefix: str = "") -> list[dict]:
         """Multipart uploads in progress under prefix: [{Key, UploadId, Initiated}]."""
@@ -204,7 +243,7 @@ class Storage:
                 )
         except ClientError as exc:
             # rclone 1.75 answers NoSuchUpload until the bucket's first multipart upload: that means none.
-            if exc.response["Error"]["Code"] != "NoSuchUpload":
+            if _code(exc) != "NoSuchUpload":
                 raise
         return out
 
@@ -225,7 +264,7 @@ class _UnsignedStream:
 
     PIECE = 1024 * 1024
 
-    def __init__(self, raw: BinaryIO, length: int) -> None:
+    def __init__(self, raw: IO[bytes], length: int) -> None:
         self.raw = raw
         self.left = length
         self._piece = memoryview(b"")
@@ -258,7 +297,7 @@ def _sign_streams_unsigned(request, **_kwargs) -> None:
 class _HashingReader:
     """File-like wrapper that hashes and counts what is read through it."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
         self.size = 0
         self._hash = hashlib.sha256()

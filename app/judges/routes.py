@@ -2,41 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from app import db
+from app.committing import committing
 from app.models import Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, utcnow
-from app.services import PortalError, rounds, scoring
+from app.permissions import require_role
+from app.services import rounds, scoring
 
 bp = Blueprint("judges", __name__, url_prefix="/judge")
 
 
+require_role(bp, Role.JUDGE)
+
+
 @bp.before_request
-@login_required
-def _judges_only():
-    if current_user.role != Role.JUDGE:
-        abort(403)
-    current_user.last_seen_at = utcnow()
+def _seen() -> None:
+    current_user.last_seen_at = utcnow()  # committed by the view (participation figures)
 
 
 @bp.route("/")
 def dashboard():
-    rounds = []
+    rows = []
     for rnd in scoring.judge_rounds(db.session, current_user):
         entries = scoring.assigned_entries(db.session, judge=current_user, rnd=rnd)
         sheets = {
-            s.entry_id: s
-            for s in db.session.scalars(
+            sheet.entry_id: sheet
+            for sheet in db.session.scalars(
                 select(ScoreSheet).where(ScoreSheet.round_id == rnd.id, ScoreSheet.judge_id == current_user.id)
             )
         }
         progress = scoring.judge_progress(db.session, judge=current_user, rnd=rnd, entries=entries)
-        rounds.append((rnd, entries, sheets, progress))
+        rows.append((rnd, entries, sheets, progress))
     db.session.commit()
-    return render_template("judges/dashboard.html", rounds=rounds, accepts=scoring.round_accepts_scores)
+    return render_template("judges/dashboard.html", rounds=rows, accepts=scoring.round_accepts_scores)
 
 
 def _assigned(round_id: int, entry_id: int) -> tuple[Round, Entry]:
@@ -57,16 +61,16 @@ def _assigned(round_id: int, entry_id: int) -> tuple[Round, Entry]:
 def score(round_id: int, entry_id: int):
     rnd, entry = _assigned(round_id, entry_id)
     sheet = scoring.get_sheet(db.session, rnd=rnd, entry=entry, judge=current_user)
-    values = {s.criterion_id: s.points for s in sheet.scores} if sheet else {}
+    values: Mapping[int, object] = {score.criterion_id: score.points for score in sheet.scores} if sheet else {}
     comment = sheet.comment if sheet else ""
-    errors = {}
+    errors: dict[str, str] = {}
     notes = {int(k): v for k, v in (sheet.criterion_comments or {}).items()} if sheet else {}
     if request.method == "POST":
         points = {c.id: request.form.get(f"c{c.id}", "") for c in rnd.criteria}
         notes = {c.id: request.form.get(f"n{c.id}", "") for c in rnd.criteria}
         comment = request.form.get("comment", "")
         submit = request.form.get("action") == "submit"
-        try:
+        with committing(_("Scores submitted.") if submit else _("Draft saved.")) as outcome:
             scoring.save_sheet(
                 db.session,
                 judge=current_user,
@@ -77,20 +81,15 @@ def score(round_id: int, entry_id: int):
                 criterion_comments=notes,
                 submit=submit,
             )
-            db.session.commit()
-        except PortalError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            if exc.field:
-                errors[exc.field] = str(exc)
-            values = points
-        else:
-            flash(_("Scores submitted.") if submit else _("Draft saved."), "success")
-            if submit:
-                return redirect(url_for("judges.next_entry", round_id=rnd.id))
+        if outcome.ok and submit:
+            return redirect(url_for("judges.next_entry", round_id=rnd.id))
+        if outcome.ok:
             return redirect(url_for("judges.score", round_id=rnd.id, entry_id=entry.id))
+        if outcome.error is not None and outcome.error.field:
+            errors[outcome.error.field] = str(outcome.error)
+        values = points
     entries = scoring.assigned_entries(db.session, judge=current_user, rnd=rnd)
-    position = next((i for i, e in enumerate(entries) if e.id == entry.id), 0) + 1
+    position = next((number for number, assigned in enumerate(entries, 1) if assigned.id == entry.id), 1)
     return render_template(
         "judges/score.html",
         rnd=rnd,
@@ -111,16 +110,14 @@ def score(round_id: int, entry_id: int):
 def declare_conflict(round_id: int, entry_id: int):
     """Declare a conflict of interest or recuse: the entry leaves the judge's list; organisers see the reason."""
     rnd, entry = _assigned(round_id, entry_id)
-    try:
+    with committing(
+        _("Conflict recorded. The entry was removed from your list and the organisers were informed."), "info"
+    ) as outcome:
         rounds.declare_conflict(
             db.session, judge=current_user, rnd=rnd, entry=entry, reason=request.form.get("reason", "")
         )
-        db.session.commit()
-    except PortalError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if not outcome.ok:
         return redirect(url_for("judges.score", round_id=rnd.id, entry_id=entry.id))
-    flash(_("Conflict recorded. The entry was removed from your list and the organisers were informed."), "info")
     return redirect(url_for("judges.dashboard"))
 
 

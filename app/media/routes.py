@@ -1,15 +1,14 @@
 """Authorised media delivery: every request is checked, bytes are streamed from S3 with HTTP range support.
 
 Browsers need 206 answers for seeking; some stores answer ranged GETs with 200, so the portal computes the range
-itself and only asks the store for the bytes.
+itself (werkzeug parses the header) and only asks the store for the bytes.
 """
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, Response, abort, request, stream_with_context
 from flask_login import current_user
+from werkzeug.datastructures import Range
 
 from app import db
 from app.connections import storage
@@ -18,7 +17,6 @@ from app.permissions import can_view_clip
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
-RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".vtt": "text/vtt; charset=utf-8"}
 
 
@@ -26,9 +24,9 @@ def _key_for(clip: Clip, name: str) -> str | None:
     """Map a public file name to the clip's object key (only derived files; never the original)."""
     if name == "play.mp4":
         return playback_rendition(clip)
-    for r in clip.renditions or []:
-        if name == f"{r['name']}.mp4":
-            return r["key"]
+    for rendition in clip.renditions or []:
+        if name == f"{rendition['name']}.mp4":
+            return rendition["key"]
     return {
         "poster.jpg": clip.poster_key,
         "poster_small.jpg": clip.poster_small_key,
@@ -64,25 +62,31 @@ def clip_file(clip_id: int, name: str):
         "X-Content-Type-Options": "nosniff",
     }
     mimetype = TYPES.get(name[name.rfind(".") :], "application/octet-stream")
-    start, end, status = 0, size - 1, 200
-    match = RANGE_RE.match(request.headers.get("Range", "").strip())
-    if match and size > 0:
-        first, last = match.groups()
-        if first == "" and last == "":
-            abort(416)
-        if first == "":
-            start = max(size - int(last), 0)
-        else:
-            start = int(first)
-            end = min(int(last), size - 1) if last else size - 1
-        if start > end or start >= size:
+    start, stop, status = 0, size, 200
+    wanted = _single_byte_range(request.range, size)
+    if wanted is not None and size > 0:
+        span = wanted.range_for_length(size)
+        if span is None:
             return Response(status=416, headers={"Content-Range": f"bytes */{size}"})
-        status = 206
-        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    headers["Content-Length"] = str(end - start + 1)
+        (start, stop), status = span, 206
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+    headers["Content-Length"] = str(stop - start)
     if request.method == "HEAD" or size == 0:
         return Response(status=status, headers=headers, mimetype=mimetype)
-    body = store.open_range(key, start, end)
+    body = store.open_range(key, start, stop - 1)
     return Response(
         stream_with_context(body), status=status, headers=headers, mimetype=mimetype, direct_passthrough=True
     )
+
+
+def _single_byte_range(requested: Range | None, size: int) -> Range | None:
+    """The one byte range a player asks for; several ranges, other units or a malformed header mean the whole file.
+
+    A suffix longer than the file ("the last N bytes") is the whole file, as RFC 9110 says; werkzeug would refuse it.
+    """
+    if requested is None or requested.units != "bytes" or len(requested.ranges) != 1:
+        return None
+    start, stop = requested.ranges[0]
+    if stop is None and start < 0:
+        return Range("bytes", [(max(start, -size), None)])
+    return requested

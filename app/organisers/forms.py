@@ -4,7 +4,10 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
+    FieldList,
     FloatField,
+    Form,
+    FormField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -45,6 +48,56 @@ class AccountForm(FlaskForm):
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=200)])
 
 
+CRITERION_ROWS = 8
+
+
+class DecimalField(FloatField):
+    """A number written either way, 0,5 or 0.5; an empty box means "not given" (the service's default applies)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = valuelist[0].strip().replace(",", ".")
+        if not raw:
+            self.data = None
+            return
+        super().process_formdata([raw])
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:g}"
+
+
+class CriterionForm(Form):
+    """One rubric row; a row without a name is unused and not checked."""
+
+    name = StringField(_l("Criterion"))
+    max_points = DecimalField(_l("Max points"))
+    weight = DecimalField(_l("Weight"), default=1)
+    step = DecimalField(_l("Step"), default=0.5)
+    description = StringField(_l("Description"))
+    levels = StringField(_l("Level descriptions (optional)"))
+
+    def validate(self, extra_validators=None) -> bool:
+        if not self.used:
+            return True
+        valid = super().validate(extra_validators)
+        if self.max_points.data is None and not self.max_points.errors:
+            self.max_points.errors = ["missing"]
+        wrong = [number for number in (self.max_points, self.weight, self.step) if number.errors]
+        message = _l(
+            "Criterion “%(name)s”: maximum points, weight and step must be numbers.", name=self.name.data.strip()
+        )
+        for number in wrong:
+            number.errors = [message]
+        return valid and not wrong
+
+    @property
+    def used(self) -> bool:
+        return bool((self.name.data or "").strip())
+
+
 class RoundForm(FlaskForm):
     name = StringField(_l("Round name"), validators=[DataRequired(), Length(max=200)])
     blind = BooleanField(_l("Blind judging (hide units and authors from judges)"))
@@ -70,6 +123,19 @@ class RoundForm(FlaskForm):
     flag_threshold = FloatField(
         _l("Flag entries whose judge totals differ by more than"), validators=[Optional(), NumberRange(min=0)]
     )
+    criteria = FieldList(FormField(CriterionForm), min_entries=CRITERION_ROWS, max_entries=50)
+
+    def rubric(self) -> list[dict]:
+        """The used rows as the service wants them: name, description, max_points, weight, step, levels."""
+        return [row.form.data for row in self.criteria if row.form.used]
+
+    def rubric_errors(self) -> list[str]:
+        """The rubric's error messages, once each, in row order."""
+        seen: dict[str, None] = {}
+        for row in self.criteria:
+            for errors in row.form.errors.values():
+                seen.update((str(message), None) for message in errors)
+        return list(seen)
 
 
 class AwardForm(FlaskForm):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
@@ -12,69 +14,46 @@ from app import db
 from app.committing import committing
 from app.i18n import local_to_utc
 from app.models import Assignment, AuditEvent, Award, Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, User
-from app.permissions import is_staff
-from app.services import PortalError, exports, rounds, scoring
+from app.permissions import STAFF, require_role
+from app.services import exports, rounds, scoring
 from app.services import results as result_service
-from app.services.audit import record_event
 from app.services.contests import get_contest
 
 from .forms import AwardForm, RoundForm
 
 bp = Blueprint("organisers_judging", __name__, url_prefix="/org")
-CRITERION_ROWS = 8
-CRITERION_FIELDS = ("name", "description", "max_points", "weight", "step", "levels")
+# Rubric rows as posted before the form had a FieldList: name0, max_points0 … (still accepted).
+LEGACY_RUBRIC_KEY = re.compile(r"^(name|description|max_points|weight|step|levels)(\d+)$")
 
-
-@bp.before_request
-@login_required
-def _staff_only():
-    if not is_staff(current_user):
-        abort(403)
+require_role(bp, *STAFF)
 
 
 def _round(round_id: int) -> Round:
     return db.session.get(Round, round_id) or abort(404)
 
 
-def _number(raw: str, default: str) -> float:
-    return float((raw or default).replace(",", "."))
+def _round_formdata():
+    """The posted round form, with rubric rows under their earlier names (name0 …) read as criteria-0-name …"""
+    data = request.form.copy()
+    for key in list(data.keys()):
+        match = LEGACY_RUBRIC_KEY.match(key)
+        if match:
+            data.setlist(f"criteria-{match[2]}-{match[1]}", data.poplist(key))
+    return data
 
 
 @bp.route("/c/<slug>/rounds/new", methods=["GET", "POST"])
 def new_round(slug: str):
     contest = get_contest(db.session, slug) or abort(404)
-    form = RoundForm()
-    if request.method == "POST":
-        rows = [{k: request.form.get(f"{k}{i}", "") for k in CRITERION_FIELDS} for i in range(CRITERION_ROWS)]
-    else:
-        rows = [
-            {"name": "", "description": "", "max_points": "", "weight": "1", "step": "0.5", "levels": ""}
-            for _ in range(CRITERION_ROWS)
-        ]
+    form = RoundForm(formdata=_round_formdata() if request.method == "POST" else None)
     if form.validate_on_submit():
-        try:
-            criteria = []
-            for row in rows:
-                if not row["name"].strip():
-                    continue
-                try:
-                    criteria.append(
-                        {
-                            **row,
-                            "max_points": _number(row["max_points"], ""),
-                            "weight": _number(row["weight"], "1"),
-                            "step": _number(row["step"], "0.5"),
-                        }
-                    )
-                except ValueError:
-                    raise PortalError(
-                        _("Criterion “%(name)s”: maximum points, weight and step must be numbers.", name=row["name"])
-                    ) from None
+        with committing(_("Round created. Now choose its judges.")) as outcome:
             rnd = rounds.create_round(
                 db.session,
+                actor=current_user,
                 contest=contest,
                 name=form.name.data,
-                criteria=criteria,
+                criteria=form.rubric(),
                 blind=form.blind.data,
                 aggregation=form.aggregation.data,
                 tie_breaks=(form.tie_breaks.data or "").splitlines(),
@@ -85,22 +64,11 @@ def new_round(slug: str):
                 opens_at=local_to_utc(form.opens_at.data, contest.timezone),
                 closes_at=local_to_utc(form.closes_at.data, contest.timezone),
             )
-            record_event(
-                db.session,
-                actor=current_user,
-                action="round.create",
-                obj=rnd,
-                contest_id=contest.id,
-                after={"name": rnd.name, "criteria": [c["name"] for c in criteria]},
-            )
-            db.session.commit()
-        except PortalError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            flash(_("Round created. Now choose its judges."), "success")
+        if outcome.ok:
             return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
-    return render_template("organisers/round_form.html", form=form, contest=contest, rows=rows)
+    for message in form.rubric_errors():
+        flash(message, "error")
+    return render_template("organisers/round_form.html", form=form, contest=contest)
 
 
 @bp.route("/rounds/<int:round_id>", methods=["GET", "POST"])
@@ -120,10 +88,10 @@ def round_view(round_id: int):
     progress = [(j, done[j.id]) for j in panel]
     entries = scoring.round_entries(db.session, rnd)
     conflicts = rounds.declared_conflicts(db.session, entry_ids=[e.id for e in entries])
-    assigned = {}
+    assigned: dict[int, list[int]] = {}
     if rnd.assignment_mode == "per_entry":
-        for a in db.session.scalars(select(Assignment).where(Assignment.round_id == rnd.id)):
-            assigned.setdefault(a.entry_id, []).append(a.judge_id)
+        for assignment in db.session.scalars(select(Assignment).where(Assignment.round_id == rnd.id)):
+            assigned.setdefault(assignment.entry_id, []).append(assignment.judge_id)
     others = list(
         db.session.scalars(
             select(Round).where(Round.contest_id == rnd.contest_id, Round.id != rnd.id).order_by(Round.position)
@@ -161,9 +129,10 @@ def round_status(round_id: int):
         status = RoundStatus(request.form.get("status", ""))
     except ValueError:
         abort(400)
-    rounds.set_round_status(db.session, actor=current_user, rnd=rnd, status=status)
-    db.session.commit()
-    flash(_("The round is open for scoring.") if status == RoundStatus.OPEN else _("The round is closed."), "info")
+    with committing(
+        _("The round is open for scoring.") if status == RoundStatus.OPEN else _("The round is closed."), "info"
+    ):
+        rounds.set_round_status(db.session, actor=current_user, rnd=rnd, status=status)
     return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
 
 
@@ -176,7 +145,7 @@ def assign(round_id: int):
     except ValueError:
         flash(_("Give the number of judges per entry."), "error")
         return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
-    try:
+    with committing() as outcome:
         result = rounds.assign_per_entry(
             db.session,
             actor=current_user,
@@ -185,11 +154,7 @@ def assign(round_id: int):
             seed=seed,
             entries=scoring.round_entries(db.session, rnd),
         )
-        db.session.commit()
-    except PortalError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+    if outcome.ok:
         flash(_("%(n)d assignments made.", n=len(result.pairs)), "success")
         for item in result.unassignable:
             flash(
@@ -218,8 +183,8 @@ def advance(round_id: int):
     target = db.session.get(Round, request.form.get("target", type=int) or 0)
     if target is None:
         abort(404)
-    picked = [int(e) for e in request.form.getlist("entries") if e.isdigit()]
-    try:
+    picked = [int(entry_id) for entry_id in request.form.getlist("entries") if entry_id.isdigit()]
+    with committing() as outcome:
         moved = rounds.advance(
             db.session,
             actor=current_user,
@@ -228,20 +193,16 @@ def advance(round_id: int):
             top=request.form.get("top", type=int),
             entry_ids=picked or None,
         )
-        db.session.commit()
+    if outcome.ok:
         flash(_("%(n)d entries advance to %(round)s.", n=len(moved), round=target.name), "success")
-    except PortalError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    return redirect(url_for("organisers_judging.round_view", round_id=target.id if target else rnd.id))
+    return redirect(url_for("organisers_judging.round_view", round_id=target.id))
 
 
 @bp.route("/sheets/<int:sheet_id>/reopen", methods=["POST"])
 def reopen_sheet(sheet_id: int):
     sheet = db.session.get(ScoreSheet, sheet_id) or abort(404)
-    rounds.reopen_sheet(db.session, actor=current_user, sheet=sheet)
-    db.session.commit()
-    flash(_("The sheet is open again for its judge."), "info")
+    with committing(_("The sheet is open again for its judge."), "info"):
+        rounds.reopen_sheet(db.session, actor=current_user, sheet=sheet)
     return redirect(url_for("organisers_judging.round_view", round_id=sheet.round_id))
 
 
@@ -348,23 +309,20 @@ def grant(round_id: int):
 @bp.route("/rounds/<int:round_id>/grant-from-ranking", methods=["POST"])
 def grant_from_ranking(round_id: int):
     rnd = _round(round_id)
-    made = result_service.grant_from_ranking(db.session, actor=current_user, contest=rnd.contest, rnd=rnd)
-    db.session.commit()
-    flash(_("%(n)d prizes granted from the ranking. Check ties before publishing.", n=made), "success")
+    with committing() as outcome:
+        made = result_service.grant_from_ranking(db.session, actor=current_user, contest=rnd.contest, rnd=rnd)
+    if outcome.ok:
+        flash(_("%(n)d prizes granted from the ranking. Check ties before publishing.", n=made), "success")
     return redirect(url_for("organisers_judging.results", round_id=rnd.id))
 
 
 @bp.route("/rounds/<int:round_id>/publish", methods=["POST"])
 def publish(round_id: int):
     rnd = _round(round_id)
-    try:
+    with committing(_("Results published. The public winners page now shows this snapshot.")) as outcome:
         result_service.publish(db.session, actor=current_user, contest=rnd.contest, rnd=rnd)
-        db.session.commit()
-    except PortalError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if not outcome.ok:
         return redirect(url_for("organisers_judging.results", round_id=rnd.id))
-    flash(_("Results published. The public winners page now shows this snapshot."), "success")
     return redirect(url_for("public.winners", slug=rnd.contest.slug))
 
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app import db
 from app.clip_display import STATUS_LABELS, clip_reason
+from app.committing import committing
+from app.connections import enqueue_processing
 from app.i18n import local_to_utc, utc_to_local
 from app.models import Clip, Entry, Role, Round, Unit, User
-from app.permissions import is_staff
-from app.services import PortalError, accounts, exports
+from app.permissions import STAFF, require_role
+from app.services import accounts, exports
 from app.services import contests as contest_service
-from app.services.audit import record_event
 from app.services.entries import participation
 from app.services.results import latest_publication
 
@@ -24,11 +25,7 @@ from .forms import AccountForm, ContestForm, UnitForm
 bp = Blueprint("organisers", __name__, url_prefix="/org")
 
 
-@bp.before_request
-@login_required
-def _staff_only():
-    if not is_staff(current_user):
-        abort(403)
+require_role(bp, *STAFF)
 
 
 def contest_or_404(slug: str):
@@ -60,7 +57,7 @@ def _contest_fields(form: ContestForm, tz: str) -> dict:
 def new_contest():
     form = ContestForm()
     if form.validate_on_submit():
-        try:
+        with committing(_("Contest created.")) as outcome:
             contest = contest_service.create_contest(
                 db.session,
                 actor=current_user,
@@ -68,12 +65,7 @@ def new_contest():
                 categories=(form.category_lines.data or "").splitlines(),
                 **_contest_fields(form, "Asia/Ho_Chi_Minh"),
             )
-            db.session.commit()
-        except PortalError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            flash(_("Contest created."), "success")
+        if outcome.ok:
             return redirect(url_for("organisers.contest", slug=contest.slug))
     return render_template("organisers/contest_form.html", form=form, contest=None)
 
@@ -89,82 +81,68 @@ def edit_contest(slug: str):
         form.category_lines.data = "\n".join(c.name for c in contest.categories)
     form.slug.data = contest.slug
     if form.validate_on_submit():
-        try:
-            changes = contest_service.update_contest(
+        with committing(_("Changes saved.")) as outcome:
+            contest_service.update_contest(
                 db.session,
+                actor=current_user,
                 contest=contest,
                 categories=(form.category_lines.data or "").splitlines(),
                 **_contest_fields(form, contest.timezone),
             )
-            record_event(
-                db.session,
-                actor=current_user,
-                action="contest.update",
-                obj=contest,
-                contest_id=contest.id,
-                before={k: str(v[0]) for k, v in changes.items()},
-                after={k: str(v[1]) for k, v in changes.items()},
-            )
-            db.session.commit()
-        except PortalError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            flash(_("Changes saved."), "success")
+        if outcome.ok:
             return redirect(url_for("organisers.contest", slug=contest.slug))
     return render_template("organisers/contest_form.html", form=form, contest=contest)
 
 
 @bp.route("/c/<slug>")
 def contest(slug: str):
-    c = contest_or_404(slug)
-    entries = list(db.session.scalars(select(Entry).where(Entry.contest_id == c.id).order_by(Entry.id)))
-    rounds = list(db.session.scalars(select(Round).where(Round.contest_id == c.id).order_by(Round.position)))
+    contest = contest_or_404(slug)
+    entries = list(db.session.scalars(select(Entry).where(Entry.contest_id == contest.id).order_by(Entry.id)))
+    rounds = list(db.session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.position)))
     return render_template(
         "organisers/contest.html",
-        contest=c,
+        contest=contest,
         entries=entries,
         rounds=rounds,
-        phase=contest_service.phase(c),
+        phase=contest_service.phase(contest),
         STATUS_LABELS=STATUS_LABELS,
         clip_reason=clip_reason,
-        publication=latest_publication(db.session, c),
+        publication=latest_publication(db.session, contest),
     )
 
 
 @bp.route("/c/<slug>/participation")
 def participation_view(slug: str):
-    c = contest_or_404(slug)
-    rows = participation(db.session, contest=c)
+    contest = contest_or_404(slug)
+    rows = participation(db.session, contest=contest)
     fmt = request.args.get("format")
     if fmt in ("csv", "xlsx"):
-        table = exports.participation_rows(rows, c.timezone)
+        table = exports.participation_rows(rows, contest.timezone)
         if fmt == "csv":
             body, mime = exports.to_csv(exports.PARTICIPATION_HEADERS, table), "text/csv; charset=utf-8"
         else:
             body = exports.to_xlsx([("Tham gia", exports.PARTICIPATION_HEADERS, table)])
             mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         return Response(
-            body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{c.slug}-tham-gia.{fmt}"'}
+            body,
+            mimetype=mime,
+            headers={"Content-Disposition": f'attachment; filename="{contest.slug}-tham-gia.{fmt}"'},
         )
     took_part = sum(1 for r in rows if r.took_part)
-    return render_template("organisers/participation.html", contest=c, rows=rows, took_part=took_part)
+    return render_template("organisers/participation.html", contest=contest, rows=rows, took_part=took_part)
 
 
 @bp.route("/units", methods=["GET", "POST"])
 def units():
     form = UnitForm()
     if form.validate_on_submit():
-        try:
+        with committing() as outcome:
             unit = accounts.create_unit(
                 db.session, actor=current_user, code=form.code.data, name=form.name.data, kind=form.kind.data
             )
-            db.session.commit()
+        if outcome.ok:
             flash(_("Unit %(code)s added.", code=unit.code), "success")
             return redirect(url_for("organisers.units"))
-        except PortalError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
     all_units = list(db.session.scalars(select(Unit).order_by(Unit.code)))
     return render_template("organisers/units.html", form=form, units=all_units)
 
@@ -176,8 +154,7 @@ def accounts_view():
         SelectChoice(u.id, f"{u.code} — {u.name}") for u in db.session.scalars(select(Unit).order_by(Unit.code))
     ]
     if form.validate_on_submit():
-        try:
-            unit = db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None
+        with committing() as outcome:
             user = accounts.create_user(
                 db.session,
                 actor=current_user,
@@ -185,14 +162,11 @@ def accounts_view():
                 name=form.name.data,
                 password=form.password.data,
                 role=Role(form.role.data),
-                unit=unit,
+                unit=db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None,
             )
-            db.session.commit()
+        if outcome.ok:
             flash(_("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("organisers.accounts_view"))
-        except PortalError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
     users = list(db.session.scalars(select(User).order_by(User.role, User.email)))
     return render_template("organisers/accounts.html", form=form, users=users)
 
@@ -200,20 +174,14 @@ def accounts_view():
 @bp.route("/accounts/<int:user_id>/active", methods=["POST"])
 def toggle_account(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
-    if user.id == current_user.id:
-        flash(_("You cannot disable your own account."), "error")
-        return redirect(url_for("organisers.accounts_view"))
-    accounts.set_active(db.session, user=user, active=not user.active)
-    record_event(db.session, actor=current_user, action="account.active", obj=user, after={"active": user.active})
-    db.session.commit()
-    flash(_("Account enabled.") if user.active else _("Account disabled."), "info")
+    active = not user.active
+    with committing(_("Account enabled.") if active else _("Account disabled."), "info"):
+        accounts.set_active(db.session, actor=current_user, user=user, active=active)
     return redirect(url_for("organisers.accounts_view"))
 
 
 @bp.route("/clips/<int:clip_id>/requeue", methods=["POST"])
 def requeue_clip(clip_id: int):
-    from app.connections import enqueue_processing
-
     clip = db.session.get(Clip, clip_id) or abort(404)
     ok = enqueue_processing(clip.id)
     flash(_("Processing queued again.") if ok else _("This clip cannot be queued now."), "info" if ok else "error")

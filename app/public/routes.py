@@ -21,19 +21,22 @@ def index():
 
 @bp.route("/c/<slug>")
 def contest(slug: str):
-    c = get_contest(db.session, slug) or abort(404)
+    contest = get_contest(db.session, slug) or abort(404)
     return render_template(
-        "public/contest.html", contest=c, phase=phase(c), publication=latest_publication(db.session, c)
+        "public/contest.html",
+        contest=contest,
+        phase=phase(contest),
+        publication=latest_publication(db.session, contest),
     )
 
 
 @bp.route("/c/<slug>/winners")
 def winners(slug: str):
-    c = get_contest(db.session, slug) or abort(404)
-    pub = latest_publication(db.session, c)
+    contest = get_contest(db.session, slug) or abort(404)
+    pub = latest_publication(db.session, contest)
     if pub is None:
-        return render_template("public/not_published.html", contest=c), 404
-    return render_template("public/winners.html", contest=c, publication=pub, snapshot=pub.snapshot)
+        return render_template("public/not_published.html", contest=contest), 404
+    return render_template("public/winners.html", contest=contest, publication=pub, snapshot=pub.snapshot)
 
 
 @bp.route("/healthz")

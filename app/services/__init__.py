@@ -11,3 +11,7 @@ class PortalError(Exception):
 
     def __str__(self) -> str:
         return str(self.message)
+
+
+class PermissionDenied(PortalError):
+    """The acting user may not do this (raised by the `require_*` policy functions in app/permissions.py)."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.db import DbSession
 from app.models import Role, Unit, UnitKind, User
+from app.permissions import can_set_active, require
 from app.services import PortalError
 from app.services.audit import record_event
 
@@ -15,7 +16,7 @@ UNIT_KINDS = tuple(kind.value for kind in UnitKind)
 
 
 def create_unit(
-    session: Session, *, actor: User | None = None, code: str, name: str, kind: UnitKind | str = UnitKind.OTHER
+    session: DbSession, *, actor: User | None = None, code: str, name: str, kind: UnitKind | str = UnitKind.OTHER
 ) -> Unit:
     """Create a unit (audited; actor None is the operator's command line); codes are unique and case-insensitive."""
     code = code.strip().upper()
@@ -33,7 +34,7 @@ def create_unit(
 
 
 def create_user(
-    session: Session,
+    session: DbSession,
     *,
     actor: User | None = None,
     email: str,
@@ -68,7 +69,7 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, *, email: str, password: str) -> User | None:
+def authenticate(session: DbSession, *, email: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active or not check_password_hash(user.password_hash, password):
@@ -76,6 +77,9 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     return user
 
 
-def set_active(session: Session, *, user: User, active: bool) -> None:
+def set_active(session: DbSession, *, actor: User | None, user: User, active: bool) -> None:
+    """Enable or disable an account (audited); nobody may disable their own."""
+    require(can_set_active(actor, user, active), _l("You cannot disable your own account."))
     user.active = active
     session.flush()
+    record_event(session, actor=actor, action="account.active", obj=user, after={"active": active})

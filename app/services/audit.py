@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
+from app.db import DbSession
 from app.models import AuditEvent, User
 
 
 def record_event(
-    session: Session,
+    session: DbSession,
     *,
     actor: User | None,
     action: str,

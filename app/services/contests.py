@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from app.db import DbSession
 from app.models import Category, Contest, User, utcnow
 from app.services import PortalError
 from app.services.audit import record_event
@@ -46,10 +47,15 @@ def _check(contest: Contest) -> None:
 
 
 def create_contest(
-    session: Session, *, actor: User | None = None, slug: str, title: str, categories: list[str] = (), **fields
+    session: DbSession,
+    *,
+    actor: User | None = None,
+    slug: str,
+    title: str,
+    categories: Sequence[str] = (),
+    **fields,
 ) -> Contest:
-    """Create a contest (audited; actor None is the operator's command line); without dates it is open for entries
-    now, with no deadline."""
+    """Create a contest (audited; actor None is the operator's command line); without dates it is open for entries now, with no deadline."""
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug):
         raise PortalError(_l("The short name may use lower-case letters, digits and hyphens (3–60)."), field="slug")
@@ -66,8 +72,15 @@ def create_contest(
     return contest
 
 
-def update_contest(session: Session, *, contest: Contest, categories: list[str] | None = None, **fields) -> dict:
-    """Apply edits; returns {field: (before, after)} for the audit log."""
+def update_contest(
+    session: DbSession,
+    *,
+    actor: User | None = None,
+    contest: Contest,
+    categories: Sequence[str] | None = None,
+    **fields,
+) -> dict:
+    """Apply edits (audited); returns {field: (before, after)}."""
     changes = {}
     for key, value in fields.items():
         if key in EDITABLE and getattr(contest, key) != value:
@@ -84,6 +97,15 @@ def update_contest(session: Session, *, contest: Contest, categories: list[str] 
             if name not in wanted:
                 contest.categories.remove(cat)
     session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="contest.update",
+        obj=contest,
+        contest_id=contest.id,
+        before={k: str(v[0]) for k, v in changes.items()},
+        after={k: str(v[1]) for k, v in changes.items()},
+    )
     return changes
 
 
@@ -109,9 +131,9 @@ def phase(contest: Contest, now: datetime | None = None) -> str:
     return "open"
 
 
-def get_contest(session: Session, slug: str) -> Contest | None:
+def get_contest(session: DbSession, slug: str) -> Contest | None:
     return session.scalar(select(Contest).where(Contest.slug == slug))
 
 
-def list_contests(session: Session) -> list[Contest]:
+def list_contests(session: DbSession) -> list[Contest]:
     return list(session.scalars(select(Contest).order_by(Contest.created_at.desc(), Contest.id.desc())))

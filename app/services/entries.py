@@ -6,31 +6,22 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import IO
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
 
-from app.models import Clip, ClipStatus, Contest, Entry, EntryStatus, Role, Unit, User, utcnow
+from app.db import DbSession
+from app.models import Clip, ClipStatus, Contest, Entry, EntryStatus, Unit, User, utcnow
+from app.permissions import require_accepting_entries, require_unit_member
 from app.services import PortalError
-from app.services.contests import accepts_entries
+from app.services.audit import record_event
 from app.storage import Storage, original_key
 
 log = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".3gp"}
 ACTIVE_ENTRY = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
-
-
-def _require_open(contest: Contest) -> None:
-    if not accepts_entries(contest):
-        raise PortalError(_l("The contest is not accepting entries or changes now."))
-
-
-def _require_member(user: User, unit_id: int) -> None:
-    if user.role != Role.UNIT or user.unit_id != unit_id:
-        raise PortalError(_l("Only members of the entry's unit may change it."))
 
 
 def _clean(title: str, summary: str, authors: str) -> tuple[str, str, str]:
@@ -43,7 +34,7 @@ def _clean(title: str, summary: str, authors: str) -> tuple[str, str, str]:
 
 
 def create_entry(
-    session: Session,
+    session: DbSession,
     *,
     user: User,
     contest: Contest,
@@ -54,14 +45,17 @@ def create_entry(
     category_id: int | None = None,
 ) -> Entry:
     """Create a draft entry for the user's unit, within the contest's per-unit limit."""
-    _require_open(contest)
-    _require_member(user, unit.id)
+    require_accepting_entries(contest)
+    require_unit_member(user, unit.id)
     title, summary, authors = _clean(title, summary, authors)
     if contest.max_entries_per_unit:
-        count = session.scalar(
-            select(func.count(Entry.id)).where(
-                Entry.contest_id == contest.id, Entry.unit_id == unit.id, Entry.status.in_(ACTIVE_ENTRY)
+        count = (
+            session.scalar(
+                select(func.count(Entry.id)).where(
+                    Entry.contest_id == contest.id, Entry.unit_id == unit.id, Entry.status.in_(ACTIVE_ENTRY)
+                )
             )
+            or 0
         )
         if count >= contest.max_entries_per_unit:
             raise PortalError(_l("Your unit already has %(n)d entries, the most this contest allows.", n=count))
@@ -78,6 +72,14 @@ def create_entry(
     )
     session.add(entry)
     session.flush()
+    record_event(
+        session,
+        actor=user,
+        action="entry.create",
+        obj=entry,
+        contest_id=contest.id,
+        after={"title": entry.title, "unit_id": unit.id, "category_id": category_id},
+    )
     return entry
 
 
@@ -87,37 +89,74 @@ def _check_category(contest: Contest, category_id: int | None) -> None:
 
 
 def update_entry(
-    session: Session, *, user: User, entry: Entry, title: str, summary: str, authors: str, category_id: int | None
+    session: DbSession, *, user: User, entry: Entry, title: str, summary: str, authors: str, category_id: int | None
 ) -> None:
     """Edit an entry's details until the deadline."""
-    _require_open(entry.contest)
-    _require_member(user, entry.unit_id)
-    entry.title, entry.summary, entry.authors = _clean(title, summary, authors)
+    require_accepting_entries(entry.contest)
+    require_unit_member(user, entry.unit_id)
+    title, summary, authors = _clean(title, summary, authors)
     _check_category(entry.contest, category_id)
-    entry.category_id = category_id
+    before = _details(entry)
+    entry.title, entry.summary, entry.authors, entry.category_id = title, summary, authors, category_id
+    after = _details(entry)
+    changed = [k for k in after if before[k] != after[k]]
     session.flush()
+    if changed:
+        record_event(
+            session,
+            actor=user,
+            action="entry.update",
+            obj=entry,
+            contest_id=entry.contest_id,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
+        )
 
 
-def submit_entry(session: Session, *, user: User, entry: Entry) -> None:
+def _details(entry: Entry) -> dict:
+    return {"title": entry.title, "summary": entry.summary, "authors": entry.authors, "category_id": entry.category_id}
+
+
+def submit_entry(session: DbSession, *, user: User, entry: Entry) -> None:
     """Mark an entry submitted; it needs a clip that was not rejected."""
-    _require_open(entry.contest)
-    _require_member(user, entry.unit_id)
+    require_accepting_entries(entry.contest)
+    require_unit_member(user, entry.unit_id)
     clip = entry.clip
     if clip is None:
         raise PortalError(_l("Upload a clip before submitting."))
     if clip.status in (ClipStatus.REJECTED, ClipStatus.FAILED):
         raise PortalError(_l("The clip was not accepted; upload another clip before submitting."))
+    before = entry.status
     entry.status = EntryStatus.SUBMITTED
     entry.submitted_at = utcnow()
     session.flush()
+    record_event(
+        session,
+        actor=user,
+        action="entry.submit",
+        obj=entry,
+        contest_id=entry.contest_id,
+        before={"status": before.value},
+        after={"status": entry.status.value, "clip_id": clip.id},
+    )
 
 
-def withdraw_entry(session: Session, *, user: User, entry: Entry) -> None:
+def withdraw_entry(session: DbSession, *, user: User, entry: Entry) -> None:
     """Withdraw an entry before the deadline (it stops counting towards the unit's limit)."""
-    _require_open(entry.contest)
-    _require_member(user, entry.unit_id)
+    require_accepting_entries(entry.contest)
+    require_unit_member(user, entry.unit_id)
+    before = entry.status
     entry.status = EntryStatus.WITHDRAWN
     session.flush()
+    record_event(
+        session,
+        actor=user,
+        action="entry.withdraw",
+        obj=entry,
+        contest_id=entry.contest_id,
+        before={"status": before.value},
+        after={"status": entry.status.value},
+    )
 
 
 def check_upload_name(filename: str) -> str:
@@ -131,12 +170,12 @@ def check_upload_name(filename: str) -> str:
 
 
 def store_upload(
-    session: Session,
+    session: DbSession,
     storage: Storage,
     *,
     user: User | None,
     entry: Entry,
-    stream: BinaryIO,
+    stream: IO[bytes],
     filename: str,
     content_type: str | None,
     check_rights: bool = True,
@@ -147,8 +186,8 @@ def store_upload(
     the caller's rollback removes the row, so nothing is left half-written.
     """
     if check_rights:
-        _require_open(entry.contest)
-        _require_member(user, entry.unit_id)
+        require_accepting_entries(entry.contest)
+        require_unit_member(user, entry.unit_id)
     ext = check_upload_name(filename)
     clip = Clip(
         entry_id=entry.id,
@@ -168,13 +207,28 @@ def store_upload(
             raise PortalError(_l("The file is larger than the contest allows (%(mb)d MB).", mb=limit // 2**20))
         clip.size_bytes, clip.sha256 = stored.size, stored.sha256
         clip.status = ClipStatus.UPLOADED
-        entry.clip_id = clip.id
-        entry.updated_at = utcnow()
-        session.flush()
+        record_clip_upload(session, actor=user, entry=entry, clip=clip)
     except BaseException:
         discard_original(storage, clip)
         raise
     return clip
+
+
+def record_clip_upload(session: DbSession, *, actor: User | None, entry: Entry, clip: Clip) -> None:
+    """Make a complete upload the entry's current clip (the earlier one is kept) and audit the upload or replacement."""
+    previous = entry.clip_id
+    entry.clip_id = clip.id
+    entry.updated_at = utcnow()
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="clip.replace" if previous else "clip.upload",
+        obj=clip,
+        contest_id=entry.contest_id,
+        before={"clip_id": previous} if previous else None,
+        after={"clip_id": clip.id, "entry_id": entry.id, "filename": clip.filename, "size": clip.size_bytes},
+    )
 
 
 def discard_original(storage: Storage, clip: Clip) -> None:
@@ -185,7 +239,7 @@ def discard_original(storage: Storage, clip: Clip) -> None:
         log.warning("could not remove original %s of a rolled-back clip", clip.original_key, exc_info=True)
 
 
-def entries_of_unit(session: Session, *, contest: Contest, unit_id: int) -> list[Entry]:
+def entries_of_unit(session: DbSession, *, contest: Contest, unit_id: int) -> list[Entry]:
     return list(
         session.scalars(
             select(Entry)
@@ -208,7 +262,7 @@ class UnitParticipation:
         return self.submitted > 0
 
 
-def participation(session: Session, *, contest: Contest) -> list[UnitParticipation]:
+def participation(session: DbSession, *, contest: Contest) -> list[UnitParticipation]:
     """Per unit: members, entries, submitted entries and last activity; units that have not taken part included."""
     members = dict(
         session.execute(
@@ -233,13 +287,13 @@ def participation(session: Session, *, contest: Contest) -> list[UnitParticipati
     by_unit = {r[0]: r[1:] for r in rows}
     out = []
     for unit in session.scalars(select(Unit).order_by(Unit.code)):
-        n, submitted, updated = by_unit.get(unit.id, (0, 0, None))
+        entry_count, submitted, updated = by_unit.get(unit.id, (0, 0, None))
         candidates = [t for t in (updated, seen.get(unit.id)) if t is not None]
         out.append(
             UnitParticipation(
                 unit=unit,
                 members=members.get(unit.id, 0),
-                entries=n,
+                entries=entry_count,
                 submitted=int(submitted or 0),
                 last_activity=max(candidates) if candidates else None,
             )
@@ -249,14 +303,14 @@ def participation(session: Session, *, contest: Contest) -> list[UnitParticipati
 
 
 def import_clip(
-    session: Session,
+    session: DbSession,
     storage: Storage,
     *,
     actor: User | None,
     contest: Contest,
     unit: Unit,
     title: str,
-    stream: BinaryIO,
+    stream: IO[bytes],
     filename: str,
     content_type: str | None,
 ) -> Clip:
@@ -264,8 +318,6 @@ def import_clip(
 
     No deadline or membership check: the operator acts for the organisers. The clip still has to be a video file.
     """
-    from app.services.audit import record_event
-
     check_upload_name(filename)
     title = _clean(title, "", "")[0]
     entry = Entry(contest_id=contest.id, unit_id=unit.id, title=title, status=EntryStatus.SUBMITTED)

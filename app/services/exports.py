@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from app.db import DbSession
 from app.models import AuditEvent, Entry, Round, ScoreSheet, User
 from app.services.results import Board
 
@@ -68,28 +69,28 @@ AUDIT_HEADERS = [
 
 def result_rows(board: Board) -> list[list]:
     rows = []
-    for b in board.rows:
-        r = b.official
+    for board_row in board.rows:
+        official = board_row.official
         rows.append(
             [
-                r.rank,
-                r.entry.id,
-                r.entry.title,
-                r.entry.unit.name,
-                round(r.score, 4),
-                r.judges,
-                "có" if r.tied else "",
-                r.tie_break or "",
-                r.award.name if r.award else "",
-                round(b.spread.range, 4) if b.spread else "",
-                "có" if b.spread and b.spread.flag else "",
-                *[b.by_method[m][0] for m in board.methods],
+                official.rank,
+                official.entry.id,
+                official.entry.title,
+                official.entry.unit.name,
+                round(official.score, 4),
+                official.judges,
+                "có" if official.tied else "",
+                official.tie_break or "",
+                official.award.name if official.award else "",
+                round(board_row.spread.range, 4) if board_row.spread else "",
+                "có" if board_row.spread and board_row.spread.flag else "",
+                *[board_row.by_method[m][0] for m in board.methods],
             ]
         )
     return rows
 
 
-def matrix_rows(session: Session, rnd: Round) -> list[list]:
+def matrix_rows(session: DbSession, rnd: Round) -> list[list]:
     """One line per judge × entry × criterion, every sheet (drafts included, marked)."""
     criteria = {c.id: c for c in rnd.criteria}
     sheets = session.scalars(
@@ -106,26 +107,26 @@ def matrix_rows(session: Session, rnd: Round) -> list[list]:
     for sheet in sheets:
         state = "đã gửi" if sheet.status.value == "submitted" else "bản nháp"
         for score in sorted(sheet.scores, key=lambda s: criteria[s.criterion_id].position):
-            c = criteria[score.criterion_id]
+            criterion = criteria[score.criterion_id]
             rows.append(
                 [
                     sheet.entry_id,
                     sheet.entry.title,
                     sheet.entry.unit.name,
                     sheet.judge.name,
-                    c.name,
+                    criterion.name,
                     score.points,
-                    c.weight,
-                    round(score.points * c.weight, 4),
+                    criterion.weight,
+                    round(score.points * criterion.weight, 4),
                     state,
-                    (sheet.criterion_comments or {}).get(str(c.id), ""),
+                    (sheet.criterion_comments or {}).get(str(criterion.id), ""),
                     sheet.comment,
                 ]
             )
     return rows
 
 
-def judging_scores_rows(session: Session, rnd: Round) -> list[list]:
+def judging_scores_rows(session: DbSession, rnd: Round) -> list[list]:
     """Submitted scores in the `python -m judging` format (entry,judge,criterion,points), for independent audit."""
     names = {c.id: c.name for c in rnd.criteria}
     from app.models import Score, SheetStatus
@@ -143,7 +144,7 @@ def judging_rubric_rows(rnd: Round) -> list[list]:
     return [[c.name, f"{c.max_points:g}", f"{c.weight:g}"] for c in rnd.criteria]
 
 
-def audit_rows(session: Session, contest_id: int, tz: str) -> list[list]:
+def audit_rows(session: DbSession, contest_id: int, tz: str) -> list[list]:
     zone = ZoneInfo(tz)
     events = session.execute(
         select(AuditEvent, User.name)
@@ -200,7 +201,8 @@ def to_csv(headers: list[str], rows: list[list]) -> bytes:
 def to_xlsx(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
     """A workbook with one sheet per (title, headers, rows)."""
     book = Workbook()
-    book.remove(book.active)
+    for default in list(book.worksheets):
+        book.remove(default)
     for title, headers, rows in sheets:
         ws = book.create_sheet(title[:31])
         ws.append(headers)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 import judging
+from app.db import DbSession
 from app.models import (
     Award,
     AwardGrant,
@@ -45,7 +47,7 @@ class ResultRow:
     totals: dict | None = None
 
 
-def round_table(session: Session, rnd: Round) -> ScoreTable | None:
+def round_table(session: DbSession, rnd: Round) -> ScoreTable | None:
     """Every submitted score of a round as the judging library's validated table (None when there is none).
 
     Built straight from columns: constructing one object per score would dominate the results page's time."""
@@ -69,7 +71,7 @@ def round_table(session: Session, rnd: Round) -> ScoreTable | None:
     )
 
 
-def ranking(session: Session, rnd: Round, *, method: str | None = None) -> list[ResultRow]:
+def ranking(session: DbSession, rnd: Round, *, method: str | None = None) -> list[ResultRow]:
     """Entries ranked by the round's (or the given) method over submitted sheets."""
     table = round_table(session, rnd)
     if table is None:
@@ -78,7 +80,7 @@ def ranking(session: Session, rnd: Round, *, method: str | None = None) -> list[
     return _rows(session, rnd, ranked)
 
 
-def _rows(session: Session, rnd: Round, ranked) -> list[ResultRow]:
+def _rows(session: DbSession, rnd: Round, ranked) -> list[ResultRow]:
     entries = {
         e.id: e
         for e in session.scalars(
@@ -135,7 +137,7 @@ class Board:
     max_total: float
 
 
-def results_board(session: Session, rnd: Round) -> Board:
+def results_board(session: DbSession, rnd: Round) -> Board:
     """Everything the organiser's results page shows, computed once from the submitted sheets."""
     max_total = sum(c.max_points * c.weight for c in rnd.criteria)
     table = round_table(session, rnd)
@@ -192,7 +194,7 @@ def results_board(session: Session, rnd: Round) -> Board:
 
 
 def create_award(
-    session: Session, *, actor: User, contest: Contest, name: str, count: int, kind: AwardKind | str = AwardKind.GROUP
+    session: DbSession, *, actor: User, contest: Contest, name: str, count: int, kind: AwardKind | str = AwardKind.GROUP
 ) -> Award:
     if not name.strip():
         raise PortalError(_l("The award needs a name."), field="name")
@@ -217,7 +219,7 @@ def create_award(
     return award
 
 
-def awards_of(session: Session, contest: Contest) -> list[Award]:
+def awards_of(session: DbSession, contest: Contest) -> list[Award]:
     return list(
         session.scalars(
             select(Award)
@@ -228,7 +230,7 @@ def awards_of(session: Session, contest: Contest) -> list[Award]:
     )
 
 
-def grant_award(session: Session, *, actor: User, entry: Entry, award: Award | None) -> None:
+def grant_award(session: DbSession, *, actor: User, entry: Entry, award: Award | None) -> None:
     """Give entry the award (or none), respecting the award's number of prizes."""
     current = session.scalar(select(AwardGrant).where(AwardGrant.entry_id == entry.id))
     before = {"award": current.award.name} if current else None
@@ -254,7 +256,7 @@ def grant_award(session: Session, *, actor: User, entry: Entry, award: Award | N
     )
 
 
-def grant_from_ranking(session: Session, *, actor: User, contest: Contest, rnd: Round) -> int:
+def grant_from_ranking(session: DbSession, *, actor: User, contest: Contest, rnd: Round) -> int:
     """Fill every award in order from the top of the ranking (ties are left to the organiser); returns grants made."""
     rows = ranking(session, rnd)
     awards = awards_of(session, contest)
@@ -276,7 +278,7 @@ def grant_from_ranking(session: Session, *, actor: User, contest: Contest, rnd: 
     return made
 
 
-def publish(session: Session, *, actor: User, contest: Contest, rnd: Round) -> Publication:
+def publish(session: DbSession, *, actor: User, contest: Contest, rnd: Round) -> Publication:
     """Freeze ranking, scores and awards into a snapshot that the public page shows; later edits do not change it."""
     rows = ranking(session, rnd)
     if not rows:
@@ -286,20 +288,20 @@ def publish(session: Session, *, actor: User, contest: Contest, rnd: Round) -> P
         raise PortalError(_l("Grant at least one award before publishing."))
     now = utcnow()
 
-    def entry_doc(e: Entry) -> dict:
-        clip: Clip | None = e.clip
+    def entry_doc(entry: Entry) -> dict:
+        clip: Clip | None = entry.clip
         return {
-            "entry_id": e.id,
-            "title": e.title,
-            "summary": e.summary,
-            "authors": e.authors,
-            "unit": e.unit.name,
-            "unit_code": e.unit.code,
+            "entry_id": entry.id,
+            "title": entry.title,
+            "summary": entry.summary,
+            "authors": entry.authors,
+            "unit": entry.unit.name,
+            "unit_code": entry.unit.code,
             "clip_id": clip.id if clip and clip.status == ClipStatus.READY else None,
         }
 
     by_entry = {r.entry.id: r for r in rows}
-    snapshot = {
+    snapshot: dict[str, Any] = {
         "contest": contest.slug,
         "title": contest.title,
         "round": rnd.name,
@@ -350,7 +352,7 @@ def publish(session: Session, *, actor: User, contest: Contest, rnd: Round) -> P
     return pub
 
 
-def latest_publication(session: Session, contest: Contest) -> Publication | None:
+def latest_publication(session: DbSession, contest: Contest) -> Publication | None:
     return session.scalar(
         select(Publication)
         .where(Publication.contest_id == contest.id)
@@ -359,7 +361,7 @@ def latest_publication(session: Session, contest: Contest) -> Publication | None
     )
 
 
-def published_clip_ids(session: Session, contest: Contest) -> set[int]:
+def published_clip_ids(session: DbSession, contest: Contest) -> set[int]:
     """Clips the public may watch: the winners of the latest publication."""
     pub = latest_publication(session, contest)
     if pub is None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
 
 import judging
+from app.db import DbSession
 from app.models import (
     AggregationMethod,
     Assignment,
@@ -57,14 +58,15 @@ def check_tie_breaks(rules: list[str], criteria_names: set[str]) -> list[str]:
 
 
 def create_round(
-    session: Session,
+    session: DbSession,
     *,
+    actor: User | None = None,
     contest: Contest,
     name: str,
     criteria: list[dict],
     blind: bool = False,
     aggregation: AggregationMethod | str = AggregationMethod.MEAN,
-    tie_breaks: list[str] = (),
+    tie_breaks: Sequence[str] = (),
     trim: int = 1,
     assignment_mode: AssignmentMode | str = AssignmentMode.PANEL,
     per_entry: int | None = None,
@@ -72,7 +74,8 @@ def create_round(
     opens_at=None,
     closes_at=None,
 ) -> Round:
-    """Add a round with its rubric: criteria are dicts of name, description, max_points, weight, step, levels."""
+    """Add a round with its rubric (audited): criteria are dicts of name, description, max_points, weight, step,
+    levels."""
     if not name.strip():
         raise PortalError(_l("The round needs a name."), field="name")
     if aggregation not in set(AggregationMethod):
@@ -103,34 +106,43 @@ def create_round(
         closes_at=closes_at,
     )
     names: set[str] = set()
-    for i, c in enumerate(criteria):
-        cname = (c.get("name") or "").strip()
+    for position_in_rubric, criterion in enumerate(criteria):
+        cname = (criterion.get("name") or "").strip()
         if not cname or cname in names:
             raise PortalError(_l("Each criterion needs a distinct name."), field="criteria")
         names.add(cname)
-        max_points, weight, step = float(c["max_points"]), float(c.get("weight") or 1), float(c.get("step") or 0.5)
+        max_points = float(criterion["max_points"])
+        weight, step = float(criterion.get("weight") or 1), float(criterion.get("step") or 0.5)
         if max_points <= 0 or weight <= 0 or step <= 0:
             raise PortalError(_l("Maximum points, weight and step must be positive."), field="criteria")
-        levels = c.get("levels")
+        levels = criterion.get("levels")
         levels = parse_levels(levels) if isinstance(levels, str) else levels
         rnd.criteria.append(
             Criterion(
                 name=cname,
-                description=(c.get("description") or "").strip(),
+                description=(criterion.get("description") or "").strip(),
                 max_points=max_points,
                 weight=weight,
                 step=step,
-                position=i,
+                position=position_in_rubric,
                 levels=levels,
             )
         )
     rnd.tie_breaks = check_tie_breaks(list(tie_breaks), names)
     session.add(rnd)
     session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="round.create",
+        obj=rnd,
+        contest_id=contest.id,
+        after={"name": rnd.name, "criteria": [c.name for c in rnd.criteria]},
+    )
     return rnd
 
 
-def set_round_status(session: Session, *, actor: User, rnd: Round, status: RoundStatus) -> None:
+def set_round_status(session: DbSession, *, actor: User | None, rnd: Round, status: RoundStatus) -> None:
     """Open or close a round (audited)."""
     before = rnd.status.value
     rnd.status = status
@@ -152,7 +164,7 @@ def set_round_status(session: Session, *, actor: User, rnd: Round, status: Round
     session.flush()
 
 
-def set_panel(session: Session, *, actor: User | None, rnd: Round, judges: list[User]) -> None:
+def set_panel(session: DbSession, *, actor: User | None, rnd: Round, judges: list[User]) -> None:
     """Replace the round's panel."""
     for judge in judges:
         if judge.role != Role.JUDGE:
@@ -171,7 +183,7 @@ def set_panel(session: Session, *, actor: User | None, rnd: Round, judges: list[
     session.flush()
 
 
-def declared_conflicts(session: Session, *, entry_ids=None, judge_id: int | None = None) -> list[Conflict]:
+def declared_conflicts(session: DbSession, *, entry_ids=None, judge_id: int | None = None) -> list[Conflict]:
     query = select(Conflict)
     if judge_id is not None:
         query = query.where(Conflict.judge_id == judge_id)
@@ -181,7 +193,7 @@ def declared_conflicts(session: Session, *, entry_ids=None, judge_id: int | None
 
 
 def assign_per_entry(
-    session: Session, *, actor: User, rnd: Round, entries: list[Entry], per_entry: int, seed: int = 0
+    session: DbSession, *, actor: User, rnd: Round, entries: list[Entry], per_entry: int, seed: int = 0
 ) -> judging.Assignment:
     """Give every entry `per_entry` panel judges, balanced, never own-unit or declared-conflict (audited)."""
     panel = [m.judge for m in rnd.panel]
@@ -225,18 +237,18 @@ def assign_per_entry(
 
 def _repair_conflicts(pairs, bad, conflicts, judges, entry_unit, judge_unit):
     """Move each conflicted pair to the least-loaded eligible judge not already on that entry."""
-    pairs = [p for p in pairs if p not in bad]
-    load = {j: 0 for j in judges}
-    for _e, j in pairs:
-        load[j] += 1
+    pairs = [pair for pair in pairs if pair not in bad]
+    load = {judge: 0 for judge in judges}
+    for _entry, judge in pairs:
+        load[judge] += 1
     for entry_id, _judge in bad:
-        taken = {j for e, j in pairs if e == entry_id}
+        taken = {judge for entry, judge in pairs if entry == entry_id}
         options = [
-            j
-            for j in judges
-            if j not in taken
-            and (j, entry_id) not in conflicts
-            and (judge_unit[j] is None or judge_unit[j] != entry_unit[entry_id])
+            judge
+            for judge in judges
+            if judge not in taken
+            and (judge, entry_id) not in conflicts
+            and (judge_unit[judge] is None or judge_unit[judge] != entry_unit[entry_id])
         ]
         if options:
             best = min(options, key=lambda j: (load[j], j))
@@ -245,7 +257,7 @@ def _repair_conflicts(pairs, bad, conflicts, judges, entry_unit, judge_unit):
     return pairs
 
 
-def reassign(session: Session, *, actor: User, rnd: Round, entry: Entry, from_judge: User, to_judge: User) -> None:
+def reassign(session: DbSession, *, actor: User, rnd: Round, entry: Entry, from_judge: User, to_judge: User) -> None:
     """Move one assignment to another panel judge (after a conflict or recusal)."""
     if session.get(PanelMember, (rnd.id, to_judge.id)) is None:
         raise PortalError(_l("%(name)s is not on this round's panel.", name=to_judge.name))
@@ -271,7 +283,7 @@ def reassign(session: Session, *, actor: User, rnd: Round, entry: Entry, from_ju
     session.flush()
 
 
-def declare_conflict(session: Session, *, judge: User, rnd: Round, entry: Entry, reason: str) -> Conflict:
+def declare_conflict(session: DbSession, *, judge: User, rnd: Round, entry: Entry, reason: str) -> Conflict:
     """A judge declares a conflict of interest or recuses; the entry leaves their list (audited)."""
     reason = (reason or "").strip()
     if len(reason) < 5:
@@ -293,7 +305,7 @@ def declare_conflict(session: Session, *, judge: User, rnd: Round, entry: Entry,
 
 
 def advance(
-    session: Session,
+    session: DbSession,
     *,
     actor: User,
     source: Round,
@@ -330,7 +342,7 @@ def advance(
     return entry_ids
 
 
-def reopen_sheet(session: Session, *, actor: User, sheet: ScoreSheet) -> None:
+def reopen_sheet(session: DbSession, *, actor: User, sheet: ScoreSheet) -> None:
     """Let a judge change a submitted sheet again, even after the round closed (audited)."""
     before = {"status": sheet.status.value}
     sheet.status = SheetStatus.DRAFT

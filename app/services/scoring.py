@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from app.db import DbSession
 from app.models import (
     Assignment,
     AssignmentMode,
@@ -34,7 +36,7 @@ from app.services import PortalError
 from app.services.audit import record_event
 
 
-def round_entries(session: Session, rnd: Round) -> list[Entry]:
+def round_entries(session: DbSession, rnd: Round) -> list[Entry]:
     """Entries judged in this round: submitted with a ready clip, and on the shortlist when the round has one."""
     query = (
         select(Entry)
@@ -49,7 +51,7 @@ def round_entries(session: Session, rnd: Round) -> list[Entry]:
     return list(session.scalars(query))
 
 
-def in_panel(session: Session, judge: User, rnd: Round) -> bool:
+def in_panel(session: DbSession, judge: User, rnd: Round) -> bool:
     return session.get(PanelMember, (rnd.id, judge.id)) is not None
 
 
@@ -58,7 +60,7 @@ def conflicted(judge: User, entry: Entry) -> bool:
     return judge.unit_id is not None and judge.unit_id == entry.unit_id
 
 
-def assigned_entries(session: Session, *, judge: User, rnd: Round) -> list[Entry]:
+def assigned_entries(session: DbSession, *, judge: User, rnd: Round) -> list[Entry]:
     """The entries this judge scores in rnd: never own-unit, never declared conflicts."""
     if judge.role != Role.JUDGE or not in_panel(session, judge, rnd):
         return []
@@ -74,11 +76,11 @@ def assigned_entries(session: Session, *, judge: User, rnd: Round) -> list[Entry
     return [e for e in entries if not conflicted(judge, e) and e.id not in declared]
 
 
-def is_assigned(session: Session, *, judge: User, rnd: Round, entry: Entry) -> bool:
+def is_assigned(session: DbSession, *, judge: User, rnd: Round, entry: Entry) -> bool:
     return any(e.id == entry.id for e in assigned_entries(session, judge=judge, rnd=rnd))
 
 
-def judge_rounds(session: Session, judge: User) -> list[Round]:
+def judge_rounds(session: DbSession, judge: User) -> list[Round]:
     """Rounds, open or closed, whose panel includes the judge."""
     return list(
         session.scalars(
@@ -90,7 +92,7 @@ def judge_rounds(session: Session, judge: User) -> list[Round]:
     )
 
 
-def get_sheet(session: Session, *, rnd: Round, entry: Entry, judge: User) -> ScoreSheet | None:
+def get_sheet(session: DbSession, *, rnd: Round, entry: Entry, judge: User) -> ScoreSheet | None:
     return session.scalar(
         select(ScoreSheet)
         .options(selectinload(ScoreSheet.scores))
@@ -105,7 +107,7 @@ class Progress:
     total: int
 
 
-def judge_progress(session: Session, *, judge: User, rnd: Round, entries: list[Entry] | None = None) -> Progress:
+def judge_progress(session: DbSession, *, judge: User, rnd: Round, entries: list[Entry] | None = None) -> Progress:
     entries = assigned_entries(session, judge=judge, rnd=rnd) if entries is None else entries
     ids = {e.id for e in entries}
     sheets = session.scalars(select(ScoreSheet).where(ScoreSheet.round_id == rnd.id, ScoreSheet.judge_id == judge.id))
@@ -115,7 +117,7 @@ def judge_progress(session: Session, *, judge: User, rnd: Round, entries: list[E
     )
 
 
-def panel_progress(session: Session, *, rnd: Round, judges: list[User]) -> dict[int, Progress]:
+def panel_progress(session: DbSession, *, rnd: Round, judges: list[User]) -> dict[int, Progress]:
     """judge_progress for a whole panel with a fixed number of column-only queries (the results page shows it)."""
     query = (
         select(Entry.id, Entry.unit_id)
@@ -160,7 +162,7 @@ def panel_progress(session: Session, *, rnd: Round, judges: list[User]) -> dict[
     return out
 
 
-def next_entry(session: Session, *, judge: User, rnd: Round) -> Entry | None:
+def next_entry(session: DbSession, *, judge: User, rnd: Round) -> Entry | None:
     """The judge's unscored entry with the fewest submitted sheets so far (spreads the panel's work evenly)."""
     entries = assigned_entries(session, judge=judge, rnd=rnd)
     done = set(
@@ -219,14 +221,14 @@ def sheet_editable(rnd: Round, sheet: ScoreSheet | None) -> bool:
 
 
 def save_sheet(
-    session: Session,
+    session: DbSession,
     *,
     judge: User,
     rnd: Round,
     entry: Entry,
-    points: dict[int, object],
+    points: Mapping[int, object],
     comment: str = "",
-    criterion_comments: dict[int, str] | None = None,
+    criterion_comments: Mapping[int, str] | None = None,
     submit: bool = False,
 ) -> ScoreSheet:
     """Save a judge's draft or submit it complete; only while editable, only for assigned entries (audited)."""
@@ -274,8 +276,9 @@ def _sheet_state(sheet: ScoreSheet) -> dict:
     }
 
 
-def current_round(session: Session, contest: Contest) -> Round | None:
+def current_round(session: DbSession, contest: Contest) -> Round | None:
     """The latest round that is not a draft, else the latest round."""
     rounds = list(session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.position)))
-    active = [r for r in rounds if r.status != RoundStatus.DRAFT]
-    return (active or rounds or [None])[-1]
+    active = [rnd for rnd in rounds if rnd.status != RoundStatus.DRAFT]
+    latest = active or rounds
+    return latest[-1] if latest else None

@@ -13,19 +13,19 @@ import mimetypes
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import BinaryIO
+from typing import IO, Any, cast
 
-from botocore.exceptions import ClientError
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, func, select, update
 
+from app.db import DbSession
 from app.models import Clip, ClipStatus, Entry, User, utcnow
+from app.permissions import require, require_accepting_entries, require_unit_member
 from app.services import PortalError
 from app.services.contests import accepts_entries
-from app.services.entries import ACTIVE_ENTRY, _require_member, _require_open, check_upload_name
-from app.storage import Storage, original_key
+from app.services.entries import ACTIVE_ENTRY, check_upload_name, record_clip_upload
+from app.storage import PartsRejected, Storage, StorageNotFound, original_key
 
 MIB = 1024 * 1024
 MAX_PARTS = 10_000
@@ -107,7 +107,7 @@ def part_length(size: int, part: int, number: int) -> int:
     return min(part, size - (number - 1) * part)
 
 
-def pending_upload(session: Session, *, entry: Entry) -> Clip | None:
+def pending_upload(session: DbSession, *, entry: Entry) -> Clip | None:
     """The entry's upload in progress, if any."""
     return session.scalar(
         select(Clip)
@@ -119,26 +119,27 @@ def pending_upload(session: Session, *, entry: Entry) -> Clip | None:
 
 def describe_upload(clip: Clip, rules: UploadRules) -> dict:
     """What a client needs to send (or resume) an upload."""
-    part = part_size_for(clip.upload_size, rules.part_bytes)
+    size = clip.upload_size or 0
+    part = part_size_for(size, rules.part_bytes)
     return {
         "clipId": clip.id,
         "uploadId": clip.upload_id,
         "key": clip.original_key,
         "filename": clip.filename,
-        "size": clip.upload_size,
+        "size": size,
         "partSize": part,
-        "partCount": part_count(clip.upload_size, part),
+        "partCount": part_count(size, part),
     }
 
 
 def _check_rights(user: User, entry: Entry) -> None:
-    try:
-        _require_member(user, entry.unit_id)
-        _require_open(entry.contest)
-    except PortalError as exc:
-        raise UploadForbidden(exc.message) from None
-    if entry.status not in ACTIVE_ENTRY:
-        raise UploadForbidden(_l("This entry was withdrawn or disqualified: it cannot take a new clip."))
+    require_unit_member(user, entry.unit_id, error=UploadForbidden)
+    require_accepting_entries(entry.contest, error=UploadForbidden)
+    require(
+        entry.status in ACTIVE_ENTRY,
+        _l("This entry was withdrawn or disqualified: it cannot take a new clip."),
+        error=UploadForbidden,
+    )
 
 
 def _check_size(entry: Entry, size, rules: UploadRules) -> int:
@@ -172,7 +173,7 @@ def _short_name(filename: str) -> str:
 
 
 def create_upload(
-    session: Session,
+    session: DbSession,
     storage: Storage,
     *,
     user: User,
@@ -192,10 +193,13 @@ def create_upload(
     size = _check_size(entry, size, rules)
     stored_type = _check_type(content_type, ext)
     earlier = list(session.scalars(select(Clip).where(Clip.entry_id == entry.id, Clip.status == ClipStatus.UPLOADING)))
-    others = session.scalar(
-        select(func.count(Clip.id))
-        .join(Entry, Clip.entry_id == Entry.id)
-        .where(Entry.unit_id == entry.unit_id, Clip.status == ClipStatus.UPLOADING, Clip.entry_id != entry.id)
+    others = (
+        session.scalar(
+            select(func.count(Clip.id))
+            .join(Entry, Clip.entry_id == Entry.id)
+            .where(Entry.unit_id == entry.unit_id, Clip.status == ClipStatus.UPLOADING, Clip.entry_id != entry.id)
+        )
+        or 0
     )
     if others >= rules.max_pending_per_unit:
         raise UploadError(
@@ -226,12 +230,19 @@ def create_upload(
     return clip
 
 
-def _require_active(clip: Clip, upload_id: str | None) -> None:
-    if clip.status != ClipStatus.UPLOADING or not clip.upload_id or clip.upload_id != upload_id:
+def _require_active(clip: Clip, upload_id: str | None) -> tuple[str, int]:
+    """The upload id and declared size of the clip's upload in progress, when `upload_id` names it; else UploadGone."""
+    if (
+        clip.status != ClipStatus.UPLOADING
+        or not clip.upload_id
+        or clip.upload_id != upload_id
+        or clip.upload_size is None
+    ):
         raise UploadGone(_l("This upload is no longer in progress. Choose the file again to start over."))
+    return clip.upload_id, clip.upload_size
 
 
-def _require_still_open(session: Session, storage: Storage, clip: Clip) -> None:
+def _require_still_open(session: DbSession, storage: Storage, clip: Clip) -> None:
     """After the deadline an unfinished upload can never be completed: remove it now and refuse."""
     if not accepts_entries(clip.entry.contest):
         discard_upload(session, storage, clip=clip)
@@ -241,14 +252,11 @@ def _require_still_open(session: Session, storage: Storage, clip: Clip) -> None:
 
 
 def _check_member(user: User, clip: Clip) -> None:
-    try:
-        _require_member(user, clip.entry.unit_id)
-    except PortalError as exc:
-        raise UploadForbidden(exc.message) from None
+    require_unit_member(user, clip.entry.unit_id, error=UploadForbidden)
 
 
 def grant_part(
-    session: Session,
+    session: DbSession,
     storage: Storage,
     *,
     user: User,
@@ -259,10 +267,10 @@ def grant_part(
 ) -> PartGrant:
     """Allow one part of an upload in progress; part numbers outside the declared file's parts are refused."""
     _check_member(user, clip)
-    _require_active(clip, upload_id)
+    active_id, size = _require_active(clip, upload_id)
     _require_still_open(session, storage, clip)
-    part = part_size_for(clip.upload_size, rules.part_bytes)
-    count = part_count(clip.upload_size, part)
+    part = part_size_for(size, rules.part_bytes)
+    count = part_count(size, part)
     try:
         number = int(str(part_number), 10)
     except ValueError:
@@ -274,26 +282,26 @@ def grant_part(
     return PartGrant(
         clip_id=clip.id,
         key=clip.original_key,
-        upload_id=clip.upload_id,
+        upload_id=active_id,
         part_number=number,
-        length=part_length(clip.upload_size, part, number),
+        length=part_length(size, part, number),
     )
 
 
-def received_parts(session: Session, storage: Storage, *, user: User, clip: Clip, upload_id: str | None) -> list[dict]:
+def received_parts(
+    session: DbSession, storage: Storage, *, user: User, clip: Clip, upload_id: str | None
+) -> list[dict]:
     """Parts the store holds for an upload in progress: [{PartNumber, Size, ETag}] (to resume it)."""
     _check_member(user, clip)
-    _require_active(clip, upload_id)
+    active_id, _size = _require_active(clip, upload_id)
     try:
-        return storage.list_parts(clip.original_key, clip.upload_id)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("NoSuchUpload", "404", "NotFound"):
-            raise UploadGone(_l("This upload is no longer in progress. Choose the file again to start over.")) from exc
-        raise
+        return storage.list_parts(clip.original_key, active_id)
+    except StorageNotFound as exc:
+        raise UploadGone(_l("This upload is no longer in progress. Choose the file again to start over.")) from exc
 
 
 def complete_upload(
-    session: Session, storage: Storage, *, user: User, clip: Clip, upload_id: str | None, rules: UploadRules
+    session: DbSession, storage: Storage, *, user: User, clip: Clip, upload_id: str | None, rules: UploadRules
 ) -> bool:
     """Check the parts, assemble them and make the clip the entry's current one.
 
@@ -308,17 +316,14 @@ def complete_upload(
     _check_member(user, clip)
     if clip.status != ClipStatus.UPLOADING and clip.upload_id is None and clip.upload_size:
         return False
-    _require_active(clip, upload_id)
+    active_id, size = _require_active(clip, upload_id)
     _require_still_open(session, storage, clip)
-    size = clip.upload_size
     part = part_size_for(size, rules.part_bytes)
     expected = [(n, part_length(size, part, n)) for n in range(1, part_count(size, part) + 1)]
     try:
-        parts = storage.list_parts(clip.original_key, clip.upload_id)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("NoSuchUpload", "404", "NotFound"):
-            return _completed_elsewhere(session, clip)
-        raise
+        parts = storage.list_parts(clip.original_key, active_id)
+    except StorageNotFound:
+        return _completed_elsewhere(session, clip)
     received = [(p["PartNumber"], p["Size"]) for p in parts]
     if received != expected:
         got = {n for n, _ in received}
@@ -333,51 +338,45 @@ def complete_upload(
         missing = [n for n, _ in expected if n not in got]
         raise UploadError(_l("%(n)d parts have not arrived yet; the upload cannot be completed.", n=len(missing)))
     try:
-        storage.complete_multipart(clip.original_key, clip.upload_id, parts)
-    except ClientError as exc:
-        code = exc.response["Error"]["Code"]
-        if code in ("NoSuchUpload", "404", "NotFound"):
-            return _completed_elsewhere(session, clip)
-        if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall"):
-            # The store cannot assemble these parts (rclone, for one, gives up an upload whose stream broke).
-            discard_upload(session, storage, clip=clip)
-            raise UploadDiscarded(
-                _l("The store could not assemble the parts; the upload was cancelled. Please upload the file again.")
-            ) from None
-        raise
+        storage.complete_multipart(clip.original_key, active_id, parts)
+    except StorageNotFound:
+        return _completed_elsewhere(session, clip)
+    except PartsRejected:
+        # The store cannot assemble these parts (rclone, for one, gives up an upload whose stream broke).
+        discard_upload(session, storage, clip=clip)
+        raise UploadDiscarded(
+            _l("The store could not assemble the parts; the upload was cancelled. Please upload the file again.")
+        ) from None
     actual = sum(p["Size"] for p in parts)
     # Only one request can move the row out of `uploading`: a second completion (a retry, a second tab) sees 0 rows.
     done = session.execute(
         update(Clip)
-        .where(Clip.id == clip.id, Clip.status == ClipStatus.UPLOADING, Clip.upload_id == upload_id)
+        .where(Clip.id == clip.id, Clip.status == ClipStatus.UPLOADING, Clip.upload_id == active_id)
         .values(status=ClipStatus.UPLOADED, upload_id=None, size_bytes=actual, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     session.refresh(clip)
-    if done.rowcount != 1:
+    if cast("CursorResult[Any]", done).rowcount != 1:
         return False
-    entry = clip.entry
-    entry.clip_id = clip.id
-    entry.updated_at = utcnow()
-    session.flush()
+    record_clip_upload(session, actor=user, entry=clip.entry, clip=clip)
     return True
 
 
-def _completed_elsewhere(session: Session, clip: Clip) -> bool:
+def _completed_elsewhere(session: DbSession, clip: Clip) -> bool:
     session.refresh(clip)
     if clip.status != ClipStatus.UPLOADING:
         return False
     raise UploadGone(_l("This upload is no longer in progress. Choose the file again to start over."))
 
 
-def abort_upload(session: Session, storage: Storage, *, user: User, clip: Clip, upload_id: str | None) -> None:
+def abort_upload(session: DbSession, storage: Storage, *, user: User, clip: Clip, upload_id: str | None) -> None:
     """Cancel an upload in progress (allowed even after the deadline: it only removes data)."""
     _check_member(user, clip)
     _require_active(clip, upload_id)
     discard_upload(session, storage, clip=clip)
 
 
-def discard_upload(session: Session, storage: Storage, *, clip: Clip) -> None:
+def discard_upload(session: DbSession, storage: Storage, *, clip: Clip) -> None:
     """Abort the clip's multipart upload in the store and delete its row."""
     if clip.upload_id:
         storage.abort_multipart(clip.original_key, clip.upload_id)
@@ -385,7 +384,7 @@ def discard_upload(session: Session, storage: Storage, *, clip: Clip) -> None:
     session.flush()
 
 
-def check_part_target(session: Session, *, grant: PartGrant, length: int | None) -> None:
+def check_part_target(session: DbSession, *, grant: PartGrant, length: int | None) -> None:
     """Before streaming a proxied part: the body has the granted length and the upload still accepts parts."""
     if length != grant.length:
         raise UploadError(_l("This part must be exactly %(n)d bytes long.", n=grant.length))
@@ -397,7 +396,7 @@ def check_part_target(session: Session, *, grant: PartGrant, length: int | None)
         raise UploadForbidden(_l("The contest is not accepting entries or changes now."))
 
 
-def receive_part(storage: Storage, *, grant: PartGrant, stream: BinaryIO) -> str:
+def receive_part(storage: Storage, *, grant: PartGrant, stream: IO[bytes]) -> str:
     """Stream one proxied part into the store in constant memory; return its ETag."""
     return storage.upload_part_stream(grant.key, grant.upload_id, grant.part_number, stream, length=grant.length)
 
@@ -425,7 +424,7 @@ def read_part_token(secret: str, token: str, *, max_age: int) -> PartGrant:
 
 
 def sweep_abandoned_uploads(
-    session: Session, storage: Storage, *, older_than: timedelta, now: datetime | None = None
+    session: DbSession, storage: Storage, *, older_than: timedelta, now: datetime | None = None
 ) -> dict:
     """Abort uploads started before now - older_than: their rows and multipart uploads, and multipart uploads under
     originals/ that no row claims (a crash between the store and the commit). Stores such as rclone and MinIO ignore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from wtforms import SelectChoice
 
 from app import db
@@ -12,8 +12,7 @@ from app.clip_display import STATUS_LABELS, clip_status_doc
 from app.committing import committing
 from app.connections import enqueue_processing, storage
 from app.models import Entry, Role
-from app.permissions import can_edit_entry, is_unit_member_of
-from app.services import PortalError
+from app.permissions import can_edit_entry, is_unit_member_of, require_role
 from app.services import entries as entry_service
 from app.services.contests import accepts_entries, get_contest, list_contests, phase
 
@@ -22,11 +21,7 @@ from .forms import EntryForm
 bp = Blueprint("units", __name__, url_prefix="/unit")
 
 
-@bp.before_request
-@login_required
-def _unit_members_only():
-    if current_user.role != Role.UNIT:
-        abort(403)
+require_role(bp, Role.UNIT)
 
 
 def _own_entry(entry_id: int) -> Entry:
@@ -40,14 +35,17 @@ def _own_entry(entry_id: int) -> Entry:
 @bp.route("/")
 def dashboard():
     contests = list_contests(db.session)
-    rows = [(c, entry_service.entries_of_unit(db.session, contest=c, unit_id=current_user.unit_id)) for c in contests]
+    rows = [
+        (contest, entry_service.entries_of_unit(db.session, contest=contest, unit_id=current_user.unit_id))
+        for contest in contests
+    ]
     return render_template(
         "units/dashboard.html", rows=rows, phase=phase, accepts_entries=accepts_entries, labels=STATUS_LABELS
     )
 
 
 def _category_choices(contest):
-    return [SelectChoice(0, _("— none —"))] + [SelectChoice(c.id, c.name) for c in contest.categories]
+    return [SelectChoice(0, _("— none —"))] + [SelectChoice(cat.id, cat.name) for cat in contest.categories]
 
 
 @bp.route("/c/<slug>/entries/new", methods=["GET", "POST"])
@@ -59,7 +57,7 @@ def new_entry(slug: str):
         flash(_("The contest is not accepting entries now."), "error")
         return redirect(url_for("units.dashboard"))
     if form.validate_on_submit():
-        try:
+        with committing(_("Entry created. Now upload its clip.")) as outcome:
             entry = entry_service.create_entry(
                 db.session,
                 user=current_user,
@@ -70,26 +68,21 @@ def new_entry(slug: str):
                 authors=form.authors.data,
                 category_id=form.category_id.data or None,
             )
-            db.session.commit()
-        except PortalError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            flash(_("Entry created. Now upload its clip."), "success")
+        if outcome.ok:
             return redirect(url_for("units.entry", entry_id=entry.id))
     return render_template("units/entry_form.html", form=form, contest=contest, entry=None)
 
 
 @bp.route("/entries/<int:entry_id>")
 def entry(entry_id: int):
-    e = _own_entry(entry_id)
-    doc = clip_status_doc(e.clip)
+    entry = _own_entry(entry_id)
+    doc = clip_status_doc(entry.clip)
     return render_template(
         "units/entry.html",
-        entry=e,
-        contest=e.contest,
-        editable=can_edit_entry(current_user, e),
-        clip=e.clip,
+        entry=entry,
+        contest=entry.contest,
+        editable=can_edit_entry(current_user, entry),
+        clip=entry.clip,
         clip_label=doc.get("label"),
         clip_reason_text=doc.get("reason"),
         clip_detail=doc.get("detail", ""),
@@ -99,87 +92,75 @@ def entry(entry_id: int):
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
 def edit_entry(entry_id: int):
-    e = _own_entry(entry_id)
-    if not can_edit_entry(current_user, e):
+    entry = _own_entry(entry_id)
+    if not can_edit_entry(current_user, entry):
         flash(_("This entry can no longer be changed."), "error")
-        return redirect(url_for("units.entry", entry_id=e.id))
-    form = EntryForm(obj=e)
-    form.category_id.choices = _category_choices(e.contest)
+        return redirect(url_for("units.entry", entry_id=entry.id))
+    form = EntryForm(obj=entry)
+    form.category_id.choices = _category_choices(entry.contest)
     if request.method == "GET":
-        form.category_id.data = e.category_id or 0
+        form.category_id.data = entry.category_id or 0
     if form.validate_on_submit():
-        try:
+        with committing(_("Changes saved.")) as outcome:
             entry_service.update_entry(
                 db.session,
                 user=current_user,
-                entry=e,
+                entry=entry,
                 title=form.title.data,
                 summary=form.summary.data,
                 authors=form.authors.data,
                 category_id=form.category_id.data or None,
             )
-            db.session.commit()
-        except PortalError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("units.entry", entry_id=e.id))
-    return render_template("units/entry_form.html", form=form, contest=e.contest, entry=e)
+        if outcome.ok:
+            return redirect(url_for("units.entry", entry_id=entry.id))
+    return render_template("units/entry_form.html", form=form, contest=entry.contest, entry=entry)
 
 
 @bp.route("/entries/<int:entry_id>/clip", methods=["POST"])
 def upload_clip(entry_id: int):
     """Plain multipart upload (streamed to S3 in constant memory); processing is queued after the commit."""
-    e = _own_entry(entry_id)
+    entry = _own_entry(entry_id)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash(_("Choose a video file to upload."), "error")
-        return redirect(url_for("units.entry", entry_id=e.id))
-    store = storage()
-    try:
+        return redirect(url_for("units.entry", entry_id=entry.id))
+    with committing() as outcome:
         clip = entry_service.store_upload(
             db.session,
-            store,
+            storage(),
             user=current_user,
-            entry=e,
+            entry=entry,
             stream=upload.stream,
             filename=upload.filename,
             content_type=upload.mimetype,
         )
-        db.session.commit()
-    except PortalError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("units.entry", entry_id=e.id))
-    except Exception:
-        db.session.rollback()
-        raise
+    if not outcome.ok:
+        return redirect(url_for("units.entry", entry_id=entry.id))
     if enqueue_processing(clip.id):
         flash(_("The clip was uploaded and is waiting to be processed."), "success")
     else:
         flash(_("The clip was uploaded. Processing will start shortly."), "info")
-    return redirect(url_for("units.entry", entry_id=e.id))
+    return redirect(url_for("units.entry", entry_id=entry.id))
 
 
 @bp.route("/entries/<int:entry_id>/submit", methods=["POST"])
 def submit(entry_id: int):
-    e = _own_entry(entry_id)
+    entry = _own_entry(entry_id)
     with committing(_("The entry was submitted. You can still change it until the deadline.")):
-        entry_service.submit_entry(db.session, user=current_user, entry=e)
-    return redirect(url_for("units.entry", entry_id=e.id))
+        entry_service.submit_entry(db.session, user=current_user, entry=entry)
+    return redirect(url_for("units.entry", entry_id=entry.id))
 
 
 @bp.route("/entries/<int:entry_id>/withdraw", methods=["POST"])
 def withdraw(entry_id: int):
-    e = _own_entry(entry_id)
+    entry = _own_entry(entry_id)
     with committing(_("The entry was withdrawn.")):
-        entry_service.withdraw_entry(db.session, user=current_user, entry=e)
-    return redirect(url_for("units.entry", entry_id=e.id))
+        entry_service.withdraw_entry(db.session, user=current_user, entry=entry)
+    return redirect(url_for("units.entry", entry_id=entry.id))
 
 
 @bp.route("/entries/<int:entry_id>/status.json")
 def entry_status(entry_id: int):
     """Polled by the entry page to show processing progress without a reload."""
-    e = _own_entry(entry_id)
-    return jsonify(clip_status_doc(e.clip))
+    entry = _own_entry(entry_id)
+    return jsonify(clip_status_doc(entry.clip))

@@ -29,7 +29,7 @@ from app.permissions import is_unit_member_of
 from app.services import PortalError
 from app.services import uploads as upload_service
 from app.services.uploads import UploadDiscarded, UploadRules
-from app.storage import Storage
+from app.storage import Storage, StorageError
 
 bp = Blueprint("uploads", __name__, url_prefix="/uploads")
 
@@ -223,7 +223,7 @@ def put_part(token: str):
     db.session.close()  # hand the connection back: the stream may take minutes on a slow link
     try:
         etag = upload_service.receive_part(storage(), grant=grant, stream=request.stream)
-    except (BotoCoreError, ClientError):
+    except (BotoCoreError, ClientError, StorageError):
         current_app.logger.warning("part %s of clip %s not stored", grant.part_number, grant.clip_id, exc_info=True)
         return _error(_("The file store did not take this part; it will be sent again."), 502)
     response = jsonify(partNumber=grant.part_number, ETag=etag)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 from collections import Counter
 
@@ -347,7 +348,19 @@ def test_planned_closing_time_locks_scores_without_a_click(browser, session, pan
     assert session.query(ScoreSheet).count() == 1
 
 
-def test_round_form_creates_a_round_with_everything(browser, session, panel):
+def _rubric_names(data: dict, style: str) -> dict:
+    """Rubric rows as the form names them (criteria-0-name) or as they were posted before (name0), still accepted."""
+    if style == "legacy":
+        return data
+    out = {}
+    for key, value in data.items():
+        match = re.fullmatch(r"(name|description|max_points|weight|step|levels)(\d+)", key)
+        out[f"criteria-{match[2]}-{match[1]}" if match else key] = value
+    return out
+
+
+@pytest.mark.parametrize("style", ["fieldlist", "legacy"])
+def test_round_form_creates_a_round_with_everything(browser, session, panel, style):
     from app.models import Round
 
     browser.login(panel["organiser"].email)
@@ -370,6 +383,7 @@ def test_round_form_creates_a_round_with_everything(browser, session, panel):
         "name1": "Kỹ thuật",
         "max_points1": "20",
     }
+    data = _rubric_names(data, style)
     resp = browser.post(f"/org/c/{panel['contest'].slug}/rounds/new", data=data)
     assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
     rnd = session.query(Round).filter_by(name="Chung khảo").one()
@@ -394,3 +408,28 @@ def test_round_form_creates_a_round_with_everything(browser, session, panel):
         follow_redirects=True,
     )
     assert session.query(Round).filter_by(name="Bad").count() == 0 and bad.status_code == 200
+
+
+def test_round_form_shows_what_is_wrong_with_a_rubric_row(browser, session, panel):
+    from app.models import Round
+
+    browser.login(panel["organiser"].email)
+    data = {
+        "name": "Sai",
+        "aggregation": "mean",
+        "assignment_mode": "panel",
+        "criteria-0-name": "Nội dung",
+        "criteria-0-max_points": "mười",
+        "criteria-1-name": "Kỹ thuật",
+        "criteria-1-max_points": "",
+        "criteria-2-name": "",
+        "criteria-2-max_points": "unused rows are not checked",
+    }
+    page = browser.post(f"/org/c/{panel['contest'].slug}/rounds/new", data=data, follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and session.query(Round).filter_by(name="Sai").count() == 0
+    for name, row in (("Nội dung", 0), ("Kỹ thuật", 1)):
+        message = f"Tiêu chí “{name}”"
+        assert f'id="criteria-{row}-max_points-err">{message}' in html
+    assert 'id="criteria-2-max_points-err"' not in html
+    assert 'value="mười"' in html  # what was typed stays in the form
