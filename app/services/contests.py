@@ -55,7 +55,8 @@ def create_contest(
     categories: Sequence[str] = (),
     **fields,
 ) -> Contest:
-    """Create a contest (audited; actor None is the operator's command line); without dates it is open for entries now, with no deadline."""
+    """Create a contest (audited; actor None is the operator's command line); without dates it is open for
+    entries now, with no deadline."""
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug):
         raise PortalError(_l("The short name may use lower-case letters, digits and hyphens (3–60)."), field="slug")
