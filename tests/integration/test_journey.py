@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from app.connections import storage
 from app.models import Clip, ClipStatus, Role
 
@@ -110,6 +112,7 @@ def status_id(session, entry_id):
     return session.get(Entry, entry_id).clip_id
 
 
+@pytest.mark.database_only
 def test_results_show_cli_ranks_by_mean(app, make, session):
     from app.models import Score, ScoreSheet, SheetStatus
 
