@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from devtools.services import free_port, stop_processes, wait_http
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
+# How long the portal's worker may take to make a clip ready: a bound for a loaded machine, never a pace to wait out.
+PROCESSING_S = 240
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -100,7 +103,7 @@ def new_page(chromium, request):
 
     def make(**kwargs):
         context = chromium.new_context(viewport={"width": 360, "height": 780}, **kwargs)
-        context.set_default_timeout(20_000)
+        context.set_default_timeout(60_000)  # a bound for a loaded machine; passing tests never wait it out
         contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
@@ -115,6 +118,15 @@ def new_page(chromium, request):
             for m, page in enumerate(context.pages):
                 page.screenshot(path=str(_artifact_name(request, f"{n}-{m}.png")), full_page=True)
         context.close()
+
+
+def wait_until(predicate, timeout_s: float, what: str) -> None:
+    """Poll predicate until it holds; fail after timeout_s, saying what did not happen."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.2)
 
 
 def login(page, base: str, email: str) -> None:

@@ -17,13 +17,12 @@ from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
 from app.models import Clip, ClipStatus, EntryStatus, Role
-from tests.e2e.conftest import ARTIFACTS, login
+from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login
 
 pytestmark = pytest.mark.e2e
 
 UPLOADER = "document.getElementById('uploader')"
 SIGN_RE = re.compile(r"/uploads/\d+/parts/(\d+)$")
-PROCESSING_MS = 240_000  # bound for the worker to make the 60 MB clip ready on a loaded machine (a bound, not a pace)
 
 
 @pytest.fixture(scope="session")
@@ -179,7 +178,7 @@ def test_upload_survives_a_network_cut_and_the_clip_is_processed(
     page.context.set_offline(False)
 
     # On completion the page reloads; the status poller reloads it again when the worker has made the clip ready.
-    page.wait_for_selector("video.player", timeout=PROCESSING_MS)
+    page.wait_for_selector("video.player", timeout=PROCESSING_S * 1000)
     page.screenshot(path=str(ARTIFACTS / f"upload-done-{upload_mode}.png"), full_page=True)
     assert gate.arrived > gate.passed >= 2  # the held parts were sent again
     session.expire_all()
