@@ -172,8 +172,26 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+@pytest.fixture(scope="session")
+def memoized_password_hashing():
+    """Hash each password once per run instead of once per account and login.
+
+    scrypt costs about 0.15 s a call and the factories create hundreds of accounts, all with one password. For a given
+    password the result does not depend on the call (the salt aside), so remembering it changes no outcome. Processes
+    that tests start (gunicorn, `flask` commands) still hash every time."""
+    from functools import cache
+
+    from app.services import accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("generate_password_hash", "check_password_hash"):
+            if hasattr(accounts, name):
+                patch.setattr(accounts, name, cache(getattr(accounts, name)))
+        yield
+
+
 @pytest.fixture
-def app(request):
+def app(request, memoized_password_hashing):
     """The portal on this run's services; for a test marked `database_only`, on the database alone."""
     from app import create_app
 
