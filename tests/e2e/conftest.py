@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from devtools.services import free_port, stop_processes, wait_http
-from tests.conftest import ROOT
+from devtools.services import ServerExited, free_port, stop_processes, wait_http
+from tests.conftest import ROOT, WORKER
 
 ARTIFACTS = ROOT / "test-artifacts"
 # How long the portal's worker may take to make a clip ready: a bound for a loaded machine, never a pace to wait out.
 PROCESSING_S = 240
+STARTUP_S = 120  # the same, for gunicorn to answer
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -51,17 +52,8 @@ def _artifact_name(request, suffix: str) -> Path:
 @pytest.fixture
 def portal(app, tmp_path, request):
     """Start web and worker processes on the test services; yield the base URL."""
-    port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    bindir = Path(sys.executable).parent
     logs = [open(tmp_path / "web.log", "wb"), open(tmp_path / "worker.log", "wb")]  # noqa: SIM115 - closed at teardown
-    web = subprocess.Popen(
-        [str(bindir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=logs[0],
-        stderr=subprocess.STDOUT,
-    )
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
         cwd=ROOT,
@@ -69,18 +61,42 @@ def portal(app, tmp_path, request):
         stdout=logs[1],
         stderr=subprocess.STDOUT,
     )
+    web = None
     try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", web)
-        yield f"http://127.0.0.1:{port}"
+        web, base = _start_web(env, logs[0])
+        yield base
     finally:
-        stop_processes([web, worker], timeout=15)
+        # Twice SIGTERM for the worker: a clip still being processed must not outlive the test (see stop_processes).
+        stop_processes([proc for proc in (web, worker) if proc is not None], timeout=15, again_after=1.5)
         for log in logs:
             log.close()
         ARTIFACTS.mkdir(exist_ok=True)
         for name in ("web.log", "worker.log"):
-            shutil.copy(tmp_path / name, ARTIFACTS / name)
+            # The last portal's logs, one pair per xdist worker (web-gw0.log, …).
+            shutil.copy(tmp_path / name, ARTIFACTS / (name.replace(".log", f"-{WORKER}.log") if WORKER else name))
             if _failed(request):
                 shutil.copy(tmp_path / name, _artifact_name(request, name))
+
+
+def _start_web(env: dict, log, attempts: int = 3) -> tuple[subprocess.Popen, str]:
+    """gunicorn on a free port; on another port when that one was taken meanwhile (by a parallel run)."""
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    for attempt in range(attempts):
+        port = free_port()
+        web = subprocess.Popen(
+            [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_http(f"http://127.0.0.1:{port}/healthz", web, timeout=STARTUP_S)
+            return web, f"http://127.0.0.1:{port}"
+        except ServerExited:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="session")
