@@ -37,7 +37,7 @@ run: setup
 # Tests run on TEST_WORKERS pytest-xdist workers (default: the cores, at most 2), each with its own Redis, S3 server,
 # bucket, queue and database; see docs/testing.md.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n > 2 ? 2 : n )))
-PYTEST_XDIST := -n $(TEST_WORKERS) --dist load
+PYTEST_XDIST := -n $(TEST_WORKERS) --dist loadgroup
 
 # The whole suite, browser tests included, on SQLite.
 test: setup

@@ -146,6 +146,30 @@ def stop_processes(procs: list[subprocess.Popen], *, timeout: float, again_after
             proc.wait()
 
 
+def start_web(
+    env: dict[str, str], log, *, cwd: Path, attempts: int = 3, timeout: float = 120
+) -> tuple[subprocess.Popen, str]:
+    """gunicorn serving wsgi:app on a free port, as deployed (2 workers × 4 threads); on another port when the one
+    chosen was taken meanwhile by a parallel run. Returns the process and its base URL once it answers."""
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    for attempt in range(attempts):
+        port = free_port()
+        web = subprocess.Popen(
+            [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"],
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_http(f"http://127.0.0.1:{port}/healthz", web, timeout=timeout)
+            return web, f"http://127.0.0.1:{port}"
+        except ServerExited:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 @dataclass
 class Services:
     """Handles on started processes plus the environment that points at them."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.services import ServerExited, free_port, stop_processes, wait_http
+from devtools.services import start_web, stop_processes
 from tests.conftest import ROOT, WORKER
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -63,7 +63,7 @@ def portal(app, tmp_path, request):
     )
     web = None
     try:
-        web, base = _start_web(env, logs[0])
+        web, base = start_web(env, logs[0], cwd=ROOT, timeout=STARTUP_S)
         yield base
     finally:
         # Twice SIGTERM for the worker: a clip still being processed must not outlive the test (see stop_processes).
@@ -76,27 +76,6 @@ def portal(app, tmp_path, request):
             shutil.copy(tmp_path / name, ARTIFACTS / (name.replace(".log", f"-{WORKER}.log") if WORKER else name))
             if _failed(request):
                 shutil.copy(tmp_path / name, _artifact_name(request, name))
-
-
-def _start_web(env: dict, log, attempts: int = 3) -> tuple[subprocess.Popen, str]:
-    """gunicorn on a free port; on another port when that one was taken meanwhile (by a parallel run)."""
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    for attempt in range(attempts):
-        port = free_port()
-        web = subprocess.Popen(
-            [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_http(f"http://127.0.0.1:{port}/healthz", web, timeout=STARTUP_S)
-            return web, f"http://127.0.0.1:{port}"
-        except ServerExited:
-            if attempt == attempts - 1:
-                raise
-    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ def upload(browser, entry_id: int, path, name: str | None = None):
         )
 
 
+@pytest.mark.slow
 def test_unit_to_winners_page(app, browser, make, session, run_jobs, sample_clip):
     unit, other = make.unit("WARD1", "Phường Một"), make.unit("WARD2")
     member = make.user(Role.UNIT, unit)

@@ -191,6 +191,7 @@ def test_tie_break_by_criterion_is_applied_and_explained(session, make):
     assert rows[0].tie_break
 
 
+@pytest.mark.slow
 def test_blind_round_hides_identity_from_judges_everywhere(services, app, browser, session, make, run_jobs, tmp_path):
     from app.connections import enqueue_processing, storage
     from app.services.entries import store_upload
