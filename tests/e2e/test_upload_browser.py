@@ -104,12 +104,15 @@ class PartGate:
         self.allow = 1_000_000
 
     def cut(self) -> None:
-        """The network dies under the held parts: they fail as a lost connection does, and later parts pass."""
+        """The network dies under the held parts: they fail as a lost connection does, and later parts pass.
+
+        Open first: a part that arrives while the held ones are being aborted (the handler runs during each abort
+        call) must pass, not be held for ever."""
         held, self.held = self.held, []
+        self.open()
         for route in held:
             with contextlib.suppress(PlaywrightError):  # Uppy may have cancelled it already
                 route.abort("internetdisconnected")
-        self.open()
 
 
 def _is_part_url(url: str) -> bool:
