@@ -93,12 +93,23 @@ lint-js: system-deps frontend-deps
 run: setup
 	$(PY) -m devtools.run
 
-test: setup
-	$(PY) -m pytest
+# Tests run on TEST_WORKERS pytest-xdist workers (default: the cores, at most 2), each with its own Redis, S3 server,
+# bucket, queue and database; see docs/testing.md.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n > 2 ? 2 : n )))
+PYTEST_XDIST := -n $(TEST_WORKERS) --dist loadgroup
 
-# The suite against PostgreSQL (127.0.0.1:5432, database test, unless TEST_DATABASE_URL says otherwise).
+# The whole suite, browser tests included, on SQLite.
+test: setup
+	$(PY) -m pytest $(PYTEST_XDIST)
+
+# The suite against PostgreSQL (127.0.0.1:5432, database test, unless TEST_DATABASE_URL says otherwise); each worker
+# uses its own database beside it (test_gw0, test_gw1, …), created when missing.
 test-pg: setup
-	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest -m "not e2e"
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_XDIST) -m "not e2e"
+
+# The quick loop while editing: no browser tests, none marked slow (under a minute).
+test-fast: setup
+	$(PY) -m pytest $(PYTEST_XDIST) -m "not slow and not e2e"
 
 bench: setup
 	$(PY) bench/judging.py

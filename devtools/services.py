@@ -6,6 +6,7 @@ data under a directory of ours, and stopped with the returned handle.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -30,32 +31,83 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+def listens(pid: int, port: int) -> bool:
+    """True when process pid itself holds a TCP socket listening on port.
+
+    "Something answers on the port" is not enough: a port that was free a moment ago may have been taken by another
+    test run meanwhile, and then our server fails to bind while theirs answers. Linux only (/proc); elsewhere it
+    falls back to port_open."""
+    tables = [t for t in ("/proc/net/tcp", "/proc/net/tcp6") if os.path.exists(t)]
+    if not tables:
+        return port_open(port)
+    inodes = set()
+    for table in tables:
+        with open(table) as fh:
+            next(fh, None)
+            for line in fh:
+                fields = line.split()
+                if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return False
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def _wait_for_port(port: int, proc: subprocess.Popen, name: str, log: Path, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{name} exited with {proc.returncode}; see {log}")
-        if port_open(port):
+            raise ServerExited(f"{name} exited with {proc.returncode}; see {log}")
+        if listens(proc.pid, port):
             return
         time.sleep(0.05)
     proc.kill()
     raise RuntimeError(f"{name} did not listen on port {port} within {timeout}s; see {log}")
 
 
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
-    """Wait until url answers over HTTP; fail early when proc (the server) exits."""
+class ServerExited(RuntimeError):
+    """A server we started exited instead of listening (often: its port was taken meanwhile)."""
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    """Wait until url answers over HTTP from proc itself, not from whoever took its port; fail early if proc exits."""
+    import urllib.parse
     import urllib.request
 
+    port = urllib.parse.urlsplit(url).port
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
+            raise ServerExited(f"server exited with {proc.returncode}")
         try:
             urllib.request.urlopen(url, timeout=1)
-            return
+            if port is None or listens(proc.pid, port):
+                return
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer")
+
+
+def _with_free_port(start, port: int | None, attempts: int = 3):
+    """Call start(port); with no fixed port, try another free port when the server exits (its port was taken)."""
+    for attempt in range(attempts):
+        try:
+            return start(port or free_port())
+        except ServerExited:
+            if port is not None or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def rclone_binary() -> str:
@@ -69,16 +121,53 @@ def rclone_binary() -> str:
     return found
 
 
-def stop_processes(procs: list[subprocess.Popen], *, timeout: float) -> None:
-    """SIGTERM every process still running, wait up to timeout for each, SIGKILL the ones that do not exit."""
+def stop_processes(procs: list[subprocess.Popen], *, timeout: float, again_after: float | None = None) -> None:
+    """SIGTERM every process still running, wait up to timeout for each, SIGKILL the ones that do not exit.
+
+    again_after: send a second SIGTERM to those still running after that many seconds. An RQ worker takes the first
+    as "finish the job, then stop" and the second as "stop now": it kills its work-horse (which a SIGKILL of the worker
+    would leave running, still writing to the store and the database)."""
     for proc in procs:
         if proc.poll() is None:
             proc.terminate()
+    if again_after is not None:
+        deadline = time.monotonic() + again_after
+        for proc in procs:  # a process still running after this has had again_after seconds (RQ ignores < 1 s)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
     for proc in procs:
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+
+
+def start_web(
+    env: dict[str, str], log, *, cwd: Path, attempts: int = 3, timeout: float = 120
+) -> tuple[subprocess.Popen, str]:
+    """gunicorn serving wsgi:app on a free port, as deployed (2 workers × 4 threads); on another port when the one
+    chosen was taken meanwhile by a parallel run. Returns the process and its base URL once it answers."""
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    for attempt in range(attempts):
+        port = free_port()
+        web = subprocess.Popen(
+            [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"],
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_http(f"http://127.0.0.1:{port}/healthz", web, timeout=timeout)
+            return web, f"http://127.0.0.1:{port}"
+        except ServerExited:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -99,61 +188,40 @@ def start_redis(data_dir: Path, port: int | None = None) -> tuple[subprocess.Pop
     binary = shutil.which("redis-server")
     if not binary:
         raise RuntimeError("redis-server not found: run `make setup` (apt-get install redis-server)")
-    port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / "redis.log"
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(data_dir),
-            "--save",
-            "60 1",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--logfile",
-            str(log),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    _wait_for_port(port, proc, "redis-server", log)
-    return proc, f"redis://127.0.0.1:{port}/0"
+
+    def start(port: int) -> tuple[subprocess.Popen, str]:
+        proc = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir), "--save", "60 1"]
+            + ["--appendonly", "no", "--daemonize", "no", "--logfile", str(log)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        _wait_for_port(port, proc, "redis-server", log)
+        return proc, f"redis://127.0.0.1:{port}/0"
+
+    return _with_free_port(start, port)
 
 
 def start_s3(
     data_dir: Path, access_key: str, secret_key: str, port: int | None = None, allow_origin: str | None = None
 ) -> tuple[subprocess.Popen, str]:
     """Start `rclone serve s3` over a local folder; buckets are its top-level directories."""
-    port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
-    log = data_dir.parent / f"rclone-{port}.log"
-    cmd = [
-        rclone_binary(),
-        "serve",
-        "s3",
-        str(data_dir),
-        "--addr",
-        f"127.0.0.1:{port}",
-        "--auth-key",
-        f"{access_key},{secret_key}",
-        "--log-file",
-        str(log),
-        "--config",
-        "/dev/null",
-    ]
-    if allow_origin:
-        cmd += ["--allow-origin", allow_origin]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
-    _wait_for_port(port, proc, "rclone serve s3", log)
-    return proc, f"http://127.0.0.1:{port}"
+
+    def start(port: int) -> tuple[subprocess.Popen, str]:
+        log = data_dir.parent / f"rclone-{port}.log"
+        cmd = [rclone_binary(), "serve", "s3", str(data_dir), "--addr", f"127.0.0.1:{port}"]
+        cmd += ["--auth-key", f"{access_key},{secret_key}", "--log-file", str(log), "--config", "/dev/null"]
+        if allow_origin:
+            cmd += ["--allow-origin", allow_origin]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        _wait_for_port(port, proc, "rclone serve s3", log)
+        return proc, f"http://127.0.0.1:{port}"
+
+    return _with_free_port(start, port)
 
 
 def start_missing(var_dir: Path, *, fixed_ports: bool = True, allow_origin: str | None = None) -> Services:

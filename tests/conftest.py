@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,42 +18,130 @@ from flask.testing import FlaskClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# Under pytest-xdist each worker process ("gw0", "gw1", …) has its own services, bucket, queue and database.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+# What a test marked `database_only` gets instead of Redis and S3: refused connections, so a test that needs them after
+# all fails at once instead of quietly reaching someone else's server.
+NOWHERE = {"REDIS_URL": "redis://127.0.0.1:9/0", "S3_ENDPOINT_URL": "http://127.0.0.1:9"}
+
+
+def pytest_sessionstart(session) -> None:
+    """Stop at once, with one line, when the Babel catalogs are not compiled (instead of a page of failed pages)."""
+    if hasattr(session.config, "workerinput"):
+        return  # xdist workers: the controller has checked
+    stale = _uncompiled_catalogs(ROOT / "app" / "translations")
+    if stale:
+        pytest.exit(
+            f"The translations are not compiled ({', '.join(stale)} missing or older than its .po): "
+            "run `make translations`.",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+
+
+def _uncompiled_catalogs(translations: Path) -> list[str]:
+    """The .mo files that are missing or older than their .po."""
+    stale = []
+    for po in sorted(translations.glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            stale.append(str(mo.relative_to(ROOT)))
+    return stale
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    """Set env in os.environ (subprocesses such as gunicorn and `flask` read it), restore the old values after."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
 
 @pytest.fixture(scope="session")
-def services(tmp_path_factory):
-    """Start Redis and the S3 server once for the whole run and point the environment at them."""
+def database(tmp_path_factory):
+    """This run's own database, migrated to head: a SQLite file, or PostgreSQL with TEST_DATABASE_URL.
+
+    Under xdist each worker gets `<name>_gw0`, `<name>_gw1`, … beside the database TEST_DATABASE_URL names, created
+    when missing: two runs with different TEST_DATABASE_URL never touch each other's databases."""
+    base = tmp_path_factory.mktemp("database")
+    db_url = worker_database_url(os.environ.get("TEST_DATABASE_URL"), WORKER) or f"sqlite:///{base / 'portal.sqlite3'}"
+    env = {"DATABASE_URL": db_url, "SECRET_KEY": "test-secret"}
+    with _environment(env):
+        if db_url.startswith("postgresql"):
+            _create_postgres_database(db_url)
+        _migrate(db_url)
+        yield env
+
+
+@pytest.fixture(scope="session")
+def services(database, tmp_path_factory):
+    """Start Redis and the S3 server once per run (per xdist worker) and point the environment at them."""
     from devtools.services import start_redis, start_s3
 
     base = tmp_path_factory.mktemp("services")
     redis_proc, redis_url = start_redis(base / "redis")
     s3_proc, s3_url = start_s3(base / "s3", "test-access-key", "test-secret-key-123", allow_origin="*")
+    suffix = f"-{WORKER}" if WORKER else ""
     env = {
+        **database,
         "REDIS_URL": redis_url,
         "S3_ENDPOINT_URL": s3_url,
         "AWS_ACCESS_KEY_ID": "test-access-key",
         "AWS_SECRET_ACCESS_KEY": "test-secret-key-123",
-        "S3_BUCKET": "test-clips",
-        "SECRET_KEY": "test-secret",
-        "RQ_QUEUE": "test-clips",
+        "S3_BUCKET": f"test-clips{suffix}",
+        "RQ_QUEUE": f"test-clips{suffix}",
     }
-    db_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{base / 'portal.sqlite3'}"
-    env["DATABASE_URL"] = db_url
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    _migrate(db_url)
-    from app.storage import Storage
-    from config import Config
+    try:
+        with _environment(env):
+            from app.storage import Storage
+            from config import Config
 
-    Storage.from_config(Config()).ensure_bucket()
-    yield env
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    for proc in (redis_proc, s3_proc):
-        proc.terminate()
-        proc.wait(timeout=10)
+            Storage.from_config(Config()).ensure_bucket()
+            yield env
+    finally:
+        for proc in (redis_proc, s3_proc):
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def worker_database_url(url: str | None, worker: str) -> str | None:
+    """The database of this xdist worker: `<name>_<worker>` beside the one url names (url itself without xdist)."""
+    if not url or not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+def _create_postgres_database(db_url: str) -> None:
+    """CREATE DATABASE through the `postgres` maintenance database when db_url's database does not exist yet."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ProgrammingError
+
+    from app.db import make_engine
+
+    parsed = make_url(db_url)
+    name = parsed.database
+    maintenance = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with maintenance.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first():
+                return
+            try:
+                conn.execute(text('CREATE DATABASE "' + name.replace('"', '""') + '"'))
+            except ProgrammingError as exc:  # created meanwhile by another process: just as good
+                if "already exists" not in str(exc):
+                    raise
+    finally:
+        maintenance.dispose()
 
 
 def _migrate(db_url: str) -> None:
@@ -82,18 +172,45 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+@pytest.fixture(scope="session")
+def memoized_password_hashing():
+    """Hash each password once per run instead of once per account and login.
+
+    scrypt costs about 0.15 s a call and the factories create hundreds of accounts, all with one password. For a given
+    password the result does not depend on the call (the salt aside), so remembering it changes no outcome. Processes
+    that tests start (gunicorn, `flask` commands) still hash every time."""
+    from functools import cache
+
+    from app.services import accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("generate_password_hash", "check_password_hash"):
+            if hasattr(accounts, name):
+                patch.setattr(accounts, name, cache(getattr(accounts, name)))
+        yield
+
+
 @pytest.fixture
-def app(services):
+def app(request, memoized_password_hashing):
+    """The portal on this run's services; for a test marked `database_only`, on the database alone."""
     from app import create_app
 
-    application = create_app({"TESTING": True, **services})
+    # A test that asks for `services` gets them, even in a module marked database_only.
+    marked = request.node.get_closest_marker("database_only") is not None
+    database_only = marked and "services" not in request.fixturenames
+    if database_only:
+        config = {**request.getfixturevalue("database"), **NOWHERE}
+    else:
+        config = request.getfixturevalue("services")
+    application = create_app({"TESTING": True, **config})
     application.test_client_class = IsolatedClient
     yield application
-    _wipe(application)
+    _wipe(application, services=not database_only)
 
 
-def _wipe(application) -> None:
-    """Empty every table, the queue and the bucket: a fresh state for the next test."""
+def _wipe(application, *, services: bool) -> None:
+    """Empty every table, the queue and the bucket, unfinished multipart uploads included: a fresh state for the next
+    test."""
     from sqlalchemy import text
 
     from app import db
@@ -112,14 +229,25 @@ def _wipe(application) -> None:
             if conn.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")).first():
                 conn.execute(text("DELETE FROM sqlite_sequence"))
             conn.execute(text("PRAGMA foreign_keys=ON"))
+    if not services:
+        return
     from app.queue import connect
     from app.storage import Storage
 
     connect(application.config["REDIS_URL"]).flushdb()
     store = Storage.from_config(application.config)
+    wipe_bucket(store)
+
+
+def wipe_bucket(store) -> None:
+    """Abort every unfinished multipart upload and delete every object of store's bucket."""
+    for upload in store.multipart_uploads():
+        store.abort_multipart(upload["Key"], upload["UploadId"])
     keys = store.keys()
     for i in range(0, len(keys), 1000):
         store.client.delete_objects(Bucket=store.bucket, Delete={"Objects": [{"Key": k} for k in keys[i : i + 1000]]})
+    left = store.multipart_uploads()
+    assert not left, f"multipart uploads survived the wipe: {left}"
 
 
 @pytest.fixture

@@ -6,14 +6,18 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from devtools.services import free_port, stop_processes, wait_http
-from tests.conftest import ROOT
+from devtools.services import start_web, stop_processes
+from tests.conftest import ROOT, WORKER
 
 ARTIFACTS = ROOT / "test-artifacts"
+# How long the portal's worker may take to make a clip ready: a bound for a loaded machine, never a pace to wait out.
+PROCESSING_S = 600
+STARTUP_S = 120  # the same, for gunicorn to answer
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -48,17 +52,8 @@ def _artifact_name(request, suffix: str) -> Path:
 @pytest.fixture
 def portal(app, tmp_path, request):
     """Start web and worker processes on the test services; yield the base URL."""
-    port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    bindir = Path(sys.executable).parent
     logs = [open(tmp_path / "web.log", "wb"), open(tmp_path / "worker.log", "wb")]  # noqa: SIM115 - closed at teardown
-    web = subprocess.Popen(
-        [str(bindir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=logs[0],
-        stderr=subprocess.STDOUT,
-    )
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
         cwd=ROOT,
@@ -66,16 +61,19 @@ def portal(app, tmp_path, request):
         stdout=logs[1],
         stderr=subprocess.STDOUT,
     )
+    web = None
     try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", web)
-        yield f"http://127.0.0.1:{port}"
+        web, base = start_web(env, logs[0], cwd=ROOT, timeout=STARTUP_S)
+        yield base
     finally:
-        stop_processes([web, worker], timeout=15)
+        # Twice SIGTERM for the worker: a clip still being processed must not outlive the test (see stop_processes).
+        stop_processes([proc for proc in (web, worker) if proc is not None], timeout=15, again_after=1.5)
         for log in logs:
             log.close()
         ARTIFACTS.mkdir(exist_ok=True)
         for name in ("web.log", "worker.log"):
-            shutil.copy(tmp_path / name, ARTIFACTS / name)
+            # The last portal's logs, one pair per xdist worker (web-gw0.log, …).
+            shutil.copy(tmp_path / name, ARTIFACTS / (name.replace(".log", f"-{WORKER}.log") if WORKER else name))
             if _failed(request):
                 shutil.copy(tmp_path / name, _artifact_name(request, name))
 
@@ -100,7 +98,7 @@ def new_page(chromium, request):
 
     def make(**kwargs):
         context = chromium.new_context(viewport={"width": 360, "height": 780}, **kwargs)
-        context.set_default_timeout(20_000)
+        context.set_default_timeout(60_000)  # a bound for a loaded machine; passing tests never wait it out
         contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
@@ -115,6 +113,15 @@ def new_page(chromium, request):
             for m, page in enumerate(context.pages):
                 page.screenshot(path=str(_artifact_name(request, f"{n}-{m}.png")), full_page=True)
         context.close()
+
+
+def wait_until(predicate, timeout_s: float, what: str) -> None:
+    """Poll predicate until it holds; fail after timeout_s, saying what did not happen."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.2)
 
 
 def login(page, base: str, email: str) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from app.models import Role
 from tests.conftest import make_clip
-from tests.e2e.conftest import ARTIFACTS, login, logout
+from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login, logout
 
 pytestmark = pytest.mark.e2e
 
@@ -33,10 +33,10 @@ def test_whole_journey_in_a_browser(portal, new_page, make, tmp_path):
     page.wait_for_url("**/unit/entries/*")
     entry_url = page.url
     page.set_input_files("#clip-file", str(clip))  # the resumable uploader (Uppy)
-    with page.expect_navigation(url=entry_url):  # back to the entry page once the upload is complete
+    with page.expect_navigation(url=entry_url, timeout=120_000):  # back to the entry page once the upload is complete
         page.click("#uploader [data-role=start]")
     # The status poller reloads the page once the worker has made the clip ready.
-    page.wait_for_selector("video.player", timeout=90_000)
+    page.wait_for_selector("video.player", timeout=PROCESSING_S * 1000)
     page.screenshot(path=str(ARTIFACTS / "unit-entry-ready.png"), full_page=True)
     page.click("form[action$='/submit'] button")
     page.wait_for_load_state()

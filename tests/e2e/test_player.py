@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from app.connections import enqueue_processing, storage
-from app.models import Role
+from app.models import Clip, ClipStatus, Role
 from app.services.entries import store_upload
 from tests.conftest import make_clip
-from tests.e2e.conftest import ARTIFACTS, login
+from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login, wait_until
 
 pytestmark = pytest.mark.e2e
+FINAL = (ClipStatus.READY, ClipStatus.REJECTED, ClipStatus.FAILED)
 
 
 def test_storyboard_preview_and_keyboard_seek(portal, new_page, make, session, tmp_path):
@@ -33,15 +34,13 @@ def test_storyboard_preview_and_keyboard_seek(portal, new_page, make, session, t
         )
     session.commit()
     enqueue_processing(clip.id)  # the portal's own worker process picks it up
+    wait_until(lambda: _status(session, clip.id) in FINAL, PROCESSING_S, "the portal's worker to process the clip")
+    assert _status(session, clip.id) == ClipStatus.READY
 
     page = new_page()
     login(page, portal, judge.email)
     page.goto(f"{portal}/judge/rounds/{rnd.id}/entries/{entry.id}")
-    for _ in range(60):
-        if page.locator("video.player").count():
-            break
-        page.wait_for_timeout(1000)
-        page.reload()
+    page.wait_for_selector("video.player")
     scrub = page.locator("input.scrub")
     scrub.wait_for()
     html = page.content()
@@ -53,4 +52,9 @@ def test_storyboard_preview_and_keyboard_seek(portal, new_page, make, session, t
     page.screenshot(path=str(ARTIFACTS / "judge-storyboard.png"), full_page=True)
     scrub.focus()
     page.keyboard.press("End")
-    assert page.locator("video.player").evaluate("v => v.currentTime") > 4
+    page.wait_for_function("document.querySelector('video.player').currentTime > 4")
+
+
+def _status(session, clip_id: int) -> ClipStatus:
+    session.expire_all()
+    return session.get(Clip, clip_id).status

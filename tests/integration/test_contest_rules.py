@@ -7,8 +7,12 @@ import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from app.models import Entry, EntryStatus, Role, utcnow
 from app.services.entries import participation
+
+pytestmark = pytest.mark.database_only  # but for the tests that ask for `services`: they store clips
 
 
 def test_nothing_can_change_after_the_deadline(browser, make, session, sample_clip):
@@ -34,7 +38,7 @@ def test_nothing_can_change_after_the_deadline(browser, make, session, sample_cl
     assert session.query(Entry).count() == 1
 
 
-def test_replace_clip_before_deadline_keeps_the_old_original(app, browser, make, session, sample_clip):
+def test_replace_clip_before_deadline_keeps_the_old_original(services, app, browser, make, session, sample_clip):
     from app.connections import storage
 
     unit = make.unit()
@@ -57,7 +61,7 @@ def test_replace_clip_before_deadline_keeps_the_old_original(app, browser, make,
     assert all(storage().exists(k) for k in keys)
 
 
-def test_upload_refuses_a_non_video_name_and_leaves_nothing(app, browser, make, session, tmp_path):
+def test_upload_refuses_a_non_video_name_and_leaves_nothing(services, app, browser, make, session, tmp_path):
     from app.connections import storage
     from app.models import Clip
 

@@ -77,7 +77,8 @@ def test_catalog_is_complete_with_matching_placeholders(lang, fresh_pot):
     assert not problems, "\n".join(problems[:20])
 
 
-def test_vietnamese_by_default_english_on_request(client, services):
+@pytest.mark.database_only
+def test_vietnamese_by_default_english_on_request(client):
     page = client.get("/login").get_data(as_text=True)
     assert 'lang="vi"' in page and "Đăng nhập" in page
     page = client.get("/login?lang=en").get_data(as_text=True)
@@ -86,7 +87,8 @@ def test_vietnamese_by_default_english_on_request(client, services):
     assert 'lang="en"' in client.get("/login").get_data(as_text=True)
 
 
-def test_language_switch_form(browser, services):
+@pytest.mark.database_only
+def test_language_switch_form(browser):
     resp = browser.post("/language/en", data={"next": "/login"})
     assert resp.status_code == 302 and resp.location == "/login"
     assert 'lang="en"' in browser.get("/login").get_data(as_text=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from app.connections import storage
 from app.models import Clip, ClipStatus, Role
 
@@ -17,6 +19,7 @@ def upload(browser, entry_id: int, path, name: str | None = None):
         )
 
 
+@pytest.mark.slow
 def test_unit_to_winners_page(app, browser, make, session, run_jobs, sample_clip):
     unit, other = make.unit("WARD1", "Phường Một"), make.unit("WARD2")
     member = make.user(Role.UNIT, unit)
@@ -110,6 +113,7 @@ def status_id(session, entry_id):
     return session.get(Entry, entry_id).clip_id
 
 
+@pytest.mark.database_only
 def test_results_show_cli_ranks_by_mean(app, make, session):
     from app.models import Score, ScoreSheet, SheetStatus
 

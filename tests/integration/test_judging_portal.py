@@ -16,6 +16,8 @@ from openpyxl import load_workbook
 from app.models import Assignment, AuditEvent, Conflict, Role, RoundStatus, Score, ScoreSheet, SheetStatus
 from app.services import rounds, scoring
 
+pytestmark = pytest.mark.database_only  # but for the blind round test, which asks for `services`
+
 
 def _submit(session, rnd, entry, judge, points):
     sheet = ScoreSheet(round_id=rnd.id, entry_id=entry.id, judge_id=judge.id, status=SheetStatus.SUBMITTED)
@@ -190,7 +192,8 @@ def test_tie_break_by_criterion_is_applied_and_explained(session, make):
     assert rows[0].tie_break
 
 
-def test_blind_round_hides_identity_from_judges_everywhere(app, browser, session, make, run_jobs, tmp_path):
+@pytest.mark.slow
+def test_blind_round_hides_identity_from_judges_everywhere(services, app, browser, session, make, run_jobs, tmp_path):
     from app.connections import enqueue_processing, storage
     from app.services.entries import store_upload
 

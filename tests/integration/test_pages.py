@@ -7,6 +7,8 @@ import pytest
 from app.models import Role, RoundStatus
 from app.services import rounds
 
+pytestmark = pytest.mark.database_only
+
 
 @pytest.fixture
 def site(make, session):

@@ -6,6 +6,8 @@ import pytest
 
 from app.models import EntryStatus, Role, RoundStatus
 
+pytestmark = pytest.mark.database_only
+
 
 @pytest.fixture
 def world(make):

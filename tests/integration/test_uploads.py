@@ -10,20 +10,17 @@ import json
 import os
 import re
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from app.models import Clip, ClipStatus, Entry, EntryStatus, Role, utcnow
-from devtools.services import free_port, wait_http
+from devtools.services import start_web, stop_processes
 from tests.conftest import ROOT
 from tests.factories import PASSWORD
 
@@ -31,44 +28,43 @@ MIB = 1024 * 1024
 PART = 5 * MIB  # the smallest part S3 allows, to keep the files small
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 VI_CLOSED = "Cuộc thi hiện không nhận tác phẩm mới hoặc thay đổi."
+# Under xdist (--dist loadgroup) the whole module runs on one worker, which starts each `live` portal once.
+pytestmark = pytest.mark.xdist_group("uploads-live-portal")
 
 
-@pytest.fixture(scope="module", params=["direct", "proxy"])
-def live(request, services, tmp_path_factory):
-    """A gunicorn portal (as deployed) in one upload mode, with 5 MiB parts; yields (base URL, mode)."""
-    mode = request.param
-    port = free_port()
-    log_path = tmp_path_factory.mktemp(f"uploads-{mode}") / "web.log"
-    env = {
-        **os.environ,
-        "UPLOAD_MODE": mode,
-        "UPLOAD_PART_BYTES": str(PART),
-        "MAX_UPLOAD_BYTES": str(64 * MIB),
-        "PYTHONUNBUFFERED": "1",
-    }
-    with open(log_path, "wb") as log:
-        web = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_http(f"http://127.0.0.1:{port}/healthz", web)
-            yield f"http://127.0.0.1:{port}", mode
-        finally:
-            web.terminate()
-            web.wait(timeout=15)
+@pytest.fixture(scope="session")
+def live_portals(services, tmp_path_factory):
+    """gunicorn portals (as deployed) by upload mode, with 5 MiB parts: each started when first needed and kept for the
+    run, in whatever order (xdist) the tests come."""
+    started: dict[str, tuple] = {}
+
+    def portal(mode: str) -> str:
+        if mode not in started:
+            log = open(tmp_path_factory.mktemp(f"uploads-{mode}") / "web.log", "wb")  # noqa: SIM115 - closed below
+            env = {
+                **os.environ,
+                "UPLOAD_MODE": mode,
+                "UPLOAD_PART_BYTES": str(PART),
+                "MAX_UPLOAD_BYTES": str(64 * MIB),
+                "PYTHONUNBUFFERED": "1",
+            }
+            try:
+                started[mode] = (*start_web(env, log, cwd=ROOT), log)
+            except BaseException:
+                log.close()
+                raise
+        return started[mode][1]
+
+    yield portal
+    stop_processes([web for web, _base, _log in started.values()], timeout=15)
+    for _web, _base, log in started.values():
+        log.close()
+
+
+@pytest.fixture(params=["direct", "proxy"])
+def live(request, live_portals):
+    """A gunicorn portal in one upload mode; (base URL, mode)."""
+    return live_portals(request.param), request.param
 
 
 class PortalClient:

@@ -16,6 +16,8 @@ from app.models import Clip, ClipStatus, Role
 from app.services.entries import store_upload
 from tests.conftest import ROOT, make_clip
 
+pytestmark = pytest.mark.slow  # every test transcodes with the real worker (the CLI one: ~15 s)
+
 
 @pytest.fixture
 def entry(make):

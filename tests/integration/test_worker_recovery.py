@@ -85,7 +85,7 @@ def test_sigkilled_worker_loses_nothing(app, session, make, tmp_path):
             lambda: (
                 _clip_state(session, clip_id)[0] == ClipStatus.PROCESSING and _clip_state(session, clip_id)[1] > 0.05
             ),
-            90,
+            300,  # bounds for a loaded machine (ffmpeg runs at nice 10), never waited out when things work
             "transcoding to start",
         )
     finally:
@@ -105,7 +105,7 @@ def test_sigkilled_worker_loses_nothing(app, session, make, tmp_path):
     try:
         _wait(
             lambda: _clip_state(session, clip_id)[0] in (ClipStatus.READY, ClipStatus.FAILED, ClipStatus.REJECTED),
-            180,
+            600,
             "recovery",
         )
     finally:

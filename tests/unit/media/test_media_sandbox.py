@@ -28,10 +28,10 @@ def test_timeout_kills_the_process_group(tmp_path, isolate):
     started = time.monotonic()
     with pytest.raises(sandbox.Timeout):
         sandbox.run(["/bin/sh", "-c", script], timeout=0.5, isolate_network=isolate)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 30  # not the children's 60 s (a loaded machine may take seconds to reap)
     pids = [int(p) for p in pidfile.read_text().split()]
     assert len(pids) == 2
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 30  # a bound for a loaded machine: the loop ends as soon as they are gone
     while not all(_dead(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert all(_dead(p) for p in pids), "grandchildren survived the timeout"
@@ -43,7 +43,7 @@ def test_stragglers_are_swept_after_a_normal_exit(tmp_path):
     done = sandbox.run(["/bin/sh", "-c", f"sleep 60 >/dev/null 2>&1 & echo $! > {pidfile}"], timeout=5)
     assert done.returncode == 0
     pid = int(pidfile.read_text())
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 30  # a bound for a loaded machine: the loop ends as soon as they are gone
     while not _dead(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _dead(pid)
@@ -89,7 +89,7 @@ def test_lines_reach_the_callback_and_a_raising_callback_kills_the_child():
     started = time.monotonic()
     with pytest.raises(KeyError):
         sandbox.run(["/bin/sh", "-c", "echo go; sleep 30"], timeout=60, on_stdout_line=boom)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 15  # not the child's 30 s
 
 
 def test_child_environment_is_scrubbed(monkeypatch):
@@ -121,9 +121,9 @@ def test_a_straggler_holding_the_pipes_does_not_turn_success_into_timeout(tmp_pa
     started = time.monotonic()
     done = sandbox.run(["/bin/sh", "-c", f"sleep 60 & echo $! > {pidfile}; echo done"], timeout=20)
     assert done.returncode == 0 and done.stdout == b"done\n"
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 15  # neither the straggler's 60 s nor the 20 s timeout
     pid = int(pidfile.read_text())
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 30  # a bound for a loaded machine: the loop ends as soon as they are gone
     while not _dead(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _dead(pid)

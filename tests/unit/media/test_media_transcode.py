@@ -83,6 +83,7 @@ KINDS = [  # name, expected (w, h) of the single rung, has audio
 ]
 
 
+@pytest.mark.slow  # a real transcode per input kind: 17 of them, ~20 s in all
 @pytest.mark.parametrize("name, size, audio", KINDS, ids=[k[0] for k in KINDS])
 def test_input_kinds(clips, tmp_path, name, size, audio):
     info, renditions = _run(clips, name, tmp_path)
@@ -126,6 +127,7 @@ def test_rotated_output_is_turned_pixels_not_a_flag(clips, tmp_path):
     assert right > 200 and left < 50
 
 
+@pytest.mark.slow
 def test_ladder_is_one_process_smallest_first_no_upscale(clips, tmp_path):
     info, renditions = _run(clips, "ladder.mp4", tmp_path)
     assert [(r.name, r.width, r.height) for r in renditions] == [
