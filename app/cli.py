@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from app import db
-from app.models import Clip, Entry, EntryStatus, Role, Unit
+from app.models import Clip, Entry, EntryStatus, Role, Unit, User
 from app.services import PortalError, accounts, scoring
 from app.services import contests as contest_service
 from app.services import entries as entry_service
@@ -118,6 +118,25 @@ def register_cli(app: Flask) -> None:
             except PortalError as exc:
                 _fail(exc)
         _echo_json({"id": user.id, "email": user.email, "role": user.role.value})
+
+    @users_group.command("set-password")
+    @click.argument("email")
+    @click.password_option("--password", confirmation_prompt=False)
+    def users_set_password(email: str, password: str):
+        """Reset an account's password: ends its sessions everywhere and clears its login lock; prints its JSON."""
+        from app.auth.throttle import clear_account_lock
+
+        with force_locale("en"):
+            user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+            if user is None:
+                raise click.ClickException(f"no account {email!r}")
+            try:
+                accounts.set_password(db.session, user=user, password=password)
+                db.session.commit()
+            except PortalError as exc:
+                _fail(exc)
+            clear_account_lock(user.email)
+        _echo_json({"id": user.id, "email": user.email, "sessions_ended": True})
 
     @app.cli.group("contests", help="Contests.")
     def contests_group():

@@ -43,3 +43,12 @@ def can_view_clip(session: Session, user, clip: Clip) -> bool:
         # Judges only ever get the entry's current clip, never superseded uploads.
         return user.role != Role.JUDGE or entry.clip_id == clip.id
     return clip.id in published_clip_ids(session, entry.contest)
+
+
+def can_manage_account(user, role: Role) -> bool:
+    """Admins manage every account; organisers manage unit and judge accounts only."""
+    if not (user and user.is_authenticated):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.ORGANISER and role in (Role.UNIT, Role.JUDGE)

@@ -31,7 +31,8 @@ def services(tmp_path_factory):
         "AWS_ACCESS_KEY_ID": "test-access-key",
         "AWS_SECRET_ACCESS_KEY": "test-secret-key-123",
         "S3_BUCKET": "test-clips",
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-key-for-the-test-suite-only-0123456789",
+        "PASSWORD_SCRYPT_N": "1024",
         "RQ_QUEUE": "test-clips",
     }
     db_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{base / 'portal.sqlite3'}"

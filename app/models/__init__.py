@@ -6,6 +6,7 @@ from .contest import Category, Clip, Contest, Entry
 from .enums import ClipStatus, EntryStatus, Role, RoundStatus, SheetStatus
 from .judging import Assignment, Conflict, Criterion, PanelMember, Round, RoundEntry, Score, ScoreSheet
 from .org import Unit, User
+from .sessions import LoginSession
 
 __all__ = [
     "Assignment",
@@ -21,6 +22,7 @@ __all__ = [
     "Contest",
     "Criterion",
     "Entry",
+    "LoginSession",
     "EntryStatus",
     "PanelMember",
     "Publication",

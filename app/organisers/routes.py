@@ -12,7 +12,7 @@ from app import db
 from app.clip_display import STATUS_LABELS, clip_reason
 from app.i18n import local_to_utc, utc_to_local
 from app.models import Clip, Entry, Role, Round, Unit, User
-from app.permissions import is_staff
+from app.permissions import can_manage_account, is_staff
 from app.services import PortalError, accounts, exports
 from app.services import contests as contest_service
 from app.services.audit import record_event
@@ -182,6 +182,8 @@ def accounts_view():
         SelectChoice(u.id, f"{u.code} — {u.name}") for u in db.session.scalars(select(Unit).order_by(Unit.code))
     ]
     if form.validate_on_submit():
+        if not can_manage_account(current_user, Role(form.role.data)):
+            abort(403)
         try:
             unit = db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None
             user = accounts.create_user(
@@ -212,8 +214,13 @@ def accounts_view():
 @bp.route("/accounts/<int:user_id>/active", methods=["POST"])
 def toggle_account(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
-    if user.id == current_user.id:
-        flash(_("You cannot disable your own account."), "error")
+    if not can_manage_account(current_user, user.role):
+        abort(403)
+    try:
+        if user.active:
+            accounts.check_can_disable(db.session, actor=current_user, user=user)
+    except PortalError as exc:
+        flash(str(exc), "error")
         return redirect(url_for("organisers.accounts_view"))
     accounts.set_active(db.session, user=user, active=not user.active)
     record_event(db.session, actor=current_user, action="account.active", obj=user, after={"active": user.active})

@@ -53,7 +53,12 @@ def portal(app, tmp_path, request):
     bindir = Path(sys.executable).parent
     logs = [open(tmp_path / "web.log", "wb"), open(tmp_path / "worker.log", "wb")]  # noqa: SIM115 - closed at teardown
     web = subprocess.Popen(
-        [str(bindir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"],
+        [
+            str(bindir / "gunicorn"),
+            *["--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"],
+            "--no-control-socket",  # never the shared ~/.gunicorn/gunicorn.ctl of other gunicorns on the host
+            "wsgi:app",
+        ],
         cwd=ROOT,
         env=env,
         stdout=logs[0],

@@ -56,6 +56,7 @@ def live(request, services, tmp_path_factory):
                 "2",
                 "--threads",
                 "4",
+                "--no-control-socket",  # never the shared ~/.gunicorn/gunicorn.ctl of other gunicorns on the host
                 "wsgi:app",
             ],
             cwd=ROOT,
