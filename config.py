@@ -130,6 +130,9 @@ class Config:
         self.SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "0") == "1"
         # Failed logins one address may make per 15 minutes, over all accounts (app/auth/throttle.py).
         self.LOGIN_IP_FAILURES = _int("LOGIN_IP_FAILURES", 100)
+        # Reverse proxies in front of the web nodes (nginx: 1). The client address (login throttling, audit) is then
+        # taken from that many X-Forwarded-For entries; 0 trusts no such header.
+        self.PROXY_HOPS = _int("PROXY_HOPS", 0)
         # scrypt cost N for new password hashes (2^17 = OWASP: 0.35 s and 128 MiB each); older hashes are rehashed at
         # the next login. The test suite lowers it.
         self.PASSWORD_SCRYPT_N = _int("PASSWORD_SCRYPT_N", 2**17)

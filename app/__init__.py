@@ -20,6 +20,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     check_config(app.config)
     passwords.configure(int(app.config["PASSWORD_SCRYPT_N"]))
+    if int(app.config["PROXY_HOPS"]):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_HOPS"]))  # type: ignore[method-assign]
 
     db.init_app(app)
     from app.i18n import select_locale

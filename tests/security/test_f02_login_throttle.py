@@ -127,3 +127,22 @@ def _fresh_limits(app):
 
     limiter.reset()
     yield
+
+
+def test_behind_a_proxy_each_client_is_counted_apart(services, make):
+    """Finding 2: with PROXY_HOPS=1 (nginx in front) failures count per client address, not for the proxy."""
+    from app import create_app
+
+    app = create_app({"TESTING": True, **services, "PROXY_HOPS": 1, "LOGIN_IP_FAILURES": 2})
+    app.test_client_class = IsolatedClient
+    judge = make.user(Role.JUDGE)
+
+    def from_client(ip: str, email: str, password: str):
+        browser = Browser(app.test_client())
+        browser.client.environ_base["HTTP_X_FORWARDED_FOR"] = ip
+        return attempt(browser, email, password)
+
+    for n in range(2):
+        assert from_client("203.0.113.7", f"typo{n}@test.vn", "wrong-password-x").status_code == 200
+    assert from_client("203.0.113.7", judge.email, PASSWORD).status_code == 429
+    assert from_client("198.51.100.9", judge.email, PASSWORD).status_code == 302
