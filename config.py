@@ -6,9 +6,11 @@ SQLite in ./var, and the Redis and S3 servers that `devtools/services.py` starts
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import overload
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -27,18 +29,79 @@ def _int(name: str, default: int) -> int:
     return int(_env(name, str(default)))
 
 
+class ConfigError(Exception):
+    """A setting is missing or unsafe; the entry points print the message on one line and exit with status 2."""
+
+
+MIN_SECRET_KEY_CHARS = 32
+# The embedded S3 server's credentials (devtools/services.py): fine on this machine, refused for any other store.
+DEFAULT_S3_ACCESS_KEY = "portal-access-key"
+DEFAULT_S3_SECRET_KEY = "portal-secret-key-change-me"  # noqa: S105 - only accepted for a loopback endpoint
+SECRET_KEY_HOWTO = (
+    "SECRET_KEY must be set (at least 32 characters), or SECRET_KEY_FILE must name a file holding it; make one with: "
+    "python3 -c 'import secrets; print(secrets.token_urlsafe(48))' > var/secret_key && chmod 600 var/secret_key"
+)
+
+
+def _secret_key() -> str | None:
+    """SECRET_KEY, else the contents of the file SECRET_KEY_FILE names; never a built-in default."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = os.environ.get("SECRET_KEY_FILE")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"SECRET_KEY_FILE {path} cannot be read ({exc.strerror}). {SECRET_KEY_HOWTO}") from exc
+    return None
+
+
+def is_loopback_url(url: str | None) -> bool:
+    """True when url points at this machine (127.0.0.0/8, ::1, localhost); None (AWS) is not."""
+    host = urlsplit(url).hostname if url else None
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check(config: dict) -> None:
+    """Refuse to run with a missing or short secret key, or with the embedded store's credentials on a real store."""
+    key = config.get("SECRET_KEY")
+    if not key or len(str(key)) < MIN_SECRET_KEY_CHARS:
+        state = "is not set" if not key else f"has only {len(str(key))} characters"
+        raise ConfigError(f"SECRET_KEY {state}. {SECRET_KEY_HOWTO}")
+    defaults = (
+        config.get("AWS_ACCESS_KEY_ID") == DEFAULT_S3_ACCESS_KEY
+        or config.get("AWS_SECRET_ACCESS_KEY") == DEFAULT_S3_SECRET_KEY
+    )
+    if defaults and not is_loopback_url(config.get("S3_ENDPOINT_URL")):
+        store = config.get("S3_ENDPOINT_URL") or "AWS S3"
+        raise ConfigError(
+            f"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are the embedded store's defaults, refused for {store}: "
+            "set the store's own credentials"
+        )
+
+
 class Config:
     """Configuration for one web node or worker; instantiate after the environment is final."""
 
     def __init__(self) -> None:
-        self.SECRET_KEY = _env("SECRET_KEY", "dev-only-change-me")
+        # No default: create_app refuses to start without a key of at least 32 characters (config.check).
+        self.SECRET_KEY = _secret_key()
         self.DATABASE_URL = _env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")
         self.REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6390/0")
-        self.S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL", "http://127.0.0.1:9390")
+        # Unset: the embedded server; set but empty: AWS S3 itself (boto3's own endpoint for S3_REGION).
+        self.S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "http://127.0.0.1:9390") or None
         self.S3_BUCKET = _env("S3_BUCKET", "clip-portal")
         self.S3_REGION = _env("S3_REGION", "us-east-1")
-        self.AWS_ACCESS_KEY_ID = _env("AWS_ACCESS_KEY_ID", "portal-access-key")
-        self.AWS_SECRET_ACCESS_KEY = _env("AWS_SECRET_ACCESS_KEY", "portal-secret-key-change-me")
+        self.AWS_ACCESS_KEY_ID = _env("AWS_ACCESS_KEY_ID", DEFAULT_S3_ACCESS_KEY)
+        self.AWS_SECRET_ACCESS_KEY = _env("AWS_SECRET_ACCESS_KEY", DEFAULT_S3_SECRET_KEY)
         self.RQ_QUEUE = _env("RQ_QUEUE", "clips")
         # A `processing` clip whose job has not sent a heartbeat for this long has lost its worker; sweepers requeue it.
         self.CLIP_STALE_SECONDS = _int("CLIP_STALE_SECONDS", 180)
@@ -70,6 +133,14 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "0") == "1"
+        # Failed logins one address may make per 15 minutes, over all accounts (app/auth/throttle.py).
+        self.LOGIN_IP_FAILURES = _int("LOGIN_IP_FAILURES", 100)
+        # Reverse proxies in front of the web nodes (nginx: 1). The client address (login throttling, audit) is then
+        # taken from that many X-Forwarded-For entries; 0 trusts no such header.
+        self.PROXY_HOPS = _int("PROXY_HOPS", 0)
+        # scrypt cost N for new password hashes (2^17 = OWASP: 0.35 s and 128 MiB each); older hashes are rehashed at
+        # the next login. The test suite lowers it.
+        self.PASSWORD_SCRYPT_N = _int("PASSWORD_SCRYPT_N", 2**17)
         self.TESTING = False
 
     def as_dict(self) -> dict:

@@ -5,11 +5,20 @@ commands (`worker`, `clips requeue`, `uploads sweep`) to the web app's command l
 """
 
 import gc
+import sys
 
 from app import create_app
+from config import ConfigError
 from media_worker.cli import register_worker_cli
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as exc:
+    # `flask --app wsgi ...` (and so the worker) and gunicorn all start here: one line, no traceback, status 2. In a
+    # gunicorn worker, status 4 ("app failed to load") makes the master stop instead of forking workers forever;
+    # gunicorn.conf.py normally stops the master with status 2 before any worker starts.
+    print(f"configuration error: {exc}", file=sys.stderr, flush=True)
+    sys.exit(4 if "gunicorn.arbiter" in sys.modules else 2)
 register_worker_cli(app)
 # Everything built at start-up lives as long as the process: move it out of the collector's way. Without this, the
 # full collections that large result sets trigger rescan every long-lived object (measured: the results page's score

@@ -6,9 +6,10 @@ from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
-from app import db
+from app import db, passwords
 from app.extensions import babel, csrf, login_manager
 from config import Config
+from config import check as check_config
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -17,6 +18,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(Config().as_dict())
     if config:
         app.config.update(config)
+    check_config(app.config)
+    passwords.configure(int(app.config["PASSWORD_SCRYPT_N"]))
+    if int(app.config["PROXY_HOPS"]):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_HOPS"]))  # type: ignore[method-assign]
 
     db.init_app(app)
     from app.i18n import select_locale
@@ -28,12 +35,10 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.login_message_category = "info"
 
-    @login_manager.user_loader
-    def _load_user(user_id: str):
-        from app.models import User
+    from app.auth import login_session, throttle
 
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    login_manager.user_loader(login_session.load_user)
+    throttle.init_app(app)
 
     from app import auth, judges, media, organisers, public, units, uploads
 

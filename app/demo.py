@@ -58,6 +58,7 @@ CRITERIA = [
 ]
 
 ACCOUNTS = [
+    ("admin@demo.vn", "Quản Trị Viên Hệ Thống", Role.ADMIN, None),
     ("organiser@demo.vn", "Nguyễn Thị Ban Tổ Chức", Role.ORGANISER, None),
     ("judge1@demo.vn", "Trần Văn Giám Khảo", Role.JUDGE, None),
     ("judge2@demo.vn", "Lê Thị Giám Khảo", Role.JUDGE, None),

@@ -14,7 +14,7 @@ def select_locale() -> str:
     """?lang= (remembered in the session) > the user's choice > the default (vi)."""
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang")
-    if asked in languages:
+    if asked is not None and asked in languages:
         session["lang"] = asked
         return asked
     if session.get("lang") in languages:
@@ -71,7 +71,7 @@ def duration(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def filesize(n: int | None) -> str:
+def filesize(n: float | None) -> str:
     if n is None:
         return ""
     for unit in ("B", "KB", "MB", "GB"):

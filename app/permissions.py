@@ -93,3 +93,12 @@ def require_unit_member(user, unit_id: int, *, error: type[PortalError] = Permis
 def require_accepting_entries(contest: Contest, *, error: type[PortalError] = PortalError) -> None:
     """Only while the contest accepts new entries and changes (between opening and deadline, before publication)."""
     require(accepts_entries(contest), NOT_ACCEPTING, error=error)
+
+
+def can_manage_account(user, role: Role) -> bool:
+    """Admins manage every account; organisers manage unit and judge accounts only."""
+    if not (user and user.is_authenticated):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.ORGANISER and role in (Role.UNIT, Role.JUDGE)

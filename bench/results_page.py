@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -60,7 +61,8 @@ def main() -> int:
         User,
     )
 
-    app = create_app({"WTF_CSRF_ENABLED": False})
+    # In-process client, no Redis: login throttling off; a one-off key for this run.
+    app = create_app({"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SECRET_KEY": secrets.token_urlsafe(48)})
     rng = random.Random(1)
     with app.app_context():
         s = db.session

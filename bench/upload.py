@@ -272,7 +272,7 @@ def main() -> int:
             "AWS_ACCESS_KEY_ID": "bench-access-key",
             "AWS_SECRET_ACCESS_KEY": "bench-secret-key-123",
             "S3_BUCKET": "bench",
-            "SECRET_KEY": "bench-secret",
+            "SECRET_KEY": "bench-secret-key-for-this-run-only-0123456789",
             "DATABASE_URL": f"sqlite:///{tmp / 'portal.sqlite3'}",
             "RQ_QUEUE": "bench",
             "MAX_UPLOAD_BYTES": str(max(args.size_mib * MIB, 2 * 1024 * MIB)),
@@ -308,6 +308,7 @@ def main() -> int:
                     "4",
                     "--timeout",
                     "900",
+                    "--no-control-socket",  # two portals at once: a shared ~/.gunicorn/gunicorn.ctl would clash
                     "wsgi:app",
                 ],
                 cwd=ROOT,
@@ -362,7 +363,7 @@ def main() -> int:
         settle()
 
         # 8 uploads at once through the proxy, each with its own threads, like 8 browsers. They log in first: a login
-        # checks a scrypt password hash, which takes 32 MiB for a moment, and that is not what is measured here.
+        # checks a scrypt password hash, which takes 128 MiB for a moment, and that is not what is measured here.
         browsers = [Session(portals["proxy"][0], email) for _ in range(args.concurrent)]
         before = {pid: rss(pid) for pid in proxy_pids}
         results: list[float] = []

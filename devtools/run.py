@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -15,6 +16,17 @@ from devtools.services import start_missing, stop_processes
 
 def _interrupt(signum, _frame):
     raise KeyboardInterrupt
+
+
+def ensure_secret_key(var_dir: Path) -> Path:
+    """The key file `make run` uses: made once with 48 random bytes (64 characters), readable by the owner only."""
+    path = var_dir / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48) + "\n")
+    os.chmod(path, 0o600)
+    return path
 
 
 def main() -> int:
@@ -30,6 +42,8 @@ def main() -> int:
     # when the portal itself is served beyond this machine.
     services = start_missing(VAR_DIR, allow_origin="*")
     env = {**os.environ, **services.env, "PYTHONUNBUFFERED": "1"}
+    if not env.get("SECRET_KEY") and not env.get("SECRET_KEY_FILE"):
+        env["SECRET_KEY_FILE"] = str(ensure_secret_key(VAR_DIR))
     if (
         host not in ("127.0.0.1", "localhost", "::1")
         and not os.environ.get("UPLOAD_MODE")
@@ -55,6 +69,7 @@ def main() -> int:
                     "4",
                     "--timeout",
                     "900",
+                    "--no-control-socket",  # one shared ~/.gunicorn/gunicorn.ctl for every gunicorn otherwise
                     "--access-logfile",
                     "-",
                     "wsgi:app",
@@ -68,7 +83,7 @@ def main() -> int:
 
         print("\n" + "=" * 72)
         print(f"  Clip Contest Portal is running:  http://{host}:{port}/")
-        print(f"  Demo logins (password for all: {DEMO_PASSWORD}):")
+        print(f"  Demo logins (password for all: {DEMO_PASSWORD}; admin manages organisers):")
         for email, name, role, _unit in ACCOUNTS:
             print(f"    {role.value:<10} {email:<22} {name}")
         print("  Press Ctrl-C to stop the portal, the worker, Redis and the S3 server.")

@@ -151,11 +151,15 @@ def start_web(
 ) -> tuple[subprocess.Popen, str]:
     """gunicorn serving wsgi:app on a free port, as deployed (2 workers × 4 threads); on another port when the one
     chosen was taken meanwhile by a parallel run. Returns the process and its base URL once it answers."""
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     for attempt in range(attempts):
         port = free_port()
         web = subprocess.Popen(
-            [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"],
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                *["--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"],
+                "--no-control-socket",  # never the shared ~/.gunicorn/gunicorn.ctl of other gunicorns on the host
+                "wsgi:app",
+            ],
             cwd=cwd,
             env=env,
             stdout=log,

@@ -95,6 +95,8 @@ def services(database, tmp_path_factory):
         "AWS_ACCESS_KEY_ID": "test-access-key",
         "AWS_SECRET_ACCESS_KEY": "test-secret-key-123",
         "S3_BUCKET": f"test-clips{suffix}",
+        "SECRET_KEY": "test-secret-key-for-the-test-suite-only-0123456789",
+        "PASSWORD_SCRYPT_N": "1024",
         "RQ_QUEUE": f"test-clips{suffix}",
     }
     try:

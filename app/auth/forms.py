@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email
+from wtforms.validators import DataRequired, Email, Length
 
 
 class LoginForm(FlaskForm):
@@ -9,3 +9,10 @@ class LoginForm(FlaskForm):
         _l("E-mail"), validators=[DataRequired(_l("Enter your e-mail.")), Email(_l("Enter a valid e-mail address."))]
     )
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your password."))])
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(_l("Enter a new password.")), Length(max=200)]
+    )

@@ -6,13 +6,16 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from app import db
-from app.models import Role, utcnow
+from app.models import Role
 from app.services.accounts import authenticate
 
+from . import login_session
+from .events import record_login_event
 from .forms import LoginForm
+from .throttle import mark_failed, throttled
 
 bp = Blueprint("auth", __name__)
 
@@ -28,6 +31,7 @@ def home_for(user) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttled
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -35,11 +39,12 @@ def login():
     if form.validate_on_submit():
         user = authenticate(db.session, email=form.email.data, password=form.password.data)
         if user is None:
+            mark_failed()
+            record_login_event("auth.login_failed", email=form.email.data.strip().lower(), user=None)
             flash(_("Wrong e-mail or password, or the account is disabled."), "error")
         else:
-            login_user(user)
-            user.last_seen_at = utcnow()
-            db.session.commit()
+            login_session.begin(user)
+            record_login_event("auth.login", email=user.email, user=user)
             target = request.args.get("next", "")
             # Only same-site paths: an open redirect would help phishing.
             if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
@@ -51,7 +56,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
+    login_session.end()
+    db.session.commit()
     flash(_("You have logged out."), "info")
     return redirect(url_for("public.index"))
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from app.cli.common import committing, echo_json, unit_by_code
-from app.models import Role
+from app.models import Role, User
 from app.services import accounts
 
 units_group = AppGroup("units", help="Units (departments, wards, associations, schools).")
@@ -38,3 +39,19 @@ def users_add(email: str, name: str, role: str, unit_code: str | None, password:
             session, actor=None, email=email, name=name, password=password, role=Role(role), unit=unit
         )
     echo_json({"id": user.id, "email": user.email, "role": user.role.value})
+
+
+@users_group.command("set-password")
+@click.argument("email")
+@click.password_option("--password", confirmation_prompt=False)
+def users_set_password(email: str, password: str) -> None:
+    """Reset an account's password: ends its sessions everywhere and clears its login lock; prints its JSON."""
+    from app.auth.throttle import clear_account_lock
+
+    with committing() as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"no account {email!r}")
+        accounts.set_password(session, actor=None, user=user, password=password)
+    clear_account_lock(user.email)
+    echo_json({"id": user.id, "email": user.email, "sessions_ended": True})

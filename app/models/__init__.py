@@ -16,6 +16,7 @@ from .enums import (
 )
 from .judging import Assignment, Conflict, Criterion, PanelMember, Round, RoundEntry, Score, ScoreSheet
 from .org import Unit, User
+from .sessions import LoginSession
 
 __all__ = [
     "AggregationMethod",
@@ -35,6 +36,7 @@ __all__ = [
     "Contest",
     "Criterion",
     "Entry",
+    "LoginSession",
     "EntryStatus",
     "PanelMember",
     "Publication",

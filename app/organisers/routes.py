@@ -14,7 +14,7 @@ from app.committing import committing
 from app.connections import enqueue_processing
 from app.i18n import local_to_utc, utc_to_local
 from app.models import Clip, Entry, Role, Round, Unit, User
-from app.permissions import STAFF, require_role
+from app.permissions import STAFF, can_manage_account, require_role
 from app.services import accounts, exports
 from app.services import contests as contest_service
 from app.services.entries import participation
@@ -154,6 +154,8 @@ def accounts_view():
         SelectChoice(u.id, f"{u.code} — {u.name}") for u in db.session.scalars(select(Unit).order_by(Unit.code))
     ]
     if form.validate_on_submit():
+        if not can_manage_account(current_user, Role(form.role.data)):
+            abort(403)
         with committing() as outcome:
             user = accounts.create_user(
                 db.session,
@@ -174,6 +176,8 @@ def accounts_view():
 @bp.route("/accounts/<int:user_id>/active", methods=["POST"])
 def toggle_account(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
+    if not can_manage_account(current_user, user.role):
+        abort(403)
     active = not user.active
     with committing(_("Account enabled.") if active else _("Account disabled."), "info"):
         accounts.set_active(db.session, actor=current_user, user=user, active=active)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import passwords
 from app.db import DbSession
 from app.models import Role, Unit, UnitKind, User
 from app.permissions import can_set_active, require
 from app.services import PortalError
 from app.services.audit import record_event
+from app.services.sessions import end_all_sessions
 
 UNIT_KINDS = tuple(kind.value for kind in UnitKind)
 
@@ -49,14 +50,15 @@ def create_user(
     email = email.strip().lower()
     if role == Role.UNIT and unit is None:
         raise PortalError(_l("A unit member must belong to a unit."), field="unit")
-    if len(password) < 8:
-        raise PortalError(_l("The password must have at least 8 characters."), field="password")
+    problem = passwords.strength_problem(password, user_inputs=(email, name))
+    if problem:
+        raise PortalError(problem, field="password")
     if session.scalar(select(User).where(User.email == email)):
         raise PortalError(_l("An account with e-mail %(email)s already exists.", email=email), field="email")
     user = User(
         email=email,
         name=name.strip(),
-        password_hash=generate_password_hash(password),
+        password_hash=passwords.hash_password(password),
         role=role,
         unit=unit,
         locale=locale,
@@ -70,16 +72,49 @@ def create_user(
 
 
 def authenticate(session: DbSession, *, email: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
+    """The active user with these credentials, or None; unknown accounts cost the same hash time as known ones.
+
+    A hash made at an older cost is replaced by one at the current cost (the caller commits)."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    if not passwords.verify(user.password_hash if user else None, password) or user is None or not user.active:
         return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+        session.flush()
     return user
 
 
 def set_active(session: DbSession, *, actor: User | None, user: User, active: bool) -> None:
-    """Enable or disable an account (audited); nobody may disable their own."""
-    require(can_set_active(actor, user, active), _l("You cannot disable your own account."))
+    """Enable or disable an account (audited); nobody may disable their own or the last active admin. Disabling ends
+    the account's sessions everywhere."""
+    if not active:
+        check_can_disable(session, actor=actor, user=user)
     user.active = active
+    if not active:
+        end_all_sessions(session, user=user)
     session.flush()
     record_event(session, actor=actor, action="account.active", obj=user, after={"active": active})
+
+
+def set_password(session: DbSession, *, actor: User | None = None, user: User, password: str) -> None:
+    """Change or reset a password (strength-checked, audited); every session of the account ends."""
+    problem = passwords.strength_problem(password, user_inputs=(user.email, user.name))
+    if problem:
+        raise PortalError(problem, field="password")
+    user.password_hash = passwords.hash_password(password)
+    end_all_sessions(session, user=user)
+    session.flush()
+    record_event(session, actor=actor, action="account.password", obj=user)
+
+
+def check_can_disable(session: DbSession, *, actor: User | None, user: User) -> None:
+    """Nobody disables their own account, and the last active admin stays active."""
+    require(can_set_active(actor, user, False), _l("You cannot disable your own account."))
+    if user.role == Role.ADMIN:
+        others = session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.ADMIN, User.active.is_(True), User.id != user.id)
+        )
+        if not others:
+            raise PortalError(_l("The last active admin account cannot be disabled."))

@@ -1,0 +1,44 @@
+"""Begin and end server-side login sessions (app/services/sessions.py) from a request."""
+
+from __future__ import annotations
+
+from flask import request, session
+from flask_login import login_user, logout_user
+
+from app import db
+from app.models import User, utcnow
+from app.services.sessions import end_session, session_user, start_session
+
+TOKEN_KEY = "login_token"  # noqa: S105 - the session key under which the token is kept, not a secret
+KEPT_KEYS = ("lang",)  # the interface language survives logging in and out; nothing else does
+
+
+def _clear_session() -> None:
+    """Drop everything in the cookie session (the CSRF secret, any fixated state) but the language choice."""
+    kept = {k: session[k] for k in KEPT_KEYS if k in session}
+    session.clear()
+    session.update(kept)
+
+
+def begin(user: User) -> None:
+    """Log user in with a fresh session and a new server-side session row (the caller commits)."""
+    _clear_session()
+    session[TOKEN_KEY] = start_session(db.session, user=user, ip=request.remote_addr)
+    login_user(user)
+    user.last_seen_at = utcnow()
+
+
+def end() -> None:
+    """End this session on the server and in the cookie (the caller commits)."""
+    end_session(db.session, token=session.get(TOKEN_KEY))
+    logout_user()
+    _clear_session()
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's user loader: only a live server-side session counts (a remember cookie alone does not)."""
+    try:
+        uid = int(user_id)
+    except ValueError:
+        return None
+    return session_user(db.session, user_id=uid, token=session.get(TOKEN_KEY))

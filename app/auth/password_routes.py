@@ -1,0 +1,38 @@
+"""Change one's own password: every other session of the account ends; this browser gets a fresh one."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app import db, passwords
+from app.services import PortalError, accounts
+
+from . import login_session
+from .forms import PasswordChangeForm
+from .routes import bp, home_for
+from .throttle import clear_account_lock
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not passwords.verify(user.password_hash, form.current_password.data):
+            form.current_password.errors.append(_("The current password is wrong."))
+        else:
+            try:
+                accounts.set_password(db.session, actor=user, user=user, password=form.new_password.data)
+            except PortalError as exc:
+                db.session.rollback()
+                form.new_password.errors.append(str(exc))
+            else:
+                login_session.begin(user)
+                db.session.commit()
+                clear_account_lock(user.email)
+                flash(_("Your password was changed. Every other session of your account was logged out."), "success")
+                return redirect(home_for(user))
+    return render_template("auth/password.html", form=form)
