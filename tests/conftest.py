@@ -71,7 +71,12 @@ def database(tmp_path_factory):
     when missing: two runs with different TEST_DATABASE_URL never touch each other's databases."""
     base = tmp_path_factory.mktemp("database")
     db_url = worker_database_url(os.environ.get("TEST_DATABASE_URL"), WORKER) or f"sqlite:///{base / 'portal.sqlite3'}"
-    env = {"DATABASE_URL": db_url, "SECRET_KEY": "test-secret"}
+    # The suite's own key (create_app refuses one shorter than 32 characters) and a cheap scrypt cost.
+    env = {
+        "DATABASE_URL": db_url,
+        "SECRET_KEY": "test-secret-key-for-the-test-suite-only-0123456789",
+        "PASSWORD_SCRYPT_N": "1024",
+    }
     with _environment(env):
         if db_url.startswith("postgresql"):
             _create_postgres_database(db_url)
@@ -95,8 +100,6 @@ def services(database, tmp_path_factory):
         "AWS_ACCESS_KEY_ID": "test-access-key",
         "AWS_SECRET_ACCESS_KEY": "test-secret-key-123",
         "S3_BUCKET": f"test-clips{suffix}",
-        "SECRET_KEY": "test-secret-key-for-the-test-suite-only-0123456789",
-        "PASSWORD_SCRYPT_N": "1024",
         "RQ_QUEUE": f"test-clips{suffix}",
     }
     try:
