@@ -50,10 +50,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
 
     from app.cli import register_cli
+    from app.security import init_security
     from app.templating import register_templating
 
     register_templating(app)
     register_cli(app)
+    init_security(app)
     _register_errors(app)
     return app
 
