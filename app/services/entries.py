@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".3gp"}
 ACTIVE_ENTRY = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
+# Types browsers report for video files besides video/*; anything else (images, documents…) is refused.
+OTHER_VIDEO_TYPES = {"", "application/octet-stream", "application/mp4", "application/x-matroska", "model/vnd.mts"}
 
 
 def _require_open(contest: Contest) -> None:
@@ -57,14 +60,7 @@ def create_entry(
     _require_open(contest)
     _require_member(user, unit.id)
     title, summary, authors = _clean(title, summary, authors)
-    if contest.max_entries_per_unit:
-        count = session.scalar(
-            select(func.count(Entry.id)).where(
-                Entry.contest_id == contest.id, Entry.unit_id == unit.id, Entry.status.in_(ACTIVE_ENTRY)
-            )
-        )
-        if count >= contest.max_entries_per_unit:
-            raise PortalError(_l("Your unit already has %(n)d entries, the most this contest allows.", n=count))
+    _require_room(session, contest, unit.id)
     _check_category(contest, category_id)
     entry = Entry(
         contest_id=contest.id,
@@ -79,6 +75,23 @@ def create_entry(
     session.add(entry)
     session.flush()
     return entry
+
+
+def _require_room(session: Session, contest: Contest, unit_id: int) -> None:
+    """Refuse one more active entry when the unit already has as many as the contest allows."""
+    if contest.max_entries_per_unit:
+        count = session.scalar(
+            select(func.count(Entry.id)).where(
+                Entry.contest_id == contest.id, Entry.unit_id == unit_id, Entry.status.in_(ACTIVE_ENTRY)
+            )
+        )
+        if count >= contest.max_entries_per_unit:
+            raise PortalError(_l("Your unit already has %(n)d entries, the most this contest allows.", n=count))
+
+
+def _require_active(entry: Entry) -> None:
+    if entry.status not in ACTIVE_ENTRY:
+        raise PortalError(_l("This entry was withdrawn or disqualified: it cannot take a new clip."))
 
 
 def _check_category(contest: Contest, category_id: int | None) -> None:
@@ -107,6 +120,8 @@ def submit_entry(session: Session, *, user: User, entry: Entry) -> None:
         raise PortalError(_l("Upload a clip before submitting."))
     if clip.status in (ClipStatus.REJECTED, ClipStatus.FAILED):
         raise PortalError(_l("The clip was not accepted; upload another clip before submitting."))
+    if entry.status not in ACTIVE_ENTRY:  # a withdrawn entry counts again once resubmitted (finding 11)
+        _require_room(session, entry.contest, entry.unit_id)
     entry.status = EntryStatus.SUBMITTED
     entry.submitted_at = utcnow()
     session.flush()
@@ -118,6 +133,16 @@ def withdraw_entry(session: Session, *, user: User, entry: Entry) -> None:
     _require_member(user, entry.unit_id)
     entry.status = EntryStatus.WITHDRAWN
     session.flush()
+
+
+def check_upload_type(content_type: str | None, ext: str) -> str | None:
+    """The type to store for an upload declared as `content_type`: video types only (an allow-list)."""
+    declared = (content_type or "").split(";")[0].strip().lower()
+    if not declared.startswith("video/") and declared not in OTHER_VIDEO_TYPES:
+        raise PortalError(_l("This file does not look like a video (%(type)s).", type=declared), field="file")
+    if declared.startswith("video/") or declared == "application/mp4":
+        return declared
+    return mimetypes.guess_type(f"clip{ext}")[0]
 
 
 def check_upload_name(filename: str) -> str:
@@ -149,7 +174,9 @@ def store_upload(
     if check_rights:
         _require_open(entry.contest)
         _require_member(user, entry.unit_id)
+        _require_active(entry)
     ext = check_upload_name(filename)
+    content_type = check_upload_type(content_type, ext)
     clip = Clip(
         entry_id=entry.id,
         original_key=f"pending/{os.urandom(8).hex()}",
