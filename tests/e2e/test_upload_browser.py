@@ -122,7 +122,7 @@ def test_upload_survives_a_network_cut_and_the_clip_is_processed(
     _throttle(page, 10 * 1024 * 1024)
     page.click("#uploader [data-role=start]")
 
-    page.wait_for_function(f"{UPLOADER}.uppy.getState().totalProgress >= 20", timeout=30_000)
+    page.wait_for_function(f"() => {UPLOADER}.uppy.getState().totalProgress >= 20", timeout=30_000)
     page.wait_for_timeout(300)
     page.locator("#uploader").screenshot(path=str(ARTIFACTS / f"upload-progress-{upload_mode}.png"))
     bar = page.locator("#uploader .uppy-StatusBar")
@@ -158,22 +158,22 @@ def test_reload_mid_upload_resumes_without_resending_parts(
     _throttle(page, 12 * 1024 * 1024)
     page.evaluate(f"window.partsDone = 0; {UPLOADER}.uppy.on('s3-multipart:part-uploaded', () => window.partsDone++)")
     page.click("#uploader [data-role=start]")
-    page.wait_for_function("window.partsDone >= 1", timeout=30_000)
+    page.wait_for_function("() => window.partsDone >= 1", timeout=30_000)
 
     # Pause and resume with the keyboard (Uppy's status bar buttons).
     toggle = page.locator("#uploader button[data-cy=togglePauseResume]")
     toggle.focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(f"{UPLOADER}.uppy.getFiles()[0].isPaused === true")
+    page.wait_for_function(f"() => {UPLOADER}.uppy.getFiles()[0].isPaused === true")
     page.wait_for_timeout(500)  # requests in flight are being cancelled
     paused_at = _progress(page)
     page.wait_for_timeout(1_000)
     assert _progress(page) == paused_at, f"progress moved while paused: {paused_at} -> {_progress(page)}"
     toggle.focus()
     page.keyboard.press("Space")
-    page.wait_for_function(f"{UPLOADER}.uppy.getFiles()[0].isPaused === false")
+    page.wait_for_function(f"() => {UPLOADER}.uppy.getFiles()[0].isPaused === false")
 
-    page.wait_for_function("window.partsDone >= 2", timeout=30_000)
+    page.wait_for_function("() => window.partsDone >= 2", timeout=30_000)
     assert (at_reload := _progress(page)) < 90, f"too little left to resume: {at_reload} %"
     page.reload()  # the beforeunload question is accepted by the page fixture
 
