@@ -35,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
 
+    from app.security import init_security
+
+    init_security(app)  # before the blueprints: it bounds the `int` URL converter
     from app import auth, judges, media, organisers, public, units, uploads
 
     for blueprint in (
@@ -50,12 +53,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
 
     from app.cli import register_cli
-    from app.security import init_security
     from app.templating import register_templating
 
     register_templating(app)
     register_cli(app)
-    init_security(app)
     _register_errors(app)
     return app
 

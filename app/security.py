@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 # A view decorated with @embeddable may be framed by other sites; every other page refuses to be framed.
 EMBEDDABLE_ATTR = "_frame_ancestors"
@@ -78,8 +79,17 @@ def content_security_policy(config, frame_ancestors: str = "'none'") -> str:
     return "; ".join(directives)
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` URL parts larger than a database integer are a 404 like any unknown id, not an overflow (a 500)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_security(app: Flask) -> None:
-    """Add the security headers to every response of `app`."""
+    """Add the security headers to every response of `app`; call it before any blueprint adds its URL rules."""
+    app.url_map.converters["int"] = DatabaseIdConverter
     policy = content_security_policy(app.config)
 
     @app.after_request

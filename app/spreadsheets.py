@@ -44,7 +44,8 @@ def to_csv(headers: Sequence, rows: Iterable[Sequence]) -> bytes:
 def to_xlsx(sheets: Iterable[tuple[str, Sequence, Iterable[Sequence]]]) -> bytes:
     """A workbook with one sheet per (title, headers, rows); text cells are strings, never formulas."""
     book = Workbook()
-    book.remove(book.active)
+    if book.active is not None:
+        book.remove(book.active)  # the empty default sheet
     for title, headers, rows in sheets:
         ws = book.create_sheet(title[:31])
         _append(ws, headers)

@@ -32,3 +32,18 @@ def test_existing_audit_pages_still_render(browser, audited):
     for query in ({}, {"page": "1"}):
         resp = browser.get(f"/org/c/{contest.slug}/audit", query_string=query)
         assert resp.status_code == 200 and "panel.set" in resp.get_data(as_text=True)
+
+
+def test_huge_ids_in_urls_are_not_found(browser, make):
+    """Finding 13: an id beyond the database's integer range in any URL is a 404 like an unknown id, never a 500."""
+    organiser = make.user(Role.ORGANISER)
+    browser.login(organiser.email)
+    for url in (
+        "/org/rounds/99999999999999999999/results",
+        "/org/rounds/2147483648/export.csv",
+        "/media/clips/9223372036854775808/play.mp4",
+    ):
+        assert browser.get(url).status_code == 404, url
+    browser.post("/logout")
+    browser.login(make.user(Role.UNIT).email)
+    assert browser.get("/unit/entries/99999999999999999999").status_code == 404
