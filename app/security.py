@@ -47,8 +47,8 @@ def embeddable(view: Callable | None = None, *, ancestors: str = "*") -> Any:
 
 
 def store_origins(config) -> list[str]:
-    """Origins of the object store that browsers talk to directly (direct uploads), for the CSP."""
-    if config.get("UPLOAD_MODE") != "direct":
+    """Origins of the object store that browsers talk to directly (direct uploads, media redirected to the store)."""
+    if config.get("UPLOAD_MODE") != "direct" and config.get("MEDIA_DELIVERY") != "redirect":
         return []
     endpoint = config.get("S3_PUBLIC_ENDPOINT_URL") or config.get("S3_ENDPOINT_URL")
     if endpoint:

@@ -56,7 +56,8 @@ def test_pages_for_logged_in_users_are_not_stored(browser, make):
 
 def test_store_origin_is_allowed_only_in_direct_upload_mode(services):
     """Finding 8: connect-src, media-src and img-src add S3_PUBLIC_ENDPOINT_URL's origin (else S3_ENDPOINT_URL's)
-    when browsers talk to the store directly; in proxy mode everything stays on this origin."""
+    when browsers talk to the store directly (direct uploads, media redirected to it); otherwise everything stays on
+    this origin."""
     from app import create_app
 
     def policy(**config):
@@ -73,6 +74,10 @@ def test_store_origin_is_allowed_only_in_direct_upload_mode(services):
     proxy = policy(UPLOAD_MODE="proxy", S3_PUBLIC_ENDPOINT_URL="https://media.example.vn")
     for directive in ("connect-src", "media-src", "img-src"):
         assert not [s for s in proxy[directive].split() if s.startswith("http")], directive
+    redirected = policy(
+        UPLOAD_MODE="proxy", MEDIA_DELIVERY="redirect", S3_PUBLIC_ENDPOINT_URL="https://media.example.vn"
+    )
+    assert "https://media.example.vn" in redirected["media-src"].split()  # a delivery mode that redirects to the store
 
 
 def test_only_a_view_made_to_be_embedded_may_be_framed(services):
