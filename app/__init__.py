@@ -40,6 +40,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.user_loader(login_session.load_user)
     throttle.init_app(app)
 
+    from app.security import init_security
+
+    init_security(app)  # before the blueprints: it bounds the `int` URL converter
     from app import auth, judges, media, organisers, public, units, uploads
 
     for blueprint in (

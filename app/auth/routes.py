@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import db
 from app.models import Role
+from app.security import safe_next
 from app.services.accounts import authenticate
 
 from . import login_session
@@ -45,11 +44,8 @@ def login():
         else:
             login_session.begin(user)
             record_login_event("auth.login", email=user.email, user=user)
-            target = request.args.get("next", "")
             # Only same-site paths: an open redirect would help phishing.
-            if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-                target = home_for(user)
-            return redirect(target)
+            return redirect(safe_next(request.args.get("next"), home_for(user)))
     return render_template("auth/login.html", form=form)
 
 
@@ -72,7 +68,4 @@ def set_language(code: str):
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
-    target = request.form.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next")))

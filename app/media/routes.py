@@ -17,7 +17,7 @@ from app.permissions import can_view_clip
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
-TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".vtt": "text/vtt; charset=utf-8"}
+TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".vtt": "text/vtt"}  # Werkzeug adds "; charset=utf-8" to text types
 
 
 def _key_for(clip: Clip, name: str) -> str | None:

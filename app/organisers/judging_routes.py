@@ -14,6 +14,7 @@ from app import db
 from app.committing import committing
 from app.i18n import local_to_utc
 from app.models import Assignment, AuditEvent, Award, Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, User
+from app.paging import page_number
 from app.permissions import STAFF, require_role
 from app.services import exports, rounds, scoring
 from app.services import results as result_service
@@ -288,7 +289,7 @@ def export(round_id: int, fmt: str):
         body, suffix = exports.to_csv(exports.RESULT_HEADERS, exports.result_rows(board)), "ket-qua"
     return Response(
         body,
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to text types
         headers={"Content-Disposition": f'attachment; filename="{name}-{suffix}.csv"'},
     )
 
@@ -334,11 +335,11 @@ def audit(slug: str):
         body = exports.to_csv(exports.AUDIT_HEADERS, exports.audit_rows(db.session, contest.id, contest.timezone))
         return Response(
             body,
-            mimetype="text/csv; charset=utf-8",
+            mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to text types
             headers={"Content-Disposition": f'attachment; filename="{contest.slug}-nhat-ky.csv"'},
         )
-    page = max(request.args.get("page", 1, type=int), 1)
     total = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.contest_id == contest.id))
+    page = page_number(request.args.get("page"), total=total, per_page=100)
     events = db.session.execute(
         select(AuditEvent, User.name)
         .outerjoin(User, User.id == AuditEvent.actor_id)

@@ -119,7 +119,7 @@ def participation_view(slug: str):
     if fmt in ("csv", "xlsx"):
         table = exports.participation_rows(rows, contest.timezone)
         if fmt == "csv":
-            body, mime = exports.to_csv(exports.PARTICIPATION_HEADERS, table), "text/csv; charset=utf-8"
+            body, mime = exports.to_csv(exports.PARTICIPATION_HEADERS, table), "text/csv"
         else:
             body = exports.to_xlsx([("Tham gia", exports.PARTICIPATION_HEADERS, table)])
             mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

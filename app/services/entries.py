@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".3gp"}
 ACTIVE_ENTRY = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
+# Types browsers report for video files besides video/*; anything else (images, documents…) is refused.
+OTHER_VIDEO_TYPES = {"", "application/octet-stream", "application/mp4", "application/x-matroska", "model/vnd.mts"}
 
 
 def _clean(title: str, summary: str, authors: str) -> tuple[str, str, str]:
@@ -48,17 +51,7 @@ def create_entry(
     require_accepting_entries(contest)
     require_unit_member(user, unit.id)
     title, summary, authors = _clean(title, summary, authors)
-    if contest.max_entries_per_unit:
-        count = (
-            session.scalar(
-                select(func.count(Entry.id)).where(
-                    Entry.contest_id == contest.id, Entry.unit_id == unit.id, Entry.status.in_(ACTIVE_ENTRY)
-                )
-            )
-            or 0
-        )
-        if count >= contest.max_entries_per_unit:
-            raise PortalError(_l("Your unit already has %(n)d entries, the most this contest allows.", n=count))
+    _require_room(session, contest, unit.id)
     _check_category(contest, category_id)
     entry = Entry(
         contest_id=contest.id,
@@ -81,6 +74,26 @@ def create_entry(
         after={"title": entry.title, "unit_id": unit.id, "category_id": category_id},
     )
     return entry
+
+
+def _require_room(session: DbSession, contest: Contest, unit_id: int) -> None:
+    """Refuse one more active entry when the unit already has as many as the contest allows."""
+    if contest.max_entries_per_unit:
+        count = (
+            session.scalar(
+                select(func.count(Entry.id)).where(
+                    Entry.contest_id == contest.id, Entry.unit_id == unit_id, Entry.status.in_(ACTIVE_ENTRY)
+                )
+            )
+            or 0
+        )
+        if count >= contest.max_entries_per_unit:
+            raise PortalError(_l("Your unit already has %(n)d entries, the most this contest allows.", n=count))
+
+
+def _require_active(entry: Entry) -> None:
+    if entry.status not in ACTIVE_ENTRY:
+        raise PortalError(_l("This entry was withdrawn or disqualified: it cannot take a new clip."))
 
 
 def _check_category(contest: Contest, category_id: int | None) -> None:
@@ -127,6 +140,8 @@ def submit_entry(session: DbSession, *, user: User, entry: Entry) -> None:
     if clip.status in (ClipStatus.REJECTED, ClipStatus.FAILED):
         raise PortalError(_l("The clip was not accepted; upload another clip before submitting."))
     before = entry.status
+    if entry.status not in ACTIVE_ENTRY:  # a withdrawn entry counts again once resubmitted (finding 11)
+        _require_room(session, entry.contest, entry.unit_id)
     entry.status = EntryStatus.SUBMITTED
     entry.submitted_at = utcnow()
     session.flush()
@@ -159,6 +174,16 @@ def withdraw_entry(session: DbSession, *, user: User, entry: Entry) -> None:
     )
 
 
+def check_upload_type(content_type: str | None, ext: str) -> str | None:
+    """The type to store for an upload declared as `content_type`: video types only (an allow-list)."""
+    declared = (content_type or "").split(";")[0].strip().lower()
+    if not declared.startswith("video/") and declared not in OTHER_VIDEO_TYPES:
+        raise PortalError(_l("This file does not look like a video (%(type)s).", type=declared), field="file")
+    if declared.startswith("video/") or declared == "application/mp4":
+        return declared
+    return mimetypes.guess_type(f"clip{ext}")[0]
+
+
 def check_upload_name(filename: str) -> str:
     """Return the lower-case extension when the file name looks like a video we accept."""
     ext = os.path.splitext(filename or "")[1].lower()
@@ -188,7 +213,9 @@ def store_upload(
     if check_rights:
         require_accepting_entries(entry.contest)
         require_unit_member(user, entry.unit_id)
+        _require_active(entry)
     ext = check_upload_name(filename)
+    content_type = check_upload_type(content_type, ext)
     clip = Clip(
         entry_id=entry.id,
         original_key=f"pending/{os.urandom(8).hex()}",

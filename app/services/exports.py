@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.db import DbSession
 from app.models import AuditEvent, Entry, Round, ScoreSheet, User
 from app.services.results import Board
+
+# Every export is written by the neutralising writers (formula injection, docs/security.md).
+from app.spreadsheets import to_csv as to_csv
+from app.spreadsheets import to_xlsx as to_xlsx
 
 RESULT_HEADERS = [
     "Hạng",
@@ -187,33 +187,3 @@ def _flat(doc) -> str:
     if not doc:
         return ""
     return "; ".join(f"{k}={v}" for k, v in doc.items())
-
-
-def to_csv(headers: list[str], rows: list[list]) -> bytes:
-    """UTF-8 with BOM so Excel opens Vietnamese text correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def to_xlsx(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
-    """A workbook with one sheet per (title, headers, rows)."""
-    book = Workbook()
-    for default in list(book.worksheets):
-        book.remove(default)
-    for title, headers, rows in sheets:
-        ws = book.create_sheet(title[:31])
-        ws.append(headers)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            ws.append(row)
-        ws.freeze_panes = "A2"
-        for column in ws.columns:
-            width = max(len(str(c.value or "")) for c in column)
-            ws.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 60)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

@@ -9,7 +9,6 @@ expected length, presigned (direct mode) or carried in a signed token (proxy mod
 from __future__ import annotations
 
 import math
-import mimetypes
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,14 +23,12 @@ from app.models import Clip, ClipStatus, Entry, User, utcnow
 from app.permissions import require, require_accepting_entries, require_unit_member
 from app.services import PortalError
 from app.services.contests import accepts_entries
-from app.services.entries import ACTIVE_ENTRY, check_upload_name, record_clip_upload
+from app.services.entries import ACTIVE_ENTRY, check_upload_name, check_upload_type, record_clip_upload
 from app.storage import PartsRejected, Storage, StorageNotFound, original_key
 
 MIB = 1024 * 1024
 MAX_PARTS = 10_000
 MIN_PART_BYTES = 5 * MIB
-# Types browsers report for video files besides video/*; anything else (images, documents…) is refused.
-OTHER_VIDEO_TYPES = {"", "application/octet-stream", "application/mp4", "application/x-matroska", "model/vnd.mts"}
 TOKEN_SALT = "clip-upload-part"  # noqa: S105 - a namespace for signed tokens, not a secret
 
 
@@ -156,12 +153,10 @@ def _check_size(entry: Entry, size, rules: UploadRules) -> int:
 
 
 def _check_type(content_type: str | None, ext: str) -> str | None:
-    declared = (content_type or "").split(";")[0].strip().lower()
-    if not declared.startswith("video/") and declared not in OTHER_VIDEO_TYPES:
-        raise UploadError(_l("This file does not look like a video (%(type)s).", type=declared))
-    if declared.startswith("video/") or declared == "application/mp4":
-        return declared
-    return mimetypes.guess_type(f"clip{ext}")[0]
+    try:
+        return check_upload_type(content_type, ext)  # the same allow-list as the plain upload form
+    except PortalError as exc:
+        raise UploadError(exc.message) from None
 
 
 def _short_name(filename: str) -> str:

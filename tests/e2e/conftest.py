@@ -93,8 +93,16 @@ def chromium():
 
 @pytest.fixture
 def new_page(chromium, request):
-    """Pages at phone width; when the test fails, a full-page screenshot of each is kept in test-artifacts/."""
+    """Pages at phone width; when the test fails, a full-page screenshot of each is kept in test-artifacts/.
+
+    Anything the Content-Security-Policy blocks (Chromium reports it on the console) fails the test: the pages must
+    work without inline scripts, styles or handlers (docs/security.md, finding 8)."""
     contexts = []
+    blocked: list[str] = []
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text:
+            blocked.append(message.text)
 
     def make(**kwargs):
         context = chromium.new_context(viewport={"width": 360, "height": 780}, **kwargs)
@@ -102,6 +110,7 @@ def new_page(chromium, request):
         contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
+        page.on("console", on_console)
         return page
 
     yield make
@@ -113,6 +122,7 @@ def new_page(chromium, request):
             for m, page in enumerate(context.pages):
                 page.screenshot(path=str(_artifact_name(request, f"{n}-{m}.png")), full_page=True)
         context.close()
+    assert not blocked, f"the Content-Security-Policy blocked: {blocked[:3]}"
 
 
 def wait_until(predicate, timeout_s: float, what: str) -> None:

@@ -52,7 +52,7 @@ def test_storyboard_preview_and_keyboard_seek(portal, new_page, make, session, t
     page.screenshot(path=str(ARTIFACTS / "judge-storyboard.png"), full_page=True)
     scrub.focus()
     page.keyboard.press("End")
-    page.wait_for_function("document.querySelector('video.player').currentTime > 4")
+    page.wait_for_function("() => document.querySelector('video.player').currentTime > 4")
 
 
 def _status(session, clip_id: int) -> ClipStatus:

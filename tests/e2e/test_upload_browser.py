@@ -163,8 +163,8 @@ def test_upload_survives_a_network_cut_and_the_clip_is_processed(
     _count_finished_parts(page)
     page.click("#uploader [data-role=start]")
 
-    page.wait_for_function("window.partsDone >= 2", timeout=60_000)
-    page.wait_for_function("!document.querySelector('#uploader [data-role=speed]').hidden")
+    page.wait_for_function("() => window.partsDone >= 2", timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('#uploader [data-role=speed]').hidden")
     page.locator("#uploader").screenshot(path=str(ARTIFACTS / f"upload-progress-{upload_mode}.png"))
     bar = page.locator("#uploader .uppy-StatusBar")
     assert bar.is_visible() and "%" in bar.inner_text()
@@ -201,14 +201,14 @@ def test_reload_mid_upload_resumes_without_resending_parts(
     gate = PartGate(page, allow=1)
     _count_finished_parts(page)
     page.click("#uploader [data-role=start]")
-    page.wait_for_function("window.partsDone >= 1", timeout=60_000)
+    page.wait_for_function("() => window.partsDone >= 1", timeout=60_000)
 
     # Pause and resume with the keyboard (Uppy's status bar buttons). The gate sees every part the browser starts, so
     # a paused uploader that sent anything would show, whether or not it got through.
     toggle = page.locator("#uploader button[data-cy=togglePauseResume]")
     toggle.focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(f"{UPLOADER}.uppy.getFiles()[0].isPaused === true")
+    page.wait_for_function(f"() => {UPLOADER}.uppy.getFiles()[0].isPaused === true")
     page.wait_for_timeout(500)  # requests in flight are being cancelled
     paused_at, arrived = _progress(page), gate.arrived
     page.wait_for_timeout(1_000)
@@ -217,9 +217,9 @@ def test_reload_mid_upload_resumes_without_resending_parts(
     gate.allow = 1  # the first part sent after resuming goes through; the ones beside it are held
     toggle.focus()
     page.keyboard.press("Space")
-    page.wait_for_function(f"{UPLOADER}.uppy.getFiles()[0].isPaused === false")
+    page.wait_for_function(f"() => {UPLOADER}.uppy.getFiles()[0].isPaused === false")
 
-    page.wait_for_function("window.partsDone >= 2", timeout=60_000)
+    page.wait_for_function("() => window.partsDone >= 2", timeout=60_000)
     assert (at_reload := _progress(page)) < 90, f"too little left to resume: {at_reload} %"
     page.reload()  # the beforeunload question is accepted by the page fixture; the held parts die with the page
     gate.open()
