@@ -14,7 +14,7 @@ def select_locale() -> str:
     """?lang= (remembered in the session) > the user's choice > the default (vi)."""
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang")
-    if asked in languages:
+    if asked is not None and asked in languages:
         session["lang"] = asked
         return asked
     if session.get("lang") in languages:
@@ -74,10 +74,11 @@ def duration(seconds: float | None) -> str:
 def filesize(n: int | None) -> str:
     if n is None:
         return ""
+    size = float(n)
     for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
     return ""
 
 
