@@ -20,6 +20,24 @@ class Factories:
         self.session.commit()
         return obj
 
+    def uploaded_clip(self, entry, path, filename: str | None = None) -> Clip:
+        """Store `path` as the entry's clip, as an operator's upload (no rights check), and commit."""
+        from app.connections import storage
+        from app.services.entries import store_upload
+
+        with open(path, "rb") as fh:
+            clip = store_upload(
+                self.session,
+                storage(),
+                user=None,
+                entry=entry,
+                stream=fh,
+                filename=filename or path.name,
+                content_type="video/mp4",
+                check_rights=False,
+            )
+        return self._commit(clip)
+
     def unit(self, code: str | None = None, name: str | None = None):
         n = next(_seq)
         return self._commit(accounts.create_unit(self.session, code=code or f"U{n}", name=name or f"Unit {n}"))

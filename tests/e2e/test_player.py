@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.connections import enqueue_processing, storage
+from app.connections import enqueue_processing
 from app.models import Clip, ClipStatus, Role
-from app.services.entries import store_upload
 from tests.conftest import make_clip
 from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login, wait_until
 
@@ -21,18 +20,7 @@ def test_storyboard_preview_and_keyboard_seek(portal, new_page, make, session, t
     rnd = make.round(contest, judges=[judge], blind=True)
     entry = make.entry(contest, unit, title="Clip có storyboard", clip_status=None)
     source = make_clip(tmp_path / "unit-name-in-file.mp4", duration=6, size="640x360")
-    with source.open("rb") as fh:
-        clip = store_upload(
-            session,
-            storage(),
-            user=None,
-            entry=entry,
-            stream=fh,
-            filename=source.name,
-            content_type="video/mp4",
-            check_rights=False,
-        )
-    session.commit()
+    clip = make.uploaded_clip(entry, source)
     enqueue_processing(clip.id)  # the portal's own worker process picks it up
     wait_until(lambda: _status(session, clip.id) in FINAL, PROCESSING_S, "the portal's worker to process the clip")
     assert _status(session, clip.id) == ClipStatus.READY

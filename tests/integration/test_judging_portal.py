@@ -194,8 +194,7 @@ def test_tie_break_by_criterion_is_applied_and_explained(session, make):
 
 @pytest.mark.slow
 def test_blind_round_hides_identity_from_judges_everywhere(services, app, browser, session, make, run_jobs, tmp_path):
-    from app.connections import enqueue_processing, storage
-    from app.services.entries import store_upload
+    from app.connections import enqueue_processing
 
     unit = make.unit("SECRETWARD", "Phường Bí Mật")
     contest = make.contest("blind")
@@ -228,18 +227,7 @@ def test_blind_round_hides_identity_from_judges_everywhere(services, app, browse
         ],
         check=True,
     )
-    with source.open("rb") as fh:
-        clip = store_upload(
-            session,
-            storage(),
-            user=None,
-            entry=entry,
-            stream=fh,
-            filename=source.name,
-            content_type="video/mp4",
-            check_rights=False,
-        )
-    session.commit()
+    clip = make.uploaded_clip(entry, source)
     enqueue_processing(clip.id)
     run_jobs()
     browser.login(judge.email)

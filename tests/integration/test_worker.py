@@ -7,13 +7,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from app.connections import storage
 from app.models import Clip, ClipStatus, Role
-from app.services.entries import store_upload
 from tests.conftest import ROOT, make_clip
 
 pytestmark = pytest.mark.slow  # every test transcodes with the real worker (the CLI one: ~15 s)
@@ -24,22 +22,6 @@ def entry(make):
     unit = make.unit("REJ")
     contest = make.contest("rej", min_duration_s=1, max_duration_s=5, min_height=200)
     return make.entry(contest, unit, clip_status=None)
-
-
-def _store(session, entry, path: Path, name: str):
-    with path.open("rb") as fh:
-        clip = store_upload(
-            session,
-            storage(),
-            user=None,
-            entry=entry,
-            stream=fh,
-            filename=name,
-            content_type="video/mp4",
-            check_rights=False,
-        )
-    session.commit()
-    return clip
 
 
 @pytest.fixture
@@ -54,14 +36,16 @@ def bad_files(tmp_path, sample_clip):
     return {"not_media": text, "empty_file": empty, "truncated": truncated}
 
 
-def test_bad_files_are_rejected_with_a_reason_and_originals_kept(app, session, entry, run_jobs, bad_files, sample_clip):
+def test_bad_files_are_rejected_with_a_reason_and_originals_kept(
+    app, session, make, entry, run_jobs, bad_files, sample_clip
+):
     from app.connections import enqueue_processing
 
     clips = {}
     for expected, path in bad_files.items():
-        clips[expected] = _store(session, entry, path, path.name)
+        clips[expected] = make.uploaded_clip(entry, path, path.name)
         assert enqueue_processing(clips[expected].id)
-    good = _store(session, entry, sample_clip, "good.mp4")
+    good = make.uploaded_clip(entry, sample_clip, "good.mp4")
     enqueue_processing(good.id)
     assert run_jobs() == 4  # the worker survived every bad file and still processed the good one
     session.expire_all()
@@ -91,11 +75,11 @@ def test_rejection_reason_is_translated_in_the_page(app, browser, make, session,
     assert vi["reason"] and vi["reason"] != en["reason"]
 
 
-def test_duration_rule_from_the_contest(app, session, entry, run_jobs, tmp_path):
+def test_duration_rule_from_the_contest(app, session, make, entry, run_jobs, tmp_path):
     from app.connections import enqueue_processing
 
     long_clip = make_clip(tmp_path / "long.mp4", duration=7, size="320x240", audio=False)
-    clip = _store(session, entry, long_clip, "long.mp4")
+    clip = make.uploaded_clip(entry, long_clip, "long.mp4")
     enqueue_processing(clip.id)
     run_jobs()
     session.expire_all()
@@ -104,12 +88,12 @@ def test_duration_rule_from_the_contest(app, session, entry, run_jobs, tmp_path)
     assert "0:07" in clip.reason and "0:05" in clip.reason
 
 
-def test_upload_with_redis_down_is_kept_and_swept_later(app, session, entry, run_jobs, sample_clip):
+def test_upload_with_redis_down_is_kept_and_swept_later(app, session, make, entry, run_jobs, sample_clip):
     from app.connections import enqueue_committed_clip
     from app.queue import media_queue
     from media_worker.sweeper import requeue_stuck
 
-    clip = _store(session, entry, sample_clip, "late.mp4")
+    clip = make.uploaded_clip(entry, sample_clip, "late.mp4")
     dead = media_queue("redis://127.0.0.1:1/0")
     assert enqueue_committed_clip(session, dead, clip.id) is False
     session.expire_all()

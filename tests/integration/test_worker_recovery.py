@@ -13,7 +13,6 @@ import pytest
 
 from app.connections import enqueue_processing, storage
 from app.models import Clip, ClipStatus
-from app.services.entries import store_upload
 from tests.conftest import ROOT, make_clip
 
 pytestmark = pytest.mark.slow
@@ -64,18 +63,7 @@ def test_sigkilled_worker_loses_nothing(app, session, make, tmp_path):
     unit = make.unit()
     entry = make.entry(make.contest(), unit, clip_status=None)
     source = make_clip(tmp_path / "long.mp4", duration=20, size="1280x720")
-    with source.open("rb") as fh:
-        clip = store_upload(
-            session,
-            storage(),
-            user=None,
-            entry=entry,
-            stream=fh,
-            filename="long.mp4",
-            content_type="video/mp4",
-            check_rights=False,
-        )
-    session.commit()
+    clip = make.uploaded_clip(entry, source, "long.mp4")
     clip_id, original = clip.id, clip.original_key
     assert enqueue_processing(clip_id)
 
@@ -124,18 +112,7 @@ def test_running_a_job_twice_yields_the_same_objects_and_one_final_state(app, se
     from media_worker.jobs import process_clip
 
     entry = make.entry(make.contest(), make.unit(), clip_status=None)
-    with sample_clip.open("rb") as fh:
-        clip = store_upload(
-            session,
-            storage(),
-            user=None,
-            entry=entry,
-            stream=fh,
-            filename="a.mp4",
-            content_type="video/mp4",
-            check_rights=False,
-        )
-    session.commit()
+    clip = make.uploaded_clip(entry, sample_clip, "a.mp4")
     expected_sha = clip.sha256
     session.get(Clip, clip.id).sha256 = None  # as after a resumable upload: the worker fingerprints the original
     session.commit()
