@@ -204,7 +204,8 @@ def app(request, memoized_password_hashing):
     marked = request.node.get_closest_marker("database_only") is not None
     database_only = marked and "services" not in request.fixturenames
     if database_only:
-        config = {**request.getfixturevalue("database"), **NOWHERE}
+        # Login throttling counts in Redis; these tests log in without one (throttling has its own tests/security).
+        config = {**request.getfixturevalue("database"), **NOWHERE, "RATELIMIT_ENABLED": False}
     else:
         config = request.getfixturevalue("services")
     application = create_app({"TESTING": True, **config})

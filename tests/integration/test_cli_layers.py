@@ -20,7 +20,7 @@ GROUPS = {
     "storage": {"init"},
     "demo": {"seed"},
     "units": {"add"},
-    "users": {"add"},
+    "users": {"add", "set-password"},
     "contests": {"create"},
     "clips": {"import", "show", "requeue"},
     "results": {"show"},
@@ -38,7 +38,7 @@ def _flask_help(*args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args, "--help"],
         cwd=ROOT,
-        env={**os.environ, "SECRET_KEY": "help-only"},
+        env={**os.environ, "SECRET_KEY": "help-only-key-of-at-least-32-characters"},
         capture_output=True,
         text=True,
         timeout=120,
