@@ -35,7 +35,7 @@ def test_storyboard_preview_and_keyboard_seek(portal, new_page, make, session, t
     assert "Đơn vị bí mật" not in html and "SECRET-UNIT" not in html and "unit-name-in-file" not in html
     scrub.hover(position={"x": 200, "y": 5})
     preview = page.locator(".storyboard-preview")
-    assert preview.is_visible()
+    preview.wait_for(state="visible", timeout=60_000)  # the cues load asynchronously; bounded for a loaded machine
     assert "storyboard.jpg" in preview.evaluate("e => e.style.backgroundImage")
     page.screenshot(path=str(ARTIFACTS / "judge-storyboard.png"), full_page=True)
     scrub.focus()
