@@ -118,6 +118,10 @@ class Config:
             raise ValueError(f"UPLOAD_MODE must be direct or proxy, not {self.UPLOAD_MODE!r}")
         # The store's address as browsers see it, used to presign part URLs in direct mode (default: S3_ENDPOINT_URL).
         self.S3_PUBLIC_ENDPOINT_URL = _env("S3_PUBLIC_ENDPOINT_URL")
+        # The portal's absolute base URL as its users reach it (https://cuocthi.example.gov.vn), without a trailing
+        # slash: every link that leaves the browser (mails, QR codes, og:url, certificate verification) starts with it.
+        # `make run` sets it to its own address; see app/urls.py.
+        self.PUBLIC_URL = (_env("PUBLIC_URL") or "").rstrip("/") or None
         # Preferred part size (at least 5 MiB; grown for files that would need more than 10,000 parts).
         self.UPLOAD_PART_BYTES = _int("UPLOAD_PART_BYTES", 8 * 1024**2)
         # Lifetime of a part URL (presigned or proxy token).

@@ -50,6 +50,7 @@ def main() -> int:
         and not os.environ.get("S3_PUBLIC_ENDPOINT_URL")
     ):
         env["UPLOAD_MODE"] = "proxy"
+    env.setdefault("PUBLIC_URL", f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")
     bindir = Path(sys.executable).parent
     flask = [str(bindir / "flask"), "--app", "wsgi"]
     procs: list[subprocess.Popen] = []
