@@ -145,6 +145,9 @@ class Config:
         # scrypt cost N for new password hashes (2^17 = OWASP: 0.35 s and 128 MiB each); older hashes are rehashed at
         # the next login. The test suite lowers it.
         self.PASSWORD_SCRYPT_N = _int("PASSWORD_SCRYPT_N", 2**17)
+        # A login session ends this many hours after the login, whatever the activity (a working day and some: an
+        # upload that started late still finishes); expired rows are deleted at the next login of anyone.
+        self.LOGIN_SESSION_HOURS = float(_env("LOGIN_SESSION_HOURS", "12"))
         self.TESTING = False
 
     def as_dict(self) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 
 from app import db, passwords
 from app.extensions import babel, csrf, login_manager
@@ -91,6 +92,17 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(_exc):
         return page(413, _l("File too large"), _l("The file is larger than the portal accepts."))
+
+    @app.errorhandler(DataError)
+    def _out_of_range(_exc):
+        # A value the database cannot hold (a huge number, say) that no form or service bound caught: the request's
+        # fault, and nothing was written.
+        db.session.rollback()
+        return page(
+            400,
+            _l("A value is not valid"),
+            _l("A number or text in the form is too large or not valid. Go back, correct it and try again."),
+        )
 
     @app.errorhandler(500)
     def _error(_exc):

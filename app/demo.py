@@ -7,10 +7,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import passwords
 from app.models import Award, Contest, Role, RoundStatus, Unit, User, utcnow
 from app.services import accounts, contests, rounds
 
-DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published demo logins, seeded only by `make run`
+DEMO_PASSWORD = passwords.DEMO_PASSWORD  # published demo logins: valid only for the @demo.vn accounts seeded here
 
 RULES = """## Thể lệ cuộc thi
 
@@ -83,6 +84,7 @@ def seed(session: Session) -> dict:
                 email=email,
                 name=name,
                 password=DEMO_PASSWORD,
+                demo=True,
                 role=role,
                 unit=units[unit_code] if unit_code else None,
             )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import request, session
+from datetime import timedelta
+
+from flask import current_app, request, session
 from flask_login import login_user, logout_user
 
 from app import db
@@ -11,6 +13,11 @@ from app.services.sessions import end_session, session_user, start_session
 
 TOKEN_KEY = "login_token"  # noqa: S105 - the session key under which the token is kept, not a secret
 KEPT_KEYS = ("lang",)  # the interface language survives logging in and out; nothing else does
+
+
+def max_age() -> timedelta:
+    """How long a login session lives (LOGIN_SESSION_HOURS)."""
+    return timedelta(hours=float(current_app.config["LOGIN_SESSION_HOURS"]))
 
 
 def _clear_session() -> None:
@@ -23,7 +30,7 @@ def _clear_session() -> None:
 def begin(user: User) -> None:
     """Log user in with a fresh session and a new server-side session row (the caller commits)."""
     _clear_session()
-    session[TOKEN_KEY] = start_session(db.session, user=user, ip=request.remote_addr)
+    session[TOKEN_KEY] = start_session(db.session, user=user, max_age=max_age(), ip=request.remote_addr)
     login_user(user)
     user.last_seen_at = utcnow()
 
@@ -41,4 +48,4 @@ def load_user(user_id: str) -> User | None:
         uid = int(user_id)
     except ValueError:
         return None
-    return session_user(db.session, user_id=uid, token=session.get(TOKEN_KEY))
+    return session_user(db.session, user_id=uid, token=session.get(TOKEN_KEY), max_age=max_age())

@@ -12,16 +12,18 @@ from app.services import PortalError, accounts
 from . import login_session
 from .forms import PasswordChangeForm
 from .routes import bp, home_for
-from .throttle import clear_account_lock
+from .throttle import clear_account_lock, current_password_throttled, mark_failed
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@current_password_throttled
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
         if not passwords.verify(user.password_hash, form.current_password.data):
+            mark_failed()
             form.current_password.errors.append(_("The current password is wrong."))
         else:
             try:

@@ -3,6 +3,8 @@
 - Per address: after ACCOUNT_FAILURES failures for one e-mail (known or not, so that 429 reveals nothing) within a
   moving 15-minute window, attempts are answered 429 with Retry-After before the password is checked.
 - Per client IP: LOGIN_IP_FAILURES failures per 15 minutes. Successes never count (shared NAT, load tests).
+- Per account, for a logged-in user re-entering the current password (/account/password): the same ACCOUNT_FAILURES
+  per 15 minutes, so that a borrowed session cannot be used to guess the password.
 - Redis down: login fails closed with 503; nothing else depends on this limiter.
 """
 
@@ -19,6 +21,7 @@ WINDOW = "15 minutes"
 ACCOUNT_FAILURES = 10
 ACCOUNT_SCOPE = "login-account"
 IP_SCOPE = "login-ip"
+CURRENT_PASSWORD_SCOPE = "current-password"  # noqa: S105 - a limiter scope name
 KEY_PREFIX = "portal-login"
 
 limiter = Limiter(
@@ -32,6 +35,12 @@ limiter = Limiter(
 
 def _login_email() -> str:
     return (request.form.get("email") or "").strip().lower()[:200]
+
+
+def _current_user_key() -> str:
+    from flask_login import current_user
+
+    return f"user-{current_user.get_id()}"
 
 
 def _ip_limit() -> str:
@@ -57,6 +66,17 @@ def throttled(view):
     )(view)
 
 
+def current_password_throttled(view):
+    """Decorate a view that checks the logged-in user's current password: failures count per account (POST only)."""
+    return limiter.limit(
+        f"{ACCOUNT_FAILURES} per {WINDOW}",
+        scope=CURRENT_PASSWORD_SCOPE,
+        key_func=_current_user_key,
+        methods=["POST"],
+        deduct_when=_failed,
+    )(view)
+
+
 def clear_account_lock(email: str) -> None:
     """Forget the failures counted for this e-mail address (after a completed password reset)."""
     item = parse(f"{ACCOUNT_FAILURES} per {WINDOW}")
@@ -75,7 +95,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(RateLimitExceeded)
     def _locked(exc):
         from app.auth.events import record_login_event
-        from app.auth.forms import LoginForm
+        from app.auth.forms import LoginForm, PasswordChangeForm
+
+        if request.endpoint == "auth.change_password":
+            flash(_("Too many wrong current passwords. Wait 15 minutes and try again."), "error")
+            return render_template("auth/password.html", form=PasswordChangeForm()), 429
 
         record_login_event("auth.login_locked", email=_login_email(), user=None, once_per_window=True)
         message = _("Too many failed logins. Wait 15 minutes and try again, or ask an organiser to reset the password.")

@@ -1,3 +1,5 @@
+import math
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -27,10 +29,16 @@ class ContestForm(FlaskForm):
     rules_md = TextAreaField(_l("Rules (Markdown)"), validators=[Length(max=100000)])
     opens_at = DateTimeLocalField(_l("Opens at"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
     closes_at = DateTimeLocalField(_l("Deadline"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
-    min_duration_s = FloatField(_l("Minimum duration (seconds)"), validators=[Optional(), NumberRange(min=0)])
-    max_duration_s = FloatField(_l("Maximum duration (seconds)"), validators=[Optional(), NumberRange(min=1)])
+    min_duration_s = FloatField(
+        _l("Minimum duration (seconds)"), validators=[Optional(), NumberRange(min=0, max=86400)]
+    )
+    max_duration_s = FloatField(
+        _l("Maximum duration (seconds)"), validators=[Optional(), NumberRange(min=1, max=86400)]
+    )
     min_height = IntegerField(_l("Minimum video height (pixels)"), validators=[Optional(), NumberRange(1, 4320)])
-    max_entries_per_unit = IntegerField(_l("Maximum entries per unit"), validators=[Optional(), NumberRange(min=1)])
+    max_entries_per_unit = IntegerField(
+        _l("Maximum entries per unit"), validators=[Optional(), NumberRange(min=1, max=1000)]
+    )
     category_lines = TextAreaField(_l("Categories (one per line)"), validators=[Length(max=5000)])
 
 
@@ -62,6 +70,9 @@ class DecimalField(FloatField):
             self.data = None
             return
         super().process_formdata([raw])
+        if self.data is not None and not math.isfinite(self.data):
+            self.data = None
+            raise ValueError(self.gettext("Not a valid float value."))
 
     def _value(self) -> str:
         if self.raw_data:
@@ -121,7 +132,8 @@ class RoundForm(FlaskForm):
     )
     per_entry = IntegerField(_l("Judges per entry"), validators=[Optional(), NumberRange(min=1, max=50)])
     flag_threshold = FloatField(
-        _l("Flag entries whose judge totals differ by more than"), validators=[Optional(), NumberRange(min=0)]
+        _l("Flag entries whose judge totals differ by more than"),
+        validators=[Optional(), NumberRange(min=0, max=1e6)],
     )
     criteria = FieldList(FormField(CriterionForm), min_entries=CRITERION_ROWS, max_entries=50)
 

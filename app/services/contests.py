@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -14,6 +15,8 @@ from app.models import Category, Contest, User, utcnow
 from app.services import PortalError
 from app.services.audit import record_event
 
+MAX_ENTRIES_PER_UNIT = 1000
+MAX_DURATION_S = 24 * 3600.0
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
 EDITABLE = (
     "title",
@@ -36,6 +39,8 @@ def _check(contest: Contest) -> None:
     if contest.opens_at and contest.closes_at and contest.closes_at <= contest.opens_at:
         raise PortalError(_l("The deadline must be after the opening time."), field="closes_at")
     lo, hi = contest.min_duration_s, contest.max_duration_s
+    if any(v is not None and not (math.isfinite(v) and v <= MAX_DURATION_S) for v in (lo, hi)):
+        raise PortalError(_l("Durations must be at most 24 hours (86400 seconds)."), field="max_duration_s")
     if (lo is not None and lo < 0) or (hi is not None and hi <= 0):
         raise PortalError(_l("Durations must be positive."), field="min_duration_s")
     if lo is not None and hi is not None and hi < lo:
@@ -44,6 +49,13 @@ def _check(contest: Contest) -> None:
         raise PortalError(_l("The minimum height must be between 1 and 4320 pixels."), field="min_height")
     if contest.max_entries_per_unit is not None and contest.max_entries_per_unit < 1:
         raise PortalError(_l("The entry limit per unit must be at least 1."), field="max_entries_per_unit")
+    if contest.max_entries_per_unit is not None and contest.max_entries_per_unit > MAX_ENTRIES_PER_UNIT:
+        raise PortalError(
+            _l("The entry limit per unit must be at most %(count)d.", count=MAX_ENTRIES_PER_UNIT),
+            field="max_entries_per_unit",
+        )
+    if contest.max_size_bytes is not None and not 0 < contest.max_size_bytes <= 2**62:
+        raise PortalError(_l("The maximum file size is not valid."), field="max_size_bytes")
 
 
 def create_contest(

@@ -199,6 +199,11 @@ def assign_per_entry(
     panel = [m.judge for m in rnd.panel]
     if not panel:
         raise PortalError(_l("Choose the panel before assigning."))
+    if not 1 <= per_entry <= len(panel):
+        raise PortalError(
+            _l("Judges per entry must be between 1 and the size of the panel (%(count)d).", count=len(panel)),
+            field="per_entry",
+        )
     conflicts = {(c.judge_id, c.entry_id) for c in declared_conflicts(session, entry_ids=[e.id for e in entries])}
     # The library keeps judges off their own unit's entries; declared conflicts are repaired afterwards.
     entry_units = {str(e.id): f"u{e.unit_id}" for e in entries}
