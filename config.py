@@ -122,6 +122,16 @@ class Config:
         # slash: every link that leaves the browser (mails, QR codes, og:url, certificate verification) starts with it.
         # `make run` sets it to its own address; see app/urls.py.
         self.PUBLIC_URL = (_env("PUBLIC_URL") or "").rstrip("/") or None
+        # How authorised media bytes reach browsers (the permission check always stays in the portal):
+        # `stream` through the web process; `redirect`: a 302 to a short-lived presigned GET at the store's public
+        # address; `accel`: an `X-Accel-Redirect` to nginx's internal location MEDIA_ACCEL_PREFIX, which proxies to
+        # the store (docs/deploy.md has the nginx configuration).
+        self.MEDIA_DELIVERY = _env("MEDIA_DELIVERY", "stream")
+        if self.MEDIA_DELIVERY not in ("stream", "redirect", "accel"):
+            raise ValueError(f"MEDIA_DELIVERY must be stream, redirect or accel, not {self.MEDIA_DELIVERY!r}")
+        # Lifetime of a presigned media URL (redirect and accel); players re-ask the portal when it has passed.
+        self.MEDIA_URL_EXPIRES_SECONDS = _int("MEDIA_URL_EXPIRES_SECONDS", 600)
+        self.MEDIA_ACCEL_PREFIX = "/" + _env("MEDIA_ACCEL_PREFIX", "/_store").strip("/")
         # Preferred part size (at least 5 MiB; grown for files that would need more than 10,000 parts).
         self.UPLOAD_PART_BYTES = _int("UPLOAD_PART_BYTES", 8 * 1024**2)
         # Lifetime of a part URL (presigned or proxy token).

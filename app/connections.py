@@ -22,6 +22,17 @@ def storage() -> Storage:
     return ext["portal_storage"]
 
 
+def public_storage() -> Storage:
+    """The store as browsers reach it (S3_PUBLIC_ENDPOINT_URL), for URLs they follow; the usual one otherwise."""
+    public = current_app.config.get("S3_PUBLIC_ENDPOINT_URL")
+    if not public:
+        return storage()
+    ext = current_app.extensions
+    if "portal_public_storage" not in ext:
+        ext["portal_public_storage"] = Storage.from_config({**current_app.config, "S3_ENDPOINT_URL": public})
+    return ext["portal_public_storage"]
+
+
 def queue():
     ext = current_app.extensions
     if "portal_queue" not in ext:

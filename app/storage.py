@@ -162,6 +162,20 @@ class Storage:
 
     # Multipart uploads: resumable browser uploads (app/services/uploads.py).
 
+    def presign_get(self, key: str, *, expires_in: int, content_type: str, disposition: str) -> str:
+        """A GET URL for key valid expires_in seconds, whose answer carries this type and Content-Disposition."""
+        with _translated_errors():
+            return self.client.generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": self.bucket,
+                    "Key": key,
+                    "ResponseContentType": content_type,
+                    "ResponseContentDisposition": disposition,
+                },
+                ExpiresIn=expires_in,
+            )
+
     def create_multipart(self, key: str, *, content_type: str | None = None) -> str:
         """Start a multipart upload; return its upload id."""
         extra = {"ContentType": content_type} if content_type else {}

@@ -1,17 +1,27 @@
-"""Authorised media delivery: every request is checked, bytes are streamed from S3 with HTTP range support.
+"""Authorised media delivery: every request is checked here; the bytes come by one of three roads (MEDIA_DELIVERY).
 
-Browsers need 206 answers for seeking; some stores answer ranged GETs with 200, so the portal computes the range
-itself (werkzeug parses the header) and only asks the store for the bytes.
+- `stream`: through this process, with HTTP range support. Browsers need 206 answers for seeking; some stores answer
+  ranged GETs with 200, so the portal computes the range itself (werkzeug parses the header) and only asks the store
+  for the bytes.
+- `redirect`: a 302 to a short-lived presigned GET at the store's public address. The store answers ranges itself
+  (AWS and MinIO: 206; rclone: 200 with a correct Content-Range, see docs/deploy.md).
+- `accel`: an empty answer with `X-Accel-Redirect` to nginx's internal location (MEDIA_ACCEL_PREFIX + the presigned
+  path and query), which proxies to the store; nginx answers ranges (206).
+
+The file name in Content-Disposition is `clip-<id>-<name>` in every mode: it never names the unit (blind rounds).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request, stream_with_context
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, current_app, redirect, request, stream_with_context
 from flask_login import current_user
 from werkzeug.datastructures import Range
+from werkzeug.wrappers import Response as BaseResponse
 
 from app import db
-from app.connections import storage
+from app.connections import public_storage, storage
 from app.models import Clip, ClipStatus
 from app.permissions import can_view_clip
 
@@ -51,6 +61,11 @@ def clip_file(clip_id: int, name: str):
     key = _key_for(clip, name)
     if not key:
         abort(404)
+    mimetype = TYPES.get(name[name.rfind(".") :], "application/octet-stream")
+    disposition = f'inline; filename="clip-{clip_id}-{name}"'
+    mode = current_app.config["MEDIA_DELIVERY"]
+    if mode != "stream":
+        return _hand_over(key, mode=mode, mimetype=mimetype, disposition=disposition)
     store = storage()
     size = store.size(key)
     if size is None:
@@ -58,10 +73,9 @@ def clip_file(clip_id: int, name: str):
     headers = {
         "Accept-Ranges": "bytes",
         "Cache-Control": "private, max-age=300",
-        "Content-Disposition": f'inline; filename="clip-{clip_id}-{name}"',
+        "Content-Disposition": disposition,
         "X-Content-Type-Options": "nosniff",
     }
-    mimetype = TYPES.get(name[name.rfind(".") :], "application/octet-stream")
     start, stop, status = 0, size, 200
     wanted = _single_byte_range(request.range, size)
     if wanted is not None and size > 0:
@@ -77,6 +91,28 @@ def clip_file(clip_id: int, name: str):
     return Response(
         stream_with_context(body), status=status, headers=headers, mimetype=mimetype, direct_passthrough=True
     )
+
+
+def _hand_over(key: str, *, mode: str, mimetype: str, disposition: str) -> BaseResponse:
+    """Send the browser (redirect) or nginx (accel) to a presigned URL of key; the bytes never pass through Python."""
+    expires = int(current_app.config["MEDIA_URL_EXPIRES_SECONDS"])
+    # The answer may be reused only while the URL inside it is still valid, and only by this browser.
+    cache = f"private, max-age={max(0, min(300, expires - 60))}"
+    if mode == "redirect":
+        url = public_storage().presign_get(key, expires_in=expires, content_type=mimetype, disposition=disposition)
+        response = redirect(url, code=302)
+        response.headers["Cache-Control"] = cache
+        return response
+    # accel: nginx reaches the store at S3_ENDPOINT_URL, the host this URL is signed for (its config pins it).
+    signed = urlsplit(storage().presign_get(key, expires_in=expires, content_type=mimetype, disposition=disposition))
+    internal = f"{current_app.config['MEDIA_ACCEL_PREFIX']}{signed.path}?{signed.query}"
+    headers = {
+        "X-Accel-Redirect": internal,
+        "Cache-Control": cache,
+        "Content-Disposition": disposition,
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(status=200, headers=headers, mimetype=mimetype)
 
 
 def _single_byte_range(requested: Range | None, size: int) -> Range | None:

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import db
-from app.connections import enqueue_processing, storage
+from app.connections import enqueue_processing, public_storage, storage
 from app.extensions import csrf
 from app.models import Clip, Entry, Role
 from app.permissions import is_unit_member_of
@@ -241,13 +241,7 @@ def _drain(stream, length: int | None, limit: int = 64 * 1024 * 1024) -> None:
 
 def _presigner() -> Storage:
     """The store as browsers reach it (S3_PUBLIC_ENDPOINT_URL), for presigning; the usual one otherwise."""
-    public = current_app.config.get("S3_PUBLIC_ENDPOINT_URL")
-    if not public:
-        return storage()
-    ext = current_app.extensions
-    if "portal_upload_presigner" not in ext:
-        ext["portal_upload_presigner"] = Storage.from_config({**current_app.config, "S3_ENDPOINT_URL": public})
-    return ext["portal_upload_presigner"]
+    return public_storage()
 
 
 @bp.app_template_global()
