@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 
@@ -16,3 +16,8 @@ class PasswordChangeForm(FlaskForm):
     new_password = PasswordField(
         _l("New password"), validators=[DataRequired(_l("Enter a new password.")), Length(max=200)]
     )
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter your name.")), Length(max=200)])
+    locale = RadioField(_l("Language"), choices=[("vi", "Tiếng Việt"), ("en", "English")], default="vi")

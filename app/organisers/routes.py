@@ -170,7 +170,12 @@ def accounts_view():
             flash(_("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("organisers.accounts_view"))
     users = list(db.session.scalars(select(User).order_by(User.role, User.email)))
-    return render_template("organisers/accounts.html", form=form, users=users)
+    return render_template(
+        "organisers/accounts.html",
+        form=form,
+        users=users,
+        can_manage=lambda account: can_manage_account(current_user, account.role),
+    )
 
 
 @bp.route("/accounts/<int:user_id>/active", methods=["POST"])

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app import passwords
 from app.db import DbSession
 from app.models import Role, Unit, UnitKind, User
-from app.permissions import can_set_active, require
+from app.permissions import can_manage_account, can_set_active, require
 from app.services import PortalError
 from app.services.audit import record_event
 from app.services.sessions import end_all_sessions
@@ -17,7 +19,13 @@ UNIT_KINDS = tuple(kind.value for kind in UnitKind)
 
 
 def create_unit(
-    session: DbSession, *, actor: User | None = None, code: str, name: str, kind: UnitKind | str = UnitKind.OTHER
+    session: DbSession,
+    *,
+    actor: User | None = None,
+    code: str,
+    name: str,
+    kind: UnitKind | str = UnitKind.OTHER,
+    phone: str | None = None,
 ) -> Unit:
     """Create a unit (audited; actor None is the operator's command line); codes are unique and case-insensitive."""
     code = code.strip().upper()
@@ -27,7 +35,7 @@ def create_unit(
         raise PortalError(_l("Unknown unit kind: %(kind)s.", kind=kind))
     if session.scalar(select(Unit).where(func.upper(Unit.code) == code)):
         raise PortalError(_l("A unit with code %(code)s already exists.", code=code), field="code")
-    unit = Unit(code=code, name=name.strip(), kind=UnitKind(kind))
+    unit = Unit(code=code, name=name.strip(), kind=UnitKind(kind), phone=phone)
     session.add(unit)
     session.flush()
     record_event(session, actor=actor, action="unit.create", obj=unit, after={"code": unit.code})
@@ -40,25 +48,26 @@ def create_user(
     actor: User | None = None,
     email: str,
     name: str,
-    password: str,
+    password: str | None,
     role: Role,
     unit: Unit | None = None,
     locale: str | None = None,
 ) -> User:
     """Create an account (audited; actor None is the operator's command line); unit members must belong to a unit,
-    judges may."""
+    judges may. Without a password nobody can log in to it until a password is set (an invitation)."""
     email = email.strip().lower()
     if role == Role.UNIT and unit is None:
         raise PortalError(_l("A unit member must belong to a unit."), field="unit")
-    problem = passwords.strength_problem(password, user_inputs=(email, name))
-    if problem:
-        raise PortalError(problem, field="password")
+    if password is not None:
+        problem = passwords.strength_problem(password, user_inputs=(email, name))
+        if problem:
+            raise PortalError(problem, field="password")
     if session.scalar(select(User).where(User.email == email)):
         raise PortalError(_l("An account with e-mail %(email)s already exists.", email=email), field="email")
     user = User(
         email=email,
         name=name.strip(),
-        password_hash=passwords.hash_password(password),
+        password_hash=passwords.hash_password(password) if password is not None else "",
         role=role,
         unit=unit,
         locale=locale,
@@ -110,11 +119,123 @@ def set_password(session: DbSession, *, actor: User | None = None, user: User, p
 def check_can_disable(session: DbSession, *, actor: User | None, user: User) -> None:
     """Nobody disables their own account, and the last active admin stays active."""
     require(can_set_active(actor, user, False), _l("You cannot disable your own account."))
-    if user.role == Role.ADMIN:
-        others = session.scalar(
+    if user.role == Role.ADMIN and not _other_active_admins(session, user):
+        raise PortalError(_l("The last active admin account cannot be disabled."))
+
+
+class _Unchanged:
+    """Marks an argument of `update_account` that was not given."""
+
+
+UNCHANGED: Any = _Unchanged()
+
+
+def update_account(
+    session: DbSession,
+    *,
+    actor: User | None,
+    user: User,
+    name: str = UNCHANGED,
+    email: str = UNCHANGED,
+    unit: Unit | None = UNCHANGED,
+    role: Role = UNCHANGED,
+    active: bool = UNCHANGED,
+) -> dict[str, tuple]:
+    """Change an account's name, e-mail, unit, role or active flag within the actor's rights (audited); returns the
+    changes as {field: (before, after)}. Admins manage every account, organisers unit and judge accounts only;
+    nobody disables or demotes themselves or the last active admin. A new role or disabling ends its sessions."""
+    new_role = user.role if role is UNCHANGED else Role(role)
+    require(
+        actor is None or (can_manage_account(actor, user.role) and can_manage_account(actor, new_role)),
+        _l("You may not manage this account."),
+    )
+    wanted: dict[str, object] = {}
+    if name is not UNCHANGED:
+        if not name.strip():
+            raise PortalError(_l("The name is required."), field="name")
+        wanted["name"] = name.strip()
+    if email is not UNCHANGED:
+        email = email.strip().lower()
+        if not email:
+            raise PortalError(_l("The e-mail is required."), field="email")
+        if email != user.email and session.scalar(select(User).where(User.email == email, User.id != user.id)):
+            raise PortalError(_l("An account with e-mail %(email)s already exists.", email=email), field="email")
+        wanted["email"] = email
+    if unit is not UNCHANGED:
+        wanted["unit"] = unit
+    if role is not UNCHANGED:
+        wanted["role"] = new_role
+    if active is not UNCHANGED:
+        wanted["active"] = bool(active)
+    changes = {key: (getattr(user, key), value) for key, value in wanted.items() if getattr(user, key) != value}
+    final_role = new_role
+    final_unit = wanted.get("unit", user.unit)
+    if final_role == Role.UNIT and final_unit is None:
+        raise PortalError(_l("A unit member must belong to a unit."), field="unit")
+    if "active" in changes and not changes["active"][1]:
+        check_can_disable(session, actor=actor, user=user)
+    if "role" in changes and user.role == Role.ADMIN:
+        require(actor is None or actor.id != user.id, _l("You cannot take away your own admin role."))
+        if user.active and not _other_active_admins(session, user):
+            raise PortalError(_l("The last active admin account must stay an admin."))
+    if not changes:
+        return changes
+    for key, (_before, after) in changes.items():
+        setattr(user, key, after)
+    if "role" in changes or "active" in changes and not user.active:
+        end_all_sessions(session, user=user)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="account.update",
+        obj=user,
+        before={key: _audit_value(before) for key, (before, _after) in changes.items()},
+        after={key: _audit_value(after) for key, (_before, after) in changes.items()},
+    )
+    return changes
+
+
+def update_profile(session: DbSession, *, actor: User, name: str, locale: str) -> dict[str, tuple]:
+    """A user changes their own name and language (audited)."""
+    if not name.strip():
+        raise PortalError(_l("The name is required."), field="name")
+    if locale not in ("vi", "en"):
+        raise PortalError(_l("Unknown language."), field="locale")
+    changes = {
+        key: (getattr(actor, key), value)
+        for key, value in (("name", name.strip()), ("locale", locale))
+        if getattr(actor, key) != value
+    }
+    if changes:
+        for key, (_before, after) in changes.items():
+            setattr(actor, key, after)
+        session.flush()
+        record_event(
+            session,
+            actor=actor,
+            action="account.profile",
+            obj=actor,
+            before={key: before for key, (before, _after) in changes.items()},
+            after={key: after for key, (_before, after) in changes.items()},
+        )
+    return changes
+
+
+def _audit_value(value: object) -> object:
+    if isinstance(value, Unit):
+        return value.code
+    if isinstance(value, Role):
+        return value.value
+    return value
+
+
+def _other_active_admins(session: DbSession, user: User) -> int:
+    return (
+        session.scalar(
             select(func.count())
             .select_from(User)
             .where(User.role == Role.ADMIN, User.active.is_(True), User.id != user.id)
         )
-        if not others:
-            raise PortalError(_l("The last active admin account cannot be disabled."))
+        or 0
+    )
