@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, StringField
+from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 
@@ -20,4 +20,6 @@ class PasswordChangeForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter your name.")), Length(max=200)])
-    locale = RadioField(_l("Language"), choices=[("vi", "Tiếng Việt"), ("en", "English")], default="vi")
+    locale = RadioField(
+        _l("Language"), choices=[SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")], default="vi"
+    )
