@@ -122,6 +122,14 @@ class Config:
         # slash: every link that leaves the browser (mails, QR codes, og:url, certificate verification) starts with it.
         # `make run` sets it to its own address; see app/urls.py.
         self.PUBLIC_URL = (_env("PUBLIC_URL") or "").rstrip("/") or None
+        # Outgoing mail (app/services/mail.py, app/mailer.py). Unset SMTP_URL: messages are written to the outbox and
+        # shown as not sent. smtp://user:pass@host:587?starttls=1, smtps://user:pass@host:465, smtp://host:25.
+        self.SMTP_URL = _env("SMTP_URL")
+        self.MAIL_FROM = _env("MAIL_FROM", "Cổng cuộc thi video <no-reply@localhost>")
+        # The RQ queue of the send jobs: a worker of its own (`flask worker --queue mail`) keeps mail off transcodes.
+        self.MAIL_QUEUE = _env("MAIL_QUEUE", "mail")
+        # Seconds an SMTP connection may take to answer before the attempt counts as failed (and is retried).
+        self.SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 30)
         # Preferred part size (at least 5 MiB; grown for files that would need more than 10,000 parts).
         self.UPLOAD_PART_BYTES = _int("UPLOAD_PART_BYTES", 8 * 1024**2)
         # Lifetime of a part URL (presigned or proxy token).

@@ -1,4 +1,5 @@
-"""The portal's RQ worker: sweeps stuck clips at start and every SWEEP_INTERVAL_SECONDS, and works the media queue."""
+"""The portal's RQ worker: works the mail and media queues (or the ones named), and at start and every
+SWEEP_INTERVAL_SECONDS re-enqueues what lost its job: stuck clips (media queue), queued mail (mail queue)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 from rq import Worker
 
 from app import db
+from app.mailer import sweep_outbox
 from app.queue import connect, media_queue
 from media_worker.sweeper import requeue_stuck
 from media_worker.upload_sweeper import sweep_uploads_at_startup
@@ -29,20 +31,55 @@ def sweep_once(config) -> list[int]:
         return []
 
 
-def _sweep_forever(config, stop: threading.Event) -> None:
+def sweep_mail_once(config) -> list[int]:
+    """Re-enqueue queued mail that no job will send; errors are logged, never fatal to the worker."""
+    try:
+        requeued = sweep_outbox(config)
+        if requeued:
+            log.info("re-enqueued queued mail: %s", requeued)
+        return requeued
+    except Exception:  # noqa: BLE001 - the sweeper must not take the worker down
+        log.exception("mail sweep failed")
+        return []
+
+
+def portal_queues(config) -> list[str]:
+    """Every queue of the portal, mail first (a reset mail never waits behind a transcode)."""
+    return [config["MAIL_QUEUE"], config["RQ_QUEUE"]]
+
+
+def _sweeps(config, queues: list[str]) -> list:
+    sweeps = []
+    if config["RQ_QUEUE"] in queues:
+        sweeps.append(sweep_once)
+    if config["MAIL_QUEUE"] in queues:
+        sweeps.append(sweep_mail_once)
+    return sweeps
+
+
+def _sweep_forever(config, sweeps: list, stop: threading.Event) -> None:
     while not stop.wait(config["SWEEP_INTERVAL_SECONDS"]):
-        sweep_once(config)
+        for sweep in sweeps:
+            sweep(config)
 
 
-def run_worker(config, *, burst: bool = False) -> None:
-    """Work the media queue until stopped (or until empty with burst)."""
+def run_worker(config, *, burst: bool = False, queues: list[str] | None = None) -> None:
+    """Work the portal's queues (or only those named) until stopped, or until empty with burst."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sweep_once(config)
-    sweep_uploads_at_startup(config)
+    queues = queues or portal_queues(config)
+    unknown = sorted(set(queues) - set(portal_queues(config)))
+    if unknown:
+        raise ValueError(f"unknown queue {', '.join(unknown)}: the portal's queues are {portal_queues(config)}")
+    sweeps = _sweeps(config, queues)
+    for sweep in sweeps:
+        sweep(config)
+    if config["RQ_QUEUE"] in queues:
+        sweep_uploads_at_startup(config)
     stop = threading.Event()
-    if not burst:
-        threading.Thread(target=_sweep_forever, args=(config, stop), name="sweeper", daemon=True).start()
-    worker = Worker([media_queue(config["REDIS_URL"], config["RQ_QUEUE"])], connection=connect(config["REDIS_URL"]))
+    if not burst and sweeps:
+        threading.Thread(target=_sweep_forever, args=(config, sweeps, stop), name="sweeper", daemon=True).start()
+    connection = connect(config["REDIS_URL"])
+    worker = Worker([media_queue(config["REDIS_URL"], name) for name in queues], connection=connection)
     try:
         worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
     finally:

@@ -87,7 +87,7 @@ def authenticate(session: DbSession, *, email: str, password: str) -> User | Non
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if not passwords.verify(user.password_hash if user else None, password) or user is None or not user.active:
         return None
-    if passwords.needs_rehash(user.password_hash):
+    if user.password_hash and passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
         session.flush()
     return user
