@@ -33,7 +33,7 @@ uploads_group = AppGroup("uploads", help="Resumable uploads.")
 def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
     """Run the portal's RQ worker on every queue (mail first, then media), or only on those given with --queue."""
     try:
-        run_worker(current_app.config, burst=burst, queues=list(queues) or None)
+        run_worker(current_app.config, burst=burst, queues=list(queues) or None, app=current_app._get_current_object())
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--queue") from None
 

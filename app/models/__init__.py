@@ -18,12 +18,13 @@ from .enums import (
     UnitKind,
 )
 from .judging import Assignment, Conflict, Criterion, PanelMember, Round, RoundEntry, Score, ScoreSheet
-from .mail import AccountToken, OutboxMessage
+from .mail import AccountToken, ContestNotificationOff, OutboxMessage
 from .org import Unit, User
 from .sessions import LoginSession
 
 __all__ = [
     "AccountToken",
+    "ContestNotificationOff",
     "MailKind",
     "MailStatus",
     "OutboxMessage",

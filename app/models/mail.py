@@ -58,3 +58,12 @@ class AccountToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
+
+
+class ContestNotificationOff(Base):
+    """A notification the organiser switched off for one contest (every notification is on unless listed here)."""
+
+    __tablename__ = "contest_notification_off"
+
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[MailKind] = mapped_column(enum_column(MailKind, length=40), primary_key=True)
