@@ -409,13 +409,22 @@ def send_participation_reminders(
             continue
         units += 1
         for user in target.members:
+            # The n-th reminder of this user: a form sent twice at once (double click) writes it only once.
+            earlier = session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    OutboxMessage.kind == MailKind.PARTICIPATION_REMINDER,
+                    OutboxMessage.contest_id == contest.id,
+                    OutboxMessage.to_user_id == user.id,
+                )
+            )
             message = _send(
                 session,
                 user=user,
                 kind=MailKind.PARTICIPATION_REMINDER,
                 contest=contest,
-                # One click, one message: a double submission of the form within the same minute sends nothing more.
-                dedupe_key=f"participation_reminder:{contest.id}:{now:%Y%m%dT%H%M}:{user.id}",
+                dedupe_key=f"participation_reminder:{contest.id}:{user.id}:{(earlier or 0) + 1}",
                 link=lambda: mail_link("units.dashboard"),
             )
             messages += message is not None
