@@ -32,8 +32,9 @@ uploads_group = AppGroup("uploads", help="Resumable uploads.")
 @with_appcontext
 def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
     """Run the portal's RQ worker on every queue (mail first, then media), or only on those given with --queue."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        run_worker(current_app.config, burst=burst, queues=list(queues) or None, app=current_app._get_current_object())
+        run_worker(app.config, burst=burst, queues=list(queues) or None, app=app)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--queue") from None
 

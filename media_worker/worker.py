@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from rq import Worker
 
@@ -63,8 +65,8 @@ def portal_queues(config) -> list[str]:
     return [config["MAIL_QUEUE"], config["RQ_QUEUE"]]
 
 
-def _sweeps(config, queues: list[str], app=None, *, reminders: bool = True) -> list:
-    sweeps = []
+def _sweeps(config, queues: list[str], app=None, *, reminders: bool = True) -> list[Callable[[Any], object]]:
+    sweeps: list[Callable[[Any], object]] = []
     if config["RQ_QUEUE"] in queues:
         sweeps.append(sweep_once)
     if config["MAIL_QUEUE"] in queues:

@@ -22,4 +22,5 @@ def reminders_send(now: str | None) -> None:
         when = parse_now(now)
     except ValueError:
         raise click.BadParameter("use an ISO time such as 2026-12-20T08:00", param_hint="--now") from None
-    echo_json(send_reminders(when, app=current_app._get_current_object()))
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    echo_json(send_reminders(when, app=app))

@@ -218,7 +218,7 @@ def kind_names() -> dict[str, UnitKind]:
     for locale in ("en", "vi"):
         with force_locale(locale):
             for kind, text in LABELS[UnitKind].items():
-                names[_key(str(text))] = UnitKind(kind)
+                names[_key(str(text))] = UnitKind(kind.value)
     names.update({_key(kind.value): kind for kind in UnitKind})
     return names
 
