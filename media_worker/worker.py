@@ -11,6 +11,7 @@ from rq import Worker
 from app import db
 from app.mailer import sweep_outbox
 from app.queue import connect, media_queue
+from app.urls import warn_if_public_url_missing
 from media_worker.sweeper import requeue_stuck
 from media_worker.upload_sweeper import sweep_uploads_at_startup
 
@@ -66,6 +67,7 @@ def _sweep_forever(config, sweeps: list, stop: threading.Event) -> None:
 def run_worker(config, *, burst: bool = False, queues: list[str] | None = None) -> None:
     """Work the portal's queues (or only those named) until stopped, or until empty with burst."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    warn_if_public_url_missing(config, log)
     queues = queues or portal_queues(config)
     unknown = sorted(set(queues) - set(portal_queues(config)))
     if unknown:

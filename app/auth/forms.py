@@ -16,3 +16,15 @@ class PasswordChangeForm(FlaskForm):
     new_password = PasswordField(
         _l("New password"), validators=[DataRequired(_l("Enter a new password.")), Length(max=200)]
     )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(_l("Enter your e-mail.")), Email(_l("Enter a valid e-mail address."))]
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(_l("Enter a new password.")), Length(max=200)]
+    )

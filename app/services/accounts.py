@@ -40,17 +40,18 @@ def create_user(
     actor: User | None = None,
     email: str,
     name: str,
-    password: str,
+    password: str | None,
     role: Role,
     unit: Unit | None = None,
     locale: str | None = None,
 ) -> User:
     """Create an account (audited; actor None is the operator's command line); unit members must belong to a unit,
-    judges may."""
+    judges may. Without a password the account cannot log in until its owner sets one through an invitation
+    (app/services/invitations.py)."""
     email = email.strip().lower()
     if role == Role.UNIT and unit is None:
         raise PortalError(_l("A unit member must belong to a unit."), field="unit")
-    problem = passwords.strength_problem(password, user_inputs=(email, name))
+    problem = passwords.strength_problem(password, user_inputs=(email, name)) if password is not None else None
     if problem:
         raise PortalError(problem, field="password")
     if session.scalar(select(User).where(User.email == email)):
@@ -58,7 +59,7 @@ def create_user(
     user = User(
         email=email,
         name=name.strip(),
-        password_hash=passwords.hash_password(password),
+        password_hash=passwords.hash_password(password) if password is not None else None,
         role=role,
         unit=unit,
         locale=locale,
