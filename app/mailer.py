@@ -104,10 +104,10 @@ def build_email(message: OutboxMessage, mail_from: str) -> EmailMessage:
     email["Subject"] = message.subject
     email["Message-ID"] = message.message_id
     email["Date"] = format_datetime(message.created_at)
-    email["Content-Language"] = message.locale
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
+    email["Content-Language"] = message.locale  # after the bodies: set_content drops Content-* headers
     return email
 
 
