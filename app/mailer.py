@@ -86,8 +86,8 @@ def parse_smtp_url(url: str) -> SmtpSettings:
 
 def sender_domain(mail_from: str) -> str:
     """The domain of MAIL_FROM's address (for Message-IDs), `localhost` when it has none."""
-    address = parseaddr(mail_from)[1]
-    return address.rpartition("@")[2] or "localhost"
+    domain = parseaddr(mail_from)[1].rpartition("@")[2]
+    return domain if "@" in mail_from and domain else "localhost"
 
 
 def new_message_id(mail_from: str) -> str:
