@@ -86,8 +86,8 @@ def parse_smtp_url(url: str) -> SmtpSettings:
 
 def sender_domain(mail_from: str) -> str:
     """The domain of MAIL_FROM's address (for Message-IDs), `localhost` when it has none."""
-    address = parseaddr(mail_from)[1]
-    return address.rpartition("@")[2] or "localhost"
+    domain = parseaddr(mail_from)[1].rpartition("@")[2]
+    return domain if "@" in mail_from and domain else "localhost"
 
 
 def new_message_id(mail_from: str) -> str:
@@ -104,10 +104,10 @@ def build_email(message: OutboxMessage, mail_from: str) -> EmailMessage:
     email["Subject"] = message.subject
     email["Message-ID"] = message.message_id
     email["Date"] = format_datetime(message.created_at)
-    email["Content-Language"] = message.locale
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
+    email["Content-Language"] = message.locale  # after the bodies: set_content drops Content-* headers
     return email
 
 

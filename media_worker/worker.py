@@ -15,6 +15,7 @@ from app import db
 from app.mailer import sweep_outbox
 from app.notification_jobs import send_reminders
 from app.queue import connect, media_queue
+from app.urls import warn_if_public_url_missing
 from media_worker.sweeper import requeue_stuck
 from media_worker.upload_sweeper import sweep_uploads_at_startup
 
@@ -86,6 +87,7 @@ def run_worker(config, *, burst: bool = False, queues: list[str] | None = None, 
     """Work the portal's queues (or only those named) until stopped, or until empty with burst. `app` (the Flask app)
     gives the periodic reminders their templates and links."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    warn_if_public_url_missing(config, log)
     queues = queues or portal_queues(config)
     unknown = sorted(set(queues) - set(portal_queues(config)))
     if unknown:

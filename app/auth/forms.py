@@ -23,3 +23,15 @@ class ProfileForm(FlaskForm):
     locale = RadioField(
         _l("Language"), choices=[SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")], default="vi"
     )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(_l("Enter your e-mail.")), Email(_l("Enter a valid e-mail address."))]
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(_l("Enter a new password.")), Length(max=200)]
+    )

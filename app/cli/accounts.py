@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.cli.common import committing, current_session, echo_json, unit_by_code
 from app.models import Role, User
-from app.services import accounts, unit_import
+from app.services import accounts, invitations, unit_import
 
 units_group = AppGroup("units", help="Units (departments, wards, associations, schools).")
 users_group = AppGroup("users", help="Accounts.")
@@ -57,15 +57,20 @@ def units_import(file: str, invite: bool) -> None:
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--unit", "unit_code", default=None, help="Unit code (required for unit members).")
-@click.password_option("--password", confirmation_prompt=False)
-def users_add(email: str, name: str, role: str, unit_code: str | None, password: str) -> None:
-    """Add an account; prints its JSON."""
+@click.option("--password", default=None, help="The initial password (or use --invite).")
+@click.option("--invite", is_flag=True, help="No password: mail the account a link to set one (valid 7 days).")
+def users_add(email: str, name: str, role: str, unit_code: str | None, password: str | None, invite: bool) -> None:
+    """Add an account with exactly one of --password or --invite (never prompts); prints its JSON."""
+    if (password is None) == (not invite):
+        raise click.UsageError("give exactly one of --password P or --invite")
     with committing() as session:
         unit = unit_by_code(session, unit_code) if unit_code else None
         user = accounts.create_user(
             session, actor=None, email=email, name=name, password=password, role=Role(role), unit=unit
         )
-    echo_json({"id": user.id, "email": user.email, "role": user.role.value})
+        if invite:
+            invitations.invite_user(session, user=user, actor=None)
+    echo_json({"id": user.id, "email": user.email, "role": user.role.value, "invited": invite})
 
 
 @users_group.command("set-password")

@@ -52,3 +52,12 @@ def edit_account(user_id: int):
         if outcome.ok:
             return redirect(url_for("organisers.accounts_view"))
     return render_template("organisers/account_edit.html", form=form, account=user)
+
+
+@bp.route("/accounts/<int:user_id>/reset", methods=["POST"])
+def send_reset_link(user_id: int):
+    """Mail the account a one-time link to choose a new password (its current password keeps working until then)."""
+    user = _managed_account_or_404(user_id)
+    with committing(_("A password reset link was sent to %(email)s.", email=user.email)):
+        accounts.send_reset_link(db.session, actor=current_user, user=user)
+    return redirect(url_for("organisers.edit_account", user_id=user.id))

@@ -45,7 +45,8 @@ class AccountForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     role = SelectField(_l("Role"), choices=choices(Role, [Role.UNIT, Role.JUDGE, Role.ORGANISER]))
     unit_id = SelectField(_l("Unit"), coerce=int, default=0)
-    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=200)])
+    # Empty: the account gets an invitation by mail to choose its own password.
+    password = PasswordField(_l("Initial password"), validators=[Optional(), Length(min=8, max=200)])
 
 
 CRITERION_ROWS = 8

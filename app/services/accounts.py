@@ -54,20 +54,20 @@ def create_user(
     locale: str | None = None,
 ) -> User:
     """Create an account (audited; actor None is the operator's command line); unit members must belong to a unit,
-    judges may. Without a password nobody can log in to it until a password is set (an invitation)."""
+    judges may. Without a password the account cannot log in until its owner sets one through an invitation
+    (app/services/invitations.py)."""
     email = email.strip().lower()
     if role == Role.UNIT and unit is None:
         raise PortalError(_l("A unit member must belong to a unit."), field="unit")
-    if password is not None:
-        problem = passwords.strength_problem(password, user_inputs=(email, name))
-        if problem:
-            raise PortalError(problem, field="password")
+    problem = passwords.strength_problem(password, user_inputs=(email, name)) if password is not None else None
+    if problem:
+        raise PortalError(problem, field="password")
     if session.scalar(select(User).where(User.email == email)):
         raise PortalError(_l("An account with e-mail %(email)s already exists.", email=email), field="email")
     user = User(
         email=email,
         name=name.strip(),
-        password_hash=passwords.hash_password(password) if password is not None else "",
+        password_hash=passwords.hash_password(password) if password is not None else None,
         role=role,
         unit=unit,
         locale=locale,
@@ -239,3 +239,20 @@ def _other_active_admins(session: DbSession, user: User) -> int:
         )
         or 0
     )
+
+
+def send_reset_link(session: DbSession, *, actor: User, user: User) -> None:
+    """Staff send an account they manage a one-time password reset link by mail (audited)."""
+    from app.services.invitations import request_password_reset
+    from app.services.notifications import link_context
+
+    require(can_manage_account(actor, user.role), _l("You may not manage this account."))
+    if not user.active:
+        raise PortalError(_l("The account %(email)s is disabled.", email=user.email))
+    if user.password_hash is None:
+        raise PortalError(
+            _l("%(email)s has not accepted the invitation yet: invite the account again.", email=user.email)
+        )
+    with link_context():
+        request_password_reset(session, email=user.email)
+    record_event(session, actor=actor, action="account.reset_link", obj=user, after={"email": user.email})

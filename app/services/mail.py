@@ -18,7 +18,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app, has_app_context, render_template, url_for
+from flask import current_app, has_app_context, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
@@ -31,7 +31,7 @@ from app.models import MailKind, MailStatus, OutboxMessage, Role, User, utcnow
 from app.permissions import can_resend_mail, require
 from app.services import PortalError
 from app.services.audit import record_event
-from app.urls import absolute_url_for, public_url_configured
+from app.urls import absolute_url_for, app_path_for, public_url_configured
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def mail_link(endpoint: str, **values: Any) -> str:
     if public_url_configured():
         return absolute_url_for(endpoint, **values)
     log.warning("PUBLIC_URL is not set: mails carry paths instead of links (%s)", endpoint)
-    return url_for(endpoint, **values)
+    return app_path_for(endpoint, **values)
 
 
 def queue_mail(

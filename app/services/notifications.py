@@ -115,7 +115,7 @@ def set_notifications(session: DbSession, *, actor: User | None, contest: Contes
 
 
 @contextlib.contextmanager
-def _link_context() -> Iterator[None]:
+def link_context() -> Iterator[None]:
     """Links need a request context to be built; jobs and the CLI have none, so lend them one under PUBLIC_URL."""
     if has_request_context():
         yield
@@ -135,7 +135,7 @@ def _send(
     **context: Any,
 ) -> OutboxMessage | None:
     locale = mail_locale(user)
-    with _link_context(), force_locale(locale):
+    with link_context(), force_locale(locale):
         context = {key: (value() if callable(value) else value) for key, value in context.items()}
         subject, text, html = render_mail(
             kind.value, locale, user=user, contest=contest, contest_title=contest.title, **context
@@ -444,7 +444,7 @@ def send_participation_reminders(
 def preview_participation_reminder(session: DbSession, *, contest: Contest, user: User) -> tuple[str, str]:
     """(subject, text) of the reminder as `user` would get it (for the organiser's preview)."""
     locale = mail_locale(user)
-    with _link_context(), force_locale(locale):
+    with link_context(), force_locale(locale):
         subject, text, _html = render_mail(
             MailKind.PARTICIPATION_REMINDER.value,
             locale,

@@ -28,6 +28,8 @@ from app.permissions import can_manage_account, require
 from app.services import PortalError
 from app.services.accounts import create_unit, create_user, update_account
 from app.services.audit import record_event
+from app.services.invitations import invite_user
+from app.services.notifications import link_context
 
 MAX_ROWS = 5000
 MAX_BYTES = 5 * 1024 * 1024
@@ -367,9 +369,6 @@ def _plain(value):
 
 
 def invite_account(session: DbSession, *, user: User, actor: User | None) -> None:
-    """Send the account its invitation (one-time link to set a password).
-
-    INVITE CALL SITE: the only place the bulk import invites; it calls `invite_user` of app/services/mail.py once the
-    mail branch is merged."""
-    # TODO(mail merge): invite_user(session, user=user, actor=actor)
-    return None
+    """Send an account the import created its invitation (a one-time link to set a password)."""
+    with link_context():
+        invite_user(session, user=user, actor=actor)

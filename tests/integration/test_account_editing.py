@@ -133,3 +133,22 @@ def test_a_unit_member_needs_a_unit_and_emails_stay_unique(session, make):
     assert update_account(session, actor=admin, user=judge, name=judge.name) == {}
     assert session.query(AuditEvent).filter_by(action="account.update").count() == 0
     assert session.query(LoginSession).count() == 0
+
+
+def test_staff_send_a_reset_link_to_accounts_they_manage(browser, session, make):
+    from app.models import MailKind, OutboxMessage
+
+    organiser = make.user(Role.ORGANISER)
+    member = make.user(Role.UNIT, email="quen@unit.vn")
+    admin = make.user(Role.ADMIN)
+    browser.login(organiser.email)
+    assert "Send a password reset link" in browser.get(f"/org/accounts/{member.id}/edit").get_data(as_text=True) or (
+        "Gửi đường dẫn đặt lại mật khẩu" in browser.get(f"/org/accounts/{member.id}/edit").get_data(as_text=True)
+    )
+    assert browser.post(f"/org/accounts/{member.id}/reset").status_code == 302
+    session.expire_all()
+    [mail] = session.query(OutboxMessage).filter_by(kind=MailKind.PASSWORD_RESET).all()
+    assert mail.to_email == "quen@unit.vn" and "/reset/" in mail.body_text
+    assert _event(session, "account.reset_link").actor_id == organiser.id
+    assert browser.post(f"/org/accounts/{admin.id}/reset").status_code == 403
+    assert session.query(OutboxMessage).count() == 1

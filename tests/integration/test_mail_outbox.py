@@ -31,6 +31,7 @@ def test_a_committed_message_is_sent_once_with_its_message_id(app, session, smtp
     assert got.recipients == ["someone@example.vn"]
     assert got.message["Message-ID"] == message.message_id
     assert got.message["Subject"] == "Chào bạn — kiểm tra"
+    assert got.message["Content-Language"] == "vi" and got.message["Auto-Submitted"] == "auto-generated"
     assert got.body("plain").strip() == "Nội dung thư."
     assert "<p>Nội dung thư.</p>" in got.body("html")
     session.expire_all()

@@ -10,7 +10,7 @@ import json
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from app.models import AuditEvent, Role, Unit, UnitKind, User
+from app.models import AuditEvent, MailKind, OutboxMessage, Role, Unit, UnitKind, User
 
 pytestmark = pytest.mark.database_only
 
@@ -50,6 +50,9 @@ def test_cli_imports_a_csv_with_bom_and_reimport_changes_nothing(app, session, t
     an = session.query(User).filter_by(email="an.nguyen@bennghe.gov.vn").one()
     assert (an.name, an.role, an.unit.code, an.active) == ("Nguyễn Văn An", Role.UNIT, "P-BEN-NGHE", True)
     assert session.query(User).count() == 2  # the department has no contact: a unit without an account
+    invitations = session.query(OutboxMessage).filter_by(kind=MailKind.INVITATION).all()
+    assert sorted(m.to_email for m in invitations) == ["an.nguyen@bennghe.gov.vn", "binh.tran@anphu.gov.vn"]
+    assert all("/invitation/" in m.body_text for m in invitations)
     events_before = session.query(AuditEvent).count()
     assert session.query(AuditEvent).filter_by(action="unit.import").count() == 1
 
@@ -57,12 +60,13 @@ def test_cli_imports_a_csv_with_bom_and_reimport_changes_nothing(app, session, t
     assert (code, again) == (0, {"created": 0, "updated": 0, "invited": 0, "errors": []})
     assert session.query(User).count() == 2
     assert session.query(AuditEvent).count() == events_before + 1  # only the import itself is logged
+    assert session.query(OutboxMessage).count() == 2  # nobody invited again
 
 
 def test_an_invited_account_cannot_log_in_before_setting_a_password(app, session, tmp_path, browser):
     _cli(app, tmp_path, _csv(GOOD_ROWS))
     user = session.query(User).filter_by(email="binh.tran@anphu.gov.vn").one()
-    assert user.password_hash == ""
+    assert user.password_hash is None
     resp = browser.client.post(
         "/login", data={"email": user.email, "password": "", "csrf_token": browser.token()}, follow_redirects=False
     )
@@ -169,7 +173,8 @@ def test_the_web_import_previews_then_applies_in_one_go(app, session, browser, m
     assert resp.status_code == 302
     assert set(_units(session)) == {"P-BEN-NGHE", "XA-AN-PHU", "SO-TTTT"}
     event = session.query(AuditEvent).filter_by(action="unit.import").one()
-    assert event.actor_id == organiser.id and event.after["created"] == 3
+    assert event.actor_id == organiser.id and event.after["created"] == 3 and event.after["invited"] == 2
+    assert session.query(OutboxMessage).filter_by(kind=MailKind.INVITATION).count() == 2
 
 
 def test_judges_and_units_cannot_import(browser, make):
