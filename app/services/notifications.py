@@ -162,6 +162,19 @@ def unit_members(session: DbSession, unit_id: int) -> list[User]:
     )
 
 
+def _keys_written(session: DbSession, keys: Iterable[str]) -> set[str]:
+    """Those of the dedupe keys that are already in the outbox (looked up through its unique index): a periodic run
+    renders no mail twice. The unique constraint still decides when two runs race."""
+    wanted = list(keys)
+    found: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        found.update(
+            k for k in session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(chunk))) if k
+        )
+    return found
+
+
 def _stamp(value: datetime | None) -> str:
     return value.strftime("%Y%m%dT%H%M%S") if value else "none"
 
@@ -254,20 +267,27 @@ def send_deadline_reminders(session: DbSession, *, now: datetime) -> int:
         occasion = _occasion(contest.closes_at - now, DEADLINE_OCCASIONS) if contest.closes_at else None
         if occasion is None or not is_enabled(session, contest.id, MailKind.DEADLINE_REMINDER):
             continue
-        for unit in units_needing_deadline_reminder(session, contest):
+        prefix = f"deadline_reminder:{contest.id}:{_stamp(contest.closes_at)}:{occasion}:"
+        recipients = [
+            (unit, unit_members(session, unit.id)) for unit in units_needing_deadline_reminder(session, contest)
+        ]
+        done = _keys_written(session, (f"{prefix}{user.id}" for _unit, users in recipients for user in users))
+        for unit, users in recipients:
+            members = [user for user in users if f"{prefix}{user.id}" not in done]
+            if not members:
+                continue
             drafts = session.scalar(
                 select(func.count())
                 .select_from(Entry)
                 .where(Entry.contest_id == contest.id, Entry.unit_id == unit.id, Entry.status == EntryStatus.DRAFT)
             )
-            for user in unit_members(session, unit.id):
-                key = f"deadline_reminder:{contest.id}:{_stamp(contest.closes_at)}:{occasion}:{user.id}"
+            for user in members:
                 message = _send(
                     session,
                     user=user,
                     kind=MailKind.DEADLINE_REMINDER,
                     contest=contest,
-                    dedupe_key=key,
+                    dedupe_key=f"{prefix}{user.id}",
                     occasion=occasion,
                     drafts=drafts or 0,
                     link=lambda: mail_link("units.dashboard"),
@@ -328,7 +348,12 @@ def send_round_reminders(session: DbSession, *, now: datetime) -> int:
         occasion = _occasion(rnd.closes_at - now, ROUND_OCCASIONS) if rnd.closes_at else None
         if occasion is None or not is_enabled(session, rnd.contest_id, MailKind.ROUND_REMINDER):
             continue
-        for judge in _panel(session, rnd):
+        prefix = f"round_reminder:{rnd.id}:{_stamp(rnd.closes_at)}:{occasion}:"
+        panel = _panel(session, rnd)
+        done = _keys_written(session, (f"{prefix}{judge.id}" for judge in panel))
+        for judge in panel:
+            if f"{prefix}{judge.id}" in done:
+                continue
             progress = judge_progress(session, judge=judge, rnd=rnd)
             pending = progress.total - progress.submitted
             if pending <= 0:
@@ -338,7 +363,7 @@ def send_round_reminders(session: DbSession, *, now: datetime) -> int:
                 user=judge,
                 kind=MailKind.ROUND_REMINDER,
                 contest=rnd.contest,
-                dedupe_key=f"round_reminder:{rnd.id}:{_stamp(rnd.closes_at)}:{occasion}:{judge.id}",
+                dedupe_key=f"{prefix}{judge.id}",
                 rnd=rnd,
                 occasion=occasion,
                 pending=pending,

@@ -233,8 +233,9 @@ def plan_import(session: DbSession, rows: list[tuple[int, dict[str, str]]]) -> I
     seen_codes: dict[str, int] = {}
     seen_emails: dict[str, int] = {}
     units = {u.code.upper(): u for u in session.scalars(select(Unit))}
+    accounts = {u.email.lower(): u for u in session.scalars(select(User))}
     for number, cells in rows:
-        problem, plan = _plan_row(session, number, cells, kinds, units, seen_codes, seen_emails)
+        problem, plan = _plan_row(number, cells, kinds, units, accounts, seen_codes, seen_emails)
         if problem is not None:
             errors.append(RowError(number, str(problem)))
         elif plan is not None:
@@ -242,7 +243,7 @@ def plan_import(session: DbSession, rows: list[tuple[int, dict[str, str]]]) -> I
     return ImportPlan(rows=plans, errors=errors)
 
 
-def _plan_row(session, number, cells, kinds, units, seen_codes, seen_emails):
+def _plan_row(number, cells, kinds, units, accounts, seen_codes, seen_emails):
     code = cells.get("code", "").upper()
     name = cells.get("name", "")
     if not code:
@@ -289,7 +290,7 @@ def _plan_row(session, number, cells, kinds, units, seen_codes, seen_emails):
         unit_action = "update" if changes else "same"
     account_action = "none"
     if email:
-        account = session.scalar(select(User).where(func.lower(User.email) == email))
+        account = accounts.get(email)
         if account is None:
             account_action = "create"
         elif account.role != Role.UNIT or unit is None or account.unit_id != unit.id:
