@@ -71,7 +71,8 @@ def is_loopback_url(url: str | None) -> bool:
 
 
 def check(config: dict) -> None:
-    """Refuse to run with a missing or short secret key, or with the embedded store's credentials on a real store."""
+    """Refuse to run with a missing or short secret key, an SMTP_URL that is not one, or with the embedded store's
+    credentials on a real store."""
     key = config.get("SECRET_KEY")
     if not key or len(str(key)) < MIN_SECRET_KEY_CHARS:
         state = "is not set" if not key else f"has only {len(str(key))} characters"
@@ -80,6 +81,14 @@ def check(config: dict) -> None:
         config.get("AWS_ACCESS_KEY_ID") == DEFAULT_S3_ACCESS_KEY
         or config.get("AWS_SECRET_ACCESS_KEY") == DEFAULT_S3_SECRET_KEY
     )
+    smtp_url = config.get("SMTP_URL")
+    if smtp_url:
+        parts = urlsplit(smtp_url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ConfigError(
+                "SMTP_URL must look like smtp://user:pass@host:587?starttls=1, smtps://user:pass@host:465 or "
+                "smtp://host:25"
+            )
     if defaults and not is_loopback_url(config.get("S3_ENDPOINT_URL")):
         store = config.get("S3_ENDPOINT_URL") or "AWS S3"
         raise ConfigError(

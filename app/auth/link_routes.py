@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from redis.exceptions import RedisError
 
 from app import db
+from app.mail_jobs import enqueue_password_reset
 from app.models import TokenPurpose
 from app.services import PortalError
 from app.services.invitations import (
@@ -16,7 +18,6 @@ from app.services.invitations import (
     is_invitation_pending,
     redeem_link,
     renew_invitation,
-    request_password_reset,
 )
 
 from . import login_session
@@ -33,8 +34,12 @@ RESET_MINUTES = int(LIFETIMES[TokenPurpose.PASSWORD_RESET].total_seconds() // 60
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        request_password_reset(db.session, email=form.email.data)
-        db.session.commit()
+        try:
+            enqueue_password_reset(current_app.config, form.email.data)
+        except (RedisError, OSError):
+            current_app.logger.error("password reset refused: the queue (Redis) is unreachable")
+            message = _("This is unavailable for a moment. Please try again in a few minutes.")
+            return render_template("error.html", code=503, title=_("Temporarily unavailable"), message=message), 503
         flash(
             _(
                 "If an account uses this address, a link to choose a new password is on its way. "

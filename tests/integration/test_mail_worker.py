@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.mailer import mail_queue
-from app.models import MailKind, MailStatus, OutboxMessage
+from app.models import MailKind, MailStatus, OutboxMessage, Role
 from app.services.mail import queue_mail
 from devtools.services import stop_processes
 from media_worker.worker import run_worker
@@ -95,6 +95,25 @@ def test_worker_queue_option_narrows_the_queues(app, session, smtp):
     assert len(smtp.messages) == 1
     with pytest.raises(ValueError, match="unknown queue"):
         run_worker(app.config, burst=True, queues=["nope"])
+
+
+@pytest.mark.slow  # starts a `flask` process
+def test_a_reset_request_is_written_and_sent_by_the_real_worker(app, session, make, smtp, browser):
+    user = make.user(Role.JUDGE)
+    assert browser.post("/password/forgot", data={"email": user.email.upper()}).status_code == 302
+    assert session.scalar(select(OutboxMessage)) is None  # the request only queued the job
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst", "--queue", "mail"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    [mail] = smtp.to(user.email)
+    assert "/password/reset/" in mail.body("plain")
+    [row] = _rows(session)
+    assert row.kind == MailKind.PASSWORD_RESET and row.status == MailStatus.SENT
 
 
 @pytest.mark.slow  # starts a `flask` process
