@@ -108,6 +108,8 @@ def test_clip_ready_and_rejected_go_to_the_unit_with_the_translated_reason(app, 
     assert notify_clip(ready.clip_id) == 2
     mails = _by_email(_mails(session, MailKind.CLIP_READY))
     assert "is ready" in mails["en@pbn.vn"].body_text and "still a draft" in mails["en@pbn.vn"].body_text
+    assert mails["vi@pbn.vn"].subject == "Video đã sẵn sàng: Phố đêm"
+    assert "đã sẵn sàng" in mails["vi@pbn.vn"].body_text and "bản nháp" in mails["vi@pbn.vn"].body_text
 
 
 def test_deadline_reminders_reach_only_units_with_drafts_or_no_entry_once_per_occasion(session, make):
@@ -133,7 +135,9 @@ def test_deadline_reminders_reach_only_units_with_drafts_or_no_entry_once_per_oc
     assert sent["none@test.vn"].subject == "Three days left: Hội thi"
     assert "Your unit has not submitted an entry yet." in sent["none@test.vn"].body_text
     assert "1 entry that is not submitted yet" not in sent["none@test.vn"].body_text
-    assert sent["draft@test.vn"].locale == "vi" and "Hội thi" in sent["draft@test.vn"].subject
+    assert sent["draft@test.vn"].locale == "vi" and sent["draft@test.vn"].subject == "Còn ba ngày: Hội thi"
+    assert "Đơn vị của bạn còn 1 tác phẩm chưa nộp." in sent["draft@test.vn"].body_text
+    assert "Đơn vị của bạn chưa nộp tác phẩm nào." in sent["gone@test.vn"].body_text
 
     assert send_reminders(closes - timedelta(hours=20))["deadline_reminders"] == 4
     assert send_reminders(closes - timedelta(hours=2))["deadline_reminders"] == 0
@@ -177,7 +181,9 @@ def test_opening_a_round_tells_each_judge_how_many_entries_and_until_when(sessio
     assert "3 entries are assigned to you" in mails["busy@judge.vn"].body_text
     assert "Scoring closes at" in mails["busy@judge.vn"].body_text
     assert "/judge/" in mails["busy@judge.vn"].body_text
-    assert mails["own@judge.vn"].locale == "vi" and "1" in mails["own@judge.vn"].body_text
+    assert mails["own@judge.vn"].locale == "vi"
+    assert mails["own@judge.vn"].subject == "Mở vòng chấm: Sơ khảo — Giải báo chí"
+    assert "bạn được phân công chấm 1 tác phẩm" in mails["own@judge.vn"].body_text
     rounds.set_round_status(session, actor=None, rnd=rnd, status=RoundStatus.CLOSED)
     rounds.set_round_status(session, actor=None, rnd=rnd, status=RoundStatus.OPEN)
     session.commit()
@@ -202,6 +208,15 @@ def test_round_reminders_go_to_judges_with_unsubmitted_sheets(session, make, jud
     assert mails[0].subject == "48 hours left to score: Chung khảo"
     assert "You have submitted 0 of 3 score sheets; 3 remain." in mails[0].body_text
     assert mails[1].subject == "24 hours left to score: Chung khảo"
+    own_unit.locale, busy.locale = "en", "vi"
+    session.commit()
+    rounds.set_round_status(session, actor=None, rnd=rnd, status=RoundStatus.OPEN)  # nothing new: no sheet changed
+    rnd.closes_at = closes + timedelta(days=1)  # a moved closing time arms the reminders again
+    session.commit()
+    assert send_reminders(rnd.closes_at - timedelta(hours=23))["round_reminders"] == 1
+    vietnamese = _mails(session, MailKind.ROUND_REMINDER)[-1]
+    assert vietnamese.subject == "Còn 24 giờ để chấm điểm: Chung khảo"
+    assert "Bạn đã nộp 0/3 phiếu chấm; còn 3 phiếu chưa nộp." in vietnamese.body_text
     sheets = session.query(ScoreSheet).filter_by(judge_id=own_unit.id).all()
     assert sheets and all(s.status == SheetStatus.SUBMITTED for s in sheets)
 
@@ -230,6 +245,9 @@ def test_participation_reminder_previews_counts_and_pauses_24_hours(session, mak
     assert set(sent) == {"lazy@u.vn", "en@u.vn"}
     assert sent["en@u.vn"].subject == "Reminder: take part in Cuộc thi video"
     assert "has not submitted an entry yet" in sent["en@u.vn"].body_text
+    assert sent["lazy@u.vn"].subject == "Thư nhắc: mời tham gia Cuộc thi video"
+    assert "Kính gửi Phạm Hà," in sent["lazy@u.vn"].body_text or "Chào Phạm Hà," in sent["lazy@u.vn"].body_text
+    assert "đơn vị của bạn chưa nộp tác phẩm dự thi" in sent["lazy@u.vn"].body_text
     event = session.query(AuditEvent).filter_by(action="contest.participation_reminder").one()
     assert event.actor_id == organiser.id and event.after["units"] == 2
 
