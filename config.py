@@ -71,7 +71,8 @@ def is_loopback_url(url: str | None) -> bool:
 
 
 def check(config: dict) -> None:
-    """Refuse to run with a missing or short secret key, or with the embedded store's credentials on a real store."""
+    """Refuse to run with a missing or short secret key, an SMTP_URL that is not one, or with the embedded store's
+    credentials on a real store."""
     key = config.get("SECRET_KEY")
     if not key or len(str(key)) < MIN_SECRET_KEY_CHARS:
         state = "is not set" if not key else f"has only {len(str(key))} characters"
@@ -80,6 +81,14 @@ def check(config: dict) -> None:
         config.get("AWS_ACCESS_KEY_ID") == DEFAULT_S3_ACCESS_KEY
         or config.get("AWS_SECRET_ACCESS_KEY") == DEFAULT_S3_SECRET_KEY
     )
+    smtp_url = config.get("SMTP_URL")
+    if smtp_url:
+        parts = urlsplit(smtp_url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ConfigError(
+                "SMTP_URL must look like smtp://user:pass@host:587?starttls=1, smtps://user:pass@host:465 or "
+                "smtp://host:25"
+            )
     if defaults and not is_loopback_url(config.get("S3_ENDPOINT_URL")):
         store = config.get("S3_ENDPOINT_URL") or "AWS S3"
         raise ConfigError(
@@ -132,6 +141,14 @@ class Config:
         # Lifetime of a presigned media URL (redirect and accel); players re-ask the portal when it has passed.
         self.MEDIA_URL_EXPIRES_SECONDS = _int("MEDIA_URL_EXPIRES_SECONDS", 600)
         self.MEDIA_ACCEL_PREFIX = "/" + _env("MEDIA_ACCEL_PREFIX", "/_store").strip("/")
+        # Outgoing mail (app/services/mail.py, app/mailer.py). Unset SMTP_URL: messages are written to the outbox and
+        # shown as not sent. smtp://user:pass@host:587?starttls=1, smtps://user:pass@host:465, smtp://host:25.
+        self.SMTP_URL = _env("SMTP_URL")
+        self.MAIL_FROM = _env("MAIL_FROM", "Cổng cuộc thi video <no-reply@localhost>")
+        # The RQ queue of the send jobs: a worker of its own (`flask worker --queue mail`) keeps mail off transcodes.
+        self.MAIL_QUEUE = _env("MAIL_QUEUE", "mail")
+        # Seconds an SMTP connection may take to answer before the attempt counts as failed (and is retried).
+        self.SMTP_TIMEOUT_SECONDS = _int("SMTP_TIMEOUT_SECONDS", 30)
         # Preferred part size (at least 5 MiB; grown for files that would need more than 10,000 parts).
         self.UPLOAD_PART_BYTES = _int("UPLOAD_PART_BYTES", 8 * 1024**2)
         # Lifetime of a part URL (presigned or proxy token).

@@ -8,7 +8,11 @@ def on_starting(server):
     from config import Config, ConfigError, check
 
     try:
-        check(Config().as_dict())
+        config = Config().as_dict()
+        check(config)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr, flush=True)
         sys.exit(2)
+    from app.urls import warn_if_public_url_missing
+
+    warn_if_public_url_missing(config, server.log)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app import passwords
 from app.models import Award, Contest, Role, RoundStatus, Unit, User, utcnow
-from app.services import accounts, contests, rounds
+from app.services import accounts, contests, invitations, rounds
 
 DEMO_PASSWORD = passwords.DEMO_PASSWORD  # published demo logins: valid only for the @demo.vn accounts seeded here
 
@@ -70,6 +70,11 @@ ACCOUNTS = [
 ]
 
 
+# An account created without a password and invited by mail: `make run` shows its invitation in the Outbox (and in
+# var/mail/, the local SMTP server's folder).
+INVITED = ("svhtt@demo.vn", "Bùi Văn Truyền Thông (SVHTT)", Role.UNIT, "SVHTT")
+
+
 def seed(session: Session) -> dict:
     """Create whatever of the demo is missing; returns what exists, with the demo logins."""
     units = {u.code: u for u in session.scalars(select(Unit))}
@@ -116,4 +121,11 @@ def seed(session: Session) -> dict:
         ):
             session.add(Award(contest_id=contest.id, name=name, count=count, position=position))
         session.flush()
+    email, name, role, unit_code = INVITED
+    if email not in existing:
+        organiser = session.scalar(select(User).where(User.email == "organiser@demo.vn"))
+        invitee = accounts.create_user(
+            session, actor=organiser, email=email, name=name, password=None, role=role, unit=units[unit_code]
+        )
+        invitations.invite_user(session, user=invitee, actor=organiser)
     return {"contest": contest.slug, "password": DEMO_PASSWORD, "logins": [a[0].lower() for a in ACCOUNTS]}

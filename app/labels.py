@@ -18,9 +18,12 @@ from app.models.enums import (
     AwardKind,
     ClipStatus,
     EntryStatus,
+    MailKind,
+    MailStatus,
     Role,
     RoundStatus,
     SheetStatus,
+    TokenPurpose,
     UnitKind,
 )
 
@@ -77,6 +80,27 @@ LABELS: Mapping[type[enum.Enum], Mapping[enum.Enum, LazyString]] = {
         UnitKind.ASSOCIATION: _l("Mass association"),
         UnitKind.SCHOOL: _l("School"),
         UnitKind.OTHER: _l("Other"),
+    },
+    MailKind: {
+        MailKind.INVITATION: _l("Invitation"),
+        MailKind.PASSWORD_RESET: _l("Password reset"),
+        MailKind.ENTRY_RECEIPT: _l("Entry receipt"),
+        MailKind.CLIP_READY: _l("Clip ready"),
+        MailKind.CLIP_REJECTED: _l("Clip rejected"),
+        MailKind.DEADLINE_REMINDER: _l("Deadline reminder"),
+        MailKind.ROUND_OPENED: _l("Round opened"),
+        MailKind.ROUND_REMINDER: _l("Scoring reminder"),
+        MailKind.PARTICIPATION_REMINDER: _l("Participation reminder"),
+        MailKind.OTHER: _l("Other"),
+    },
+    MailStatus: {
+        MailStatus.QUEUED: _l("Not sent yet"),
+        MailStatus.SENT: _l("Sent"),
+        MailStatus.FAILED: _l("Failed"),
+    },
+    TokenPurpose: {
+        TokenPurpose.INVITATION: _l("Invitation"),
+        TokenPurpose.PASSWORD_RESET: _l("Password reset"),
     },
 }
 

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.db import DbSession
-from app.models import Clip, Contest, Entry, Role, User
+from app.models import Clip, Contest, Entry, OutboxMessage, Role, User
 from app.services import PermissionDenied, PortalError, scoring
 from app.services.contests import accepts_entries
 from app.services.results import published_clip_ids
@@ -102,3 +102,18 @@ def can_manage_account(user, role: Role) -> bool:
     if user.role == Role.ADMIN:
         return True
     return user.role == Role.ORGANISER and role in (Role.UNIT, Role.JUDGE)
+
+
+def can_view_mail(user, message: OutboxMessage) -> bool:
+    """Admins see every outbox message; organisers those to accounts they manage (unit and judge accounts): mails to
+    organisers and admins carry links to accounts with more rights."""
+    if not (user and user.is_authenticated):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return message.to_user is not None and can_manage_account(user, message.to_user.role)
+
+
+def can_resend_mail(user) -> bool:
+    """Only admins put a failed message back in the queue."""
+    return bool(user and user.is_authenticated and user.role == Role.ADMIN)

@@ -78,7 +78,9 @@ def main() -> int:
                 env=env,
             )
         )
-        procs.append(subprocess.Popen(flask + ["worker"], env=env))
+        # The media worker, and a mail worker of its own so that a reset mail never waits behind a transcode.
+        procs.append(subprocess.Popen(flask + ["worker", "--queue", env.get("RQ_QUEUE", "clips")], env=env))
+        procs.append(subprocess.Popen(flask + ["worker", "--queue", env.get("MAIL_QUEUE", "mail")], env=env))
         time.sleep(1.5)
         from app.demo import ACCOUNTS, DEMO_PASSWORD
 
@@ -87,7 +89,11 @@ def main() -> int:
         print(f"  Demo logins (password for all: {DEMO_PASSWORD}; admin manages organisers):")
         for email, name, role, _unit in ACCOUNTS:
             print(f"    {role.value:<10} {email:<22} {name}")
-        print("  Press Ctrl-C to stop the portal, the worker, Redis and the S3 server.")
+        if "SMTP_URL" in services.env:
+            sink = services.env["SMTP_URL"]
+            print(f"  Mail goes to a local SMTP server ({sink}) that keeps each message in {VAR_DIR / 'mail'};")
+            print("  the organisers' Outbox (Hộp thư đi) lists it, with an invitation to svhtt@demo.vn.")
+        print("  Press Ctrl-C to stop the portal, the workers, Redis, the S3 server and the mail server.")
         print("=" * 72 + "\n", flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)

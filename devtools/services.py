@@ -1,4 +1,4 @@
-"""Start the embedded services (Redis, S3) for one machine: `make run` and the test suite use them.
+"""Start the embedded services (Redis, S3, the mail sink) for one machine: `make run` and the test suite use them.
 
 Each service is started only when its URL is not configured in the environment, on a local port, with its
 data under a directory of ours, and stopped with the returned handle.
@@ -228,8 +228,29 @@ def start_s3(
     return _with_free_port(start, port)
 
 
+def start_mail_sink(mail_dir: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start the local SMTP server (devtools/mailsink.py) that keeps every message as a .eml file in mail_dir."""
+    mail_dir.mkdir(parents=True, exist_ok=True)
+    log = mail_dir.parent / "mailsink.log"
+
+    def start(port: int) -> tuple[subprocess.Popen, str]:
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "devtools.mailsink", "--port", str(port), "--dir", str(mail_dir)],
+                cwd=Path(__file__).resolve().parent.parent,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        _wait_for_port(port, proc, "mail sink", log)
+        return proc, f"smtp://127.0.0.1:{port}"
+
+    return _with_free_port(start, port)
+
+
 def start_missing(var_dir: Path, *, fixed_ports: bool = True, allow_origin: str | None = None) -> Services:
-    """Start Redis and S3 unless REDIS_URL / S3_ENDPOINT_URL are set; return what to add to the environment.
+    """Start Redis, S3 and the mail sink unless REDIS_URL / S3_ENDPOINT_URL / SMTP_URL are set; return what to add to
+    the environment.
 
     fixed_ports=True uses the documented defaults (6390, 9390) so that `flask` commands run in another terminal find
     them; tests pass False to get free ports. allow_origin lets browsers on that origin send upload parts straight to
@@ -252,4 +273,11 @@ def start_missing(var_dir: Path, *, fixed_ports: bool = True, allow_origin: str 
         proc, url = start_s3(var_dir / "s3", access, secret, port, allow_origin=allow_origin)
         services.procs.append(proc)
         services.env.update(S3_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID=access, AWS_SECRET_ACCESS_KEY=secret)
+    if not os.environ.get("SMTP_URL"):
+        port = 8025 if fixed_ports else None
+        if fixed_ports and port_open(8025):
+            raise RuntimeError("port 8025 is busy: is another `make run` running? Stop it, or set SMTP_URL")
+        proc, url = start_mail_sink(var_dir / "mail", port)
+        services.procs.append(proc)
+        services.env["SMTP_URL"] = url
     return services

@@ -21,11 +21,22 @@ uploads_group = AppGroup("uploads", help="Resumable uploads.")
 
 
 @click.command("worker")
-@click.option("--burst", is_flag=True, help="Drain the queue and exit.")
+@click.option("--burst", is_flag=True, help="Drain the queues and exit.")
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    metavar="NAME",
+    help="Work only this queue (repeatable): MAIL_QUEUE (mail) or RQ_QUEUE (clips). Default: every queue.",
+)
 @with_appcontext
-def worker_command(burst: bool) -> None:
-    """Run the portal's RQ worker on the media queue."""
-    run_worker(current_app.config, burst=burst)
+def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
+    """Run the portal's RQ worker on every queue (mail first, then media), or only on those given with --queue."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        run_worker(app.config, burst=burst, queues=list(queues) or None, app=app)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--queue") from None
 
 
 @clips_commands.command("requeue")

@@ -18,6 +18,7 @@ from pathlib import Path
 from app import db
 from app.clip_reasons import english_reason
 from app.models import Clip, ClipStatus, utcnow
+from app.notification_jobs import notify_clip
 from app.storage import Storage, derived_key
 from config import Config
 from media_worker.pipeline import ClipRules, Rejected, make_posters, make_storyboard, probe_file, transcode, validate
@@ -60,6 +61,7 @@ def _reject(clip_id: int, exc: Rejected) -> None:
         stage=None,
         progress=0.0,
     )
+    notify_clip(clip_id)
 
 
 @contextmanager
@@ -178,6 +180,7 @@ def _process(clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool
         storyboard_vtt_key=vtt_key,
         updated_at=utcnow(),
     )
+    notify_clip(clip_id)
     return ClipStatus.READY.value
 
 

@@ -208,6 +208,8 @@ def app(request, memoized_password_hashing):
         config = {**request.getfixturevalue("database"), **NOWHERE, "RATELIMIT_ENABLED": False}
     else:
         config = request.getfixturevalue("services")
+    if "smtp" in request.fixturenames:  # mail on: sent to this test's own SMTP server, links under PUBLIC_URL
+        config = {**config, "SMTP_URL": request.getfixturevalue("smtp").url, "PUBLIC_URL": SMTP_TEST_PUBLIC_URL}
     application = create_app({"TESTING": True, **config})
     application.test_client_class = IsolatedClient
     yield application
@@ -323,6 +325,71 @@ def run_jobs(app):
         queue = media_queue(app.config["REDIS_URL"], app.config["RQ_QUEUE"])
         before = queue.count
         SimpleWorker([queue], connection=conn).work(burst=True, logging_level="WARNING")
+        return before
+
+    return run
+
+
+SMTP_TEST_PUBLIC_URL = "http://portal.test"
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on a free port that keeps what it receives; it can be stopped and started
+    again on the same port (the SMTP server is down, then back)."""
+
+    def __init__(self, port: int) -> None:
+        from devtools.mailsink import MailSink
+
+        self.port = port
+        self.url = f"smtp://127.0.0.1:{port}"
+        self.sink = MailSink()
+        self.controller = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port, ready_timeout=30)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self):
+        return list(self.sink.messages)
+
+    def to(self, address: str):
+        return self.sink.to(address)
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """This test's SMTP server, running. SMTP_URL points at it and PUBLIC_URL is set, in the `app` fixture's config
+    and in the environment (send jobs, in this process or in a worker process, read their settings from it)."""
+    from devtools.services import free_port
+
+    server = SmtpServer(free_port())
+    monkeypatch.setenv("SMTP_URL", server.url)
+    monkeypatch.setenv("PUBLIC_URL", SMTP_TEST_PUBLIC_URL)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def deliver_mail(app):
+    """Run the mail queue's jobs in this process with a real RQ worker on the real Redis; returns the job count."""
+    from rq import SimpleWorker
+
+    from app.mailer import mail_queue
+    from app.queue import connect
+
+    def run() -> int:
+        queue = mail_queue(app.config)
+        before = queue.count
+        SimpleWorker([queue], connection=connect(app.config["REDIS_URL"])).work(burst=True, logging_level="WARNING")
         return before
 
     return run

@@ -1,6 +1,6 @@
 """auth blueprint."""
 
-from . import password_routes  # noqa: F401 - registers its views on bp
+from . import account_routes, link_routes, password_routes  # noqa: F401 - they register their views on bp
 from .routes import bp
 
 __all__ = ["bp"]

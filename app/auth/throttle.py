@@ -6,6 +6,10 @@
 - Per account, for a logged-in user re-entering the current password (/account/password): the same ACCOUNT_FAILURES
   per 15 minutes, so that a borrowed session cannot be used to guess the password.
 - Redis down: login fails closed with 503; nothing else depends on this limiter.
+
+Password-reset requests (and requests for a new invitation) are limited with the same numbers, counting every request
+instead of failures only: ACCOUNT_FAILURES per e-mail address (or link) and LOGIN_IP_FAILURES per client address per
+15 minutes, failing closed the same way.
 """
 
 from __future__ import annotations
@@ -77,6 +81,23 @@ def current_password_throttled(view):
     )(view)
 
 
+RESET_ACCOUNT_SCOPE = "reset-account"
+RESET_IP_SCOPE = "reset-ip"
+RESET_ENDPOINTS = ("auth.forgot_password", "auth.renew_invitation")
+
+
+def _reset_key() -> str:
+    return _login_email() or (request.form.get("token") or "")[:100]
+
+
+def reset_throttled(view):
+    """Decorate a view that sends a mail on request (reset, new invitation): every POST counts."""
+    view = limiter.shared_limit(_ip_limit, RESET_IP_SCOPE, key_func=get_remote_address, methods=["POST"])(view)
+    return limiter.shared_limit(
+        f"{ACCOUNT_FAILURES} per {WINDOW}", RESET_ACCOUNT_SCOPE, key_func=_reset_key, methods=["POST"]
+    )(view)
+
+
 def clear_account_lock(email: str) -> None:
     """Forget the failures counted for this e-mail address (after a completed password reset)."""
     item = parse(f"{ACCOUNT_FAILURES} per {WINDOW}")
@@ -95,11 +116,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(RateLimitExceeded)
     def _locked(exc):
         from app.auth.events import record_login_event
-        from app.auth.forms import LoginForm, PasswordChangeForm
+        from app.auth.forms import ForgotPasswordForm, LoginForm, PasswordChangeForm
 
         if request.endpoint == "auth.change_password":
             flash(_("Too many wrong current passwords. Wait 15 minutes and try again."), "error")
             return render_template("auth/password.html", form=PasswordChangeForm()), 429
+        if request.endpoint in RESET_ENDPOINTS:
+            flash(_("Too many requests. Wait 15 minutes and try again."), "error")
+            return render_template("auth/forgot.html", form=ForgotPasswordForm()), 429
 
         record_login_event("auth.login_locked", email=_login_email(), user=None, once_per_window=True)
         message = _("Too many failed logins. Wait 15 minutes and try again, or ask an organiser to reset the password.")

@@ -9,16 +9,26 @@ from .enums import (
     AwardKind,
     ClipStatus,
     EntryStatus,
+    MailKind,
+    MailStatus,
     Role,
     RoundStatus,
     SheetStatus,
+    TokenPurpose,
     UnitKind,
 )
 from .judging import Assignment, Conflict, Criterion, PanelMember, Round, RoundEntry, Score, ScoreSheet
+from .mail import AccountToken, ContestNotificationOff, OutboxMessage
 from .org import Unit, User
 from .sessions import LoginSession
 
 __all__ = [
+    "AccountToken",
+    "ContestNotificationOff",
+    "MailKind",
+    "MailStatus",
+    "OutboxMessage",
+    "TokenPurpose",
     "AggregationMethod",
     "AssignmentMode",
     "AwardKind",

@@ -77,6 +77,37 @@ class UnitKind(enum.StrEnum):
     OTHER = "other"
 
 
+class MailKind(enum.StrEnum):
+    """What an outbox message is about (app/services/mail.py); notifications and reminders have their own kind."""
+
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a vocabulary value, not a secret
+    ENTRY_RECEIPT = "entry_receipt"
+    CLIP_READY = "clip_ready"
+    CLIP_REJECTED = "clip_rejected"
+    DEADLINE_REMINDER = "deadline_reminder"
+    ROUND_OPENED = "round_opened"
+    ROUND_REMINDER = "round_reminder"
+    PARTICIPATION_REMINDER = "participation_reminder"
+    OTHER = "other"
+
+
+class MailStatus(enum.StrEnum):
+    """QUEUED: waiting to be sent (or retried); SENT: accepted by the SMTP server, never sent again; FAILED: refused for
+    good (an admin may re-send it)."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class TokenPurpose(enum.StrEnum):
+    """One-time account links: an invitation (7 days) or a password reset (1 hour)."""
+
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a vocabulary value, not a secret
+
+
 def enum_column(enum_cls: type[enum.Enum], length: int = 20) -> Enum:
     """A portable (VARCHAR + CHECK) column type storing the enum's values."""
     return Enum(

@@ -18,6 +18,7 @@ class Unit(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, length=40), default=UnitKind.OTHER)
+    phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     members: Mapped[list[User]] = relationship(back_populates="unit")
@@ -29,7 +30,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[str] = mapped_column(String(300))
+    # None: invited, no password set yet (cannot log in until the invitation is accepted).
+    password_hash: Mapped[str | None] = mapped_column(String(300))
     role: Mapped[Role] = mapped_column(enum_column(Role))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"), index=True)
     locale: Mapped[str | None] = mapped_column(String(5))

@@ -53,7 +53,8 @@ class AccountForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     role = SelectField(_l("Role"), choices=choices(Role, [Role.UNIT, Role.JUDGE, Role.ORGANISER]))
     unit_id = SelectField(_l("Unit"), coerce=int, default=0)
-    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=200)])
+    # Empty: the account gets an invitation by mail to choose its own password.
+    password = PasswordField(_l("Initial password"), validators=[Optional(), Length(min=8, max=200)])
 
 
 CRITERION_ROWS = 8
@@ -154,3 +155,13 @@ class AwardForm(FlaskForm):
     name = StringField(_l("Award name"), validators=[DataRequired(), Length(max=200)])
     count = IntegerField(_l("Number of prizes"), validators=[DataRequired(), NumberRange(min=1, max=1000)], default=1)
     kind = SelectField(_l("Kind of prize"), choices=choices(AwardKind), default=AwardKind.GROUP.value)
+
+
+class AccountEditForm(FlaskForm):
+    """Staff editing an account: the role choices are narrowed to the actor's rights by the view."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=200)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=choices(Role))
+    unit_id = SelectField(_l("Unit"), coerce=int, default=0)
+    active = BooleanField(_l("Active (may log in)"))

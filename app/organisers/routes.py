@@ -15,7 +15,7 @@ from app.connections import enqueue_processing
 from app.i18n import local_to_utc, utc_to_local
 from app.models import Clip, Entry, Role, Round, Unit, User
 from app.permissions import STAFF, can_manage_account, require_role
-from app.services import accounts, exports
+from app.services import accounts, exports, invitations
 from app.services import contests as contest_service
 from app.services.entries import participation
 from app.services.results import latest_publication
@@ -156,21 +156,47 @@ def accounts_view():
     if form.validate_on_submit():
         if not can_manage_account(current_user, Role(form.role.data)):
             abort(403)
+        invite = not form.password.data
         with committing() as outcome:
             user = accounts.create_user(
                 db.session,
                 actor=current_user,
                 email=form.email.data,
                 name=form.name.data,
-                password=form.password.data,
+                password=form.password.data or None,
                 role=Role(form.role.data),
                 unit=db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None,
             )
+            if invite:
+                invitations.invite_user(db.session, user=user, actor=current_user)
         if outcome.ok:
-            flash(_("Account %(email)s created.", email=user.email), "success")
+            if invite:
+                flash(
+                    _("Account %(email)s created; an invitation to choose a password was sent.", email=user.email),
+                    "success",
+                )
+            else:
+                flash(_("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("organisers.accounts_view"))
     users = list(db.session.scalars(select(User).order_by(User.role, User.email)))
-    return render_template("organisers/accounts.html", form=form, users=users)
+    pending = invitations.pending_invitations(db.session, users)
+    return render_template(
+        "organisers/accounts.html",
+        form=form,
+        users=users,
+        pending=pending,
+        can_manage=lambda u: can_manage_account(current_user, u.role),
+    )
+
+
+@bp.route("/accounts/<int:user_id>/invite", methods=["POST"])
+def reinvite_account(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if not can_manage_account(current_user, user.role):
+        abort(403)
+    with committing(_("A new invitation was sent to %(email)s; earlier links no longer work.", email=user.email)):
+        invitations.invite_user(db.session, user=user, actor=current_user)
+    return redirect(url_for("organisers.accounts_view"))
 
 
 @bp.route("/accounts/<int:user_id>/active", methods=["POST"])

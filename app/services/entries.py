@@ -17,6 +17,7 @@ from app.models import Clip, ClipStatus, Contest, Entry, EntryStatus, Unit, User
 from app.permissions import require_accepting_entries, require_unit_member
 from app.services import PortalError
 from app.services.audit import record_event
+from app.services.notifications import notify_entry_submitted
 from app.storage import Storage, original_key
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,7 @@ def submit_entry(session: DbSession, *, user: User, entry: Entry) -> None:
         before={"status": before.value},
         after={"status": entry.status.value, "clip_id": clip.id},
     )
+    notify_entry_submitted(session, entry=entry)
 
 
 def withdraw_entry(session: DbSession, *, user: User, entry: Entry) -> None:

@@ -30,6 +30,7 @@ from app.models import (
 )
 from app.services import PortalError
 from app.services.audit import record_event
+from app.services.notifications import notify_round_opened
 
 TIE_BREAK_RE = re.compile(r"^(criterion:.+|median|first_places)$")
 LEVEL_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*[:=]\s*(.+?)\s*$")
@@ -162,6 +163,8 @@ def set_round_status(session: DbSession, *, actor: User | None, rnd: Round, stat
         after={"status": status.value},
     )
     session.flush()
+    if status == RoundStatus.OPEN:
+        notify_round_opened(session, rnd=rnd)
 
 
 def set_panel(session: DbSession, *, actor: User | None, rnd: Round, judges: list[User]) -> None:

@@ -1,20 +1,25 @@
-"""The whole journey in a real browser at phone width: unit uploads → worker processes → judge scores →
-organiser publishes → the public winners page plays the clip."""
+"""The whole journey in a real browser at phone width: the organiser creates a unit account → the invitation mail's
+link sets its password → unit uploads → worker processes → judge scores → organiser publishes → the public winners
+page plays the clip."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from app.models import Role
-from tests.conftest import make_clip
-from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login, logout
+from tests.conftest import SMTP_TEST_PUBLIC_URL, make_clip
+from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login, logout, wait_until
 
 pytestmark = pytest.mark.e2e
 
+MEMBER = "van.thu.bennghe@example.vn"
+INVITATION_RE = re.compile(re.escape(SMTP_TEST_PUBLIC_URL) + r"(/invitation/[A-Za-z0-9_\-]+)")
 
-def test_whole_journey_in_a_browser(portal, new_page, make, tmp_path):
+
+def test_whole_journey_in_a_browser(smtp, portal, new_page, make, tmp_path):
     unit = make.unit("P-BN", "UBND phường Bến Nghé")
-    member = make.user(Role.UNIT, unit)
     contest = make.contest("e2e", title="Truyền thông bình đẳng giới", max_duration_s=60)
     judge = make.user(Role.JUDGE)
     rnd = make.round(contest, judges=[judge])
@@ -22,9 +27,27 @@ def test_whole_journey_in_a_browser(portal, new_page, make, tmp_path):
     clip = make_clip(tmp_path / "phuong-ben-nghe.mp4", duration=3, size="640x360")
     ARTIFACTS.mkdir(exist_ok=True)
 
-    # Unit member, in Vietnamese (the default).
+    # Organiser: a new unit account, without a password: the portal mails an invitation.
     page = new_page()
-    login(page, portal, member.email)
+    login(page, portal, organiser.email)
+    page.goto(f"{portal}/org/accounts")
+    page.fill("#email", MEMBER)
+    page.fill("#name", "Võ Thị Văn Thư")
+    page.select_option("#role", "unit")
+    page.select_option("#unit_id", str(unit.id))
+    page.click("form.narrow button[type=submit]")
+    page.wait_for_load_state()
+    assert "Chưa nhận lời mời" in page.content()  # not accepted yet
+    logout(page)
+
+    # Unit member, in Vietnamese (the default): the link in the mail (sent by the portal's worker) sets a password.
+    wait_until(lambda: smtp.to(MEMBER), PROCESSING_S, "the invitation mail")
+    [mail] = smtp.to(MEMBER)
+    path = INVITATION_RE.search(mail.body("plain")).group(1)
+    page.goto(portal + path)
+    page.fill("#new_password", "blue kettle morning parade 42")
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/unit/")
     assert page.locator("html").get_attribute("lang") == "vi"
     page.goto(f"{portal}/unit/c/{contest.slug}/entries/new")
     page.fill("#title", "Bố mẹ cùng làm việc nhà")

@@ -19,12 +19,13 @@ GROUPS = {
     "db": {"upgrade", "downgrade"},
     "storage": {"init"},
     "demo": {"seed"},
-    "units": {"add"},
+    "units": {"add", "import"},
     "users": {"add", "set-password"},
     "contests": {"create"},
     "clips": {"import", "show", "requeue"},
     "results": {"show"},
     "uploads": {"sweep"},
+    "reminders": {"send"},
 }
 
 

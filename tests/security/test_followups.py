@@ -109,7 +109,10 @@ def test_demo_password_cannot_be_set_on_any_account(app, make, session):
         )
     with app.test_request_context(), pytest.raises(PortalError):
         accounts.set_password(session, user=judge, password=demo.DEMO_PASSWORD)
-    with app.test_request_context(), pytest.raises(PortalError):  # not even on a demo-domain address outside `demo seed`
+    with (
+        app.test_request_context(),
+        pytest.raises(PortalError),
+    ):  # not even on a demo-domain address outside `demo seed`
         accounts.create_user(session, email="extra@demo.vn", name="Extra", password=demo.DEMO_PASSWORD, role=Role.JUDGE)
 
 
