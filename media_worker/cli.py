@@ -36,9 +36,10 @@ def worker_command(burst: bool) -> None:
     help="Re-enqueue `processing` clips without a heartbeat for this long (default CLIP_STALE_SECONDS).",
 )
 def clips_requeue(stale_seconds: int | None) -> None:
-    """Enqueue every clip stuck in uploaded/queued, or stale in processing; prints the ids."""
+    """Enqueue every clip stuck in uploaded/queued, waiting to retry after an outage (at once, without waiting for its
+    next attempt), or stale in processing; prints the ids."""
     stale = stale_seconds if stale_seconds is not None else current_app.config["CLIP_STALE_SECONDS"]
-    echo_json({"requeued": requeue_stuck(current_session(), queue(), stale_seconds=stale)})
+    echo_json({"requeued": requeue_stuck(current_session(), queue(), stale_seconds=stale, due_only=False)})
 
 
 @uploads_group.command("sweep")

@@ -1,27 +1,37 @@
-"""Finds clips that were accepted but never reached a worker (Redis down at upload, worker killed) and enqueues them."""
+"""Finds clips that were accepted but never reached a worker (Redis down at upload, worker killed), and retries that
+are due after infrastructure errors, and enqueues them. Every worker runs it periodically (media_worker/worker.py), so
+no retry depends on one worker, or on RQ's scheduler, staying alive."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rq import Queue
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session
 
 from app.connections import enqueue_committed_clip
 from app.models import Clip, ClipStatus, utcnow
 
 
-def requeue_stuck(session: Session, queue: Queue, *, stale_seconds: int = 180) -> list[int]:
+def requeue_stuck(
+    session: Session, queue: Queue, *, stale_seconds: int = 180, now: datetime | None = None, due_only: bool = True
+) -> list[int]:
     """Enqueue clips in uploaded/queued whose job is missing, and processing ones without a heartbeat for
-    stale_seconds (their worker died); returns the ids enqueued."""
-    stale = utcnow() - timedelta(seconds=stale_seconds)
+    stale_seconds (their worker died); returns the ids enqueued.
+
+    Clips waiting to retry after an infrastructure error are enqueued once their next attempt is due (at `now`), or
+    at once with due_only=False (an operator's `clips requeue`)."""
+    now = now or utcnow()
+    stale = now - timedelta(seconds=stale_seconds)
+    due = or_(Clip.next_attempt_at.is_(None), Clip.next_attempt_at <= now) if due_only else true()
     ids = list(
         session.scalars(
             select(Clip.id)
             .where(
                 or_(
-                    Clip.status.in_((ClipStatus.UPLOADED, ClipStatus.QUEUED)),
+                    Clip.status == ClipStatus.UPLOADED,
+                    (Clip.status == ClipStatus.QUEUED) & due,
                     (Clip.status == ClipStatus.PROCESSING) & (Clip.updated_at < stale),
                 )
             )
