@@ -102,6 +102,8 @@ class Config:
         self.S3_REGION = _env("S3_REGION", "us-east-1")
         self.AWS_ACCESS_KEY_ID = _env("AWS_ACCESS_KEY_ID", DEFAULT_S3_ACCESS_KEY)
         self.AWS_SECRET_ACCESS_KEY = _env("AWS_SECRET_ACCESS_KEY", DEFAULT_S3_SECRET_KEY)
+        # Tries per store request before an error reaches the caller (botocore's standard retry mode, with backoff).
+        self.S3_MAX_ATTEMPTS = _int("S3_MAX_ATTEMPTS", 5)
         self.RQ_QUEUE = _env("RQ_QUEUE", "clips")
         # A `processing` clip whose job has not sent a heartbeat for this long has lost its worker; sweepers requeue it.
         self.CLIP_STALE_SECONDS = _int("CLIP_STALE_SECONDS", 180)
