@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.cli.accounts import units_group, users_group
+from app.cli.backup import backup_group
 from app.cli.clips import clips_group
 from app.cli.contests import contests_group
 from app.cli.database import db_group
@@ -16,7 +17,17 @@ from app.cli.demo import demo_group
 from app.cli.results import results_group
 from app.cli.storage import storage_group
 
-GROUPS = (db_group, storage_group, demo_group, units_group, users_group, contests_group, clips_group, results_group)
+GROUPS = (
+    db_group,
+    storage_group,
+    backup_group,
+    demo_group,
+    units_group,
+    users_group,
+    contests_group,
+    clips_group,
+    results_group,
+)
 
 
 def register_cli(app: Flask) -> None:
