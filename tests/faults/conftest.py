@@ -186,7 +186,15 @@ class PrivatePostgres:
             stderr=subprocess.STDOUT,
         )
 
+    def running(self) -> bool:
+        pg_ctl = postgres_bin("pg_ctl")
+        assert pg_ctl
+        done = subprocess.run([*self.as_user, pg_ctl, "-D", str(self.data_dir), "status"], capture_output=True)
+        return done.returncode == 0
+
     def start(self) -> None:
+        if self.running():
+            return
         opts = f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._ctl("-l", str(self.data_dir / "server.log"), "-o", opts, "start")
 
