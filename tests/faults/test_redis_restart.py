@@ -62,7 +62,9 @@ def test_a_resumable_upload_completes_while_redis_is_down_and_is_queued_once_it_
 
 
 @pytest.mark.slow
-def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(app, session, make, outage, tmp_path):
+def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(
+    app, session, make, outage, tmp_path, sample_clip
+):
     from app.connections import enqueue_processing
 
     entry = make.entry(make.contest(), make.unit(), clip_status=None)
@@ -90,6 +92,12 @@ def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(app, sess
         finally:
             outage.redis.start()
         wait_for(lambda: _clip(session, clip_id).status != ClipStatus.PROCESSING, 600, "the clip to finish")
+        # The workers are still there and still work: a clip that arrives after the restart is processed too.
+        assert all(worker.poll() is None for worker in workers)
+        later = make.entry(make.contest(), make.unit(), clip_status=None)
+        later_id = make.uploaded_clip(later, sample_clip, "later.mp4").id
+        assert enqueue_processing(later_id)
+        wait_for(lambda: _clip(session, later_id).status == ClipStatus.READY, 300, "the later clip")
     finally:
         for worker in workers:
             stop_worker(worker)

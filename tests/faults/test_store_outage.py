@@ -164,3 +164,28 @@ def test_a_clip_processed_during_a_store_outage_ends_ready_without_anyone_runnin
     assert failed_tries >= 2 and clip.attempts == failed_tries + 1, text[-3000:]
     assert clip.retrying_since is None and clip.error_id is None
     assert datetime.now(UTC) > clip.updated_at
+
+
+def test_a_clip_whose_workers_keep_dying_is_retried_then_failed_after_clip_retry_hours(app, session, make):
+    from app.connections import queue
+    from app.services.clip_processing import RetryPolicy
+    from media_worker.sweeper import requeue_stuck
+
+    entry = make.entry(make.contest(), make.unit(), clip_status=ClipStatus.PROCESSING)
+    clip = _clip(session, entry.clip_id)
+    now = utcnow()
+    clip.updated_at = now - timedelta(minutes=10)  # no heartbeat: its worker died
+    session.commit()
+    policy = RetryPolicy(base_seconds=1, max_seconds=2, give_up_after_hours=24)
+
+    assert requeue_stuck(session, queue(), stale_seconds=180, now=now, policy=policy) == [clip.id]
+    clip = _clip(session, clip.id)
+    assert clip.status == ClipStatus.QUEUED and clip.retrying_since == now
+
+    # A day later it died again (a file that kills every worker): it fails instead of looping for ever.
+    later = now + timedelta(hours=24, minutes=1)
+    clip.status, clip.updated_at = ClipStatus.PROCESSING, later - timedelta(minutes=10)
+    session.commit()
+    assert requeue_stuck(session, queue(), stale_seconds=180, now=later, policy=policy) == []
+    clip = _clip(session, clip.id)
+    assert clip.status == ClipStatus.FAILED and clip.reason_code == "processing_failed" and clip.error_id
