@@ -218,7 +218,7 @@ class PrivatePostgres:
         return self.url(name)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def private_postgres() -> Iterator[PrivatePostgres]:
     """initdb a throw-away cluster on a free port, start it, and remove it afterwards."""
     from devtools.services import free_port

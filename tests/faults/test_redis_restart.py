@@ -80,18 +80,13 @@ def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(
             300,
             "transcoding to start",
         )
-        progress = _clip(session, clip_id).progress
         outage.redis.stop()
         try:
-            # The job goes on without Redis: its progress still moves (or it is done already).
-            wait_for(
-                lambda: _clip(session, clip_id).progress > progress or _clip(session, clip_id).status != "processing",
-                300,
-                "progress while Redis is down",
-            )
+            # The job goes on without Redis and finishes: its state lives in the database. RQ's loop in that worker
+            # meets the outage when it reports the job; the worker keeps running and reconnects later.
+            wait_for(lambda: _clip(session, clip_id).status != ClipStatus.PROCESSING, 600, "the clip to finish")
         finally:
             outage.redis.start()
-        wait_for(lambda: _clip(session, clip_id).status != ClipStatus.PROCESSING, 600, "the clip to finish")
         # The workers are still there and still work: a clip that arrives after the restart is processed too.
         assert all(worker.poll() is None for worker in workers)
         later = make.entry(make.contest(), make.unit(), clip_status=None)
