@@ -60,6 +60,15 @@ def test_store_outage_puts_the_clip_back_to_retry_and_tells_the_unit(app, sessio
     # Not due yet: the sweep leaves it; once due, any worker's sweep enqueues it (no human, no RQ scheduler).
     assert requeue_stuck(session, queue(), now=clip.next_attempt_at - timedelta(seconds=0.5)) == []
     assert requeue_stuck(session, queue(), now=clip.next_attempt_at + timedelta(seconds=0.5)) == [clip_id]
+    # An operator's `clips requeue` takes it at once, even long before it is due.
+    from media_worker.cli import register_worker_cli
+
+    clip.next_attempt_at = utcnow() + timedelta(hours=1)
+    session.commit()
+    assert requeue_stuck(session, queue()) == []
+    register_worker_cli(app)
+    requeued = app.test_cli_runner().invoke(args=["clips", "requeue"])
+    assert json.loads(requeued.output) == {"requeued": [clip_id]}, requeued.output
 
     # Still down at the second try: the wait grows (it doubles with the outage's length, within the bounds).
     first_since = clip.retrying_since
