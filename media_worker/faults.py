@@ -24,7 +24,8 @@ RETRYABLE_STORE_CODES = frozenset(
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
-    botocore.exceptions.HTTPClientError,  # connection refused/closed/reset, connect and read timeouts, proxies
+    botocore.exceptions.ConnectionError,  # endpoint unreachable, connect timeouts, proxies
+    botocore.exceptions.HTTPClientError,  # connections closed or reset mid-request, read timeouts
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     sqlalchemy.exc.OperationalError,  # server gone, connection refused, too many connections, lock timeouts
