@@ -26,6 +26,7 @@ def pg_app(private_postgres, database, memoized_password_hashing):
         private_postgres.start()
 
 
+@pytest.mark.slow  # initdb and the server's start take a few seconds
 def test_web_requests_get_a_translated_503_during_a_restart_and_recover_by_themselves(pg_app, private_postgres):
     from app import db
     from tests.factories import Factories
