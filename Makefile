@@ -7,7 +7,10 @@ PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Each program the portal, its tests or its gates run, and the Debian package that provides it.
 SYSTEM_PROGRAMS := ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server chromium:chromium node:nodejs npm:npm \
-	unshare:util-linux
+	unshare:util-linux runuser:util-linux pg_dump:postgresql-client pg_restore:postgresql-client
+# PostgreSQL's server programs (initdb, pg_ctl: the fault tests start a private server) live outside PATH on Debian,
+# under /usr/lib/postgresql/<version>/bin; the package is installed when neither place has them.
+PG_SERVER_FOUND = command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 # PostgreSQL for the migration check (a private schema in it, dropped afterwards); skipped when none answers.
 PG_URL := $(or $(TEST_DATABASE_URL),postgresql://postgres@127.0.0.1:5432/test)
@@ -26,6 +29,7 @@ system-deps:
 	  command -v "$${entry%%:*}" >/dev/null || missing="$$missing $${entry#*:}"; \
 	done; \
 	[ -f $(FONT) ] || missing="$$missing fonts-dejavu-core"; \
+	$(PG_SERVER_FOUND) || missing="$$missing postgresql"; \
 	missing=$$(tr ' ' '\n' <<<"$$missing" | sort -u | xargs); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages: $$missing"; \
@@ -34,6 +38,7 @@ system-deps:
 	for entry in $(SYSTEM_PROGRAMS); do \
 	  command -v "$${entry%%:*}" >/dev/null || { echo "system-deps: $${entry%%:*} is still missing" >&2; exit 1; }; \
 	done; \
+	$(PG_SERVER_FOUND) || { echo "system-deps: initdb (package postgresql) is still missing" >&2; exit 1; }; \
 	node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
 	  || echo "system-deps: warning: Node.js $$(node --version) is older than 20.19, which eslint 10 (make lint) needs" >&2; \
 	command -v pg_isready >/dev/null || echo "system-deps: pg_isready not found (optional: PostgreSQL passes are skipped)"

@@ -111,11 +111,19 @@ class Config:
         self.S3_REGION = _env("S3_REGION", "us-east-1")
         self.AWS_ACCESS_KEY_ID = _env("AWS_ACCESS_KEY_ID", DEFAULT_S3_ACCESS_KEY)
         self.AWS_SECRET_ACCESS_KEY = _env("AWS_SECRET_ACCESS_KEY", DEFAULT_S3_SECRET_KEY)
+        # Tries per store request before an error reaches the caller (botocore's standard retry mode, with backoff).
+        self.S3_MAX_ATTEMPTS = _int("S3_MAX_ATTEMPTS", 5)
         self.RQ_QUEUE = _env("RQ_QUEUE", "clips")
         # A `processing` clip whose job has not sent a heartbeat for this long has lost its worker; sweepers requeue it.
         self.CLIP_STALE_SECONDS = _int("CLIP_STALE_SECONDS", 180)
-        # How often each worker looks for stuck clips.
+        # How often each worker looks for stuck clips and for retries that are due.
         self.SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 60)
+        # After an infrastructure error (store, database or queue unreachable, timeouts, no disk space) a clip goes back
+        # to `queued` and is retried with backoff: the first wait is CLIP_RETRY_BASE_SECONDS, each next one doubles, up
+        # to CLIP_RETRY_MAX_SECONDS; after CLIP_RETRY_HOURS of such errors it becomes `failed` (organisers are told).
+        self.CLIP_RETRY_BASE_SECONDS = float(_env("CLIP_RETRY_BASE_SECONDS", "30"))
+        self.CLIP_RETRY_MAX_SECONDS = float(_env("CLIP_RETRY_MAX_SECONDS", "900"))
+        self.CLIP_RETRY_HOURS = float(_env("CLIP_RETRY_HOURS", "24"))
         # Largest clip accepted by the plain upload form (bytes). Default 2 GiB.
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 2 * 1024**3)
         # Resumable uploads (app/uploads). `direct`: browsers PUT each part to a presigned S3 URL and the bytes never

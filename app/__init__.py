@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+import contextlib
+
+import sqlalchemy.exc
+from flask import Flask, g, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -103,6 +106,31 @@ def _register_errors(app: Flask) -> None:
             _l("A value is not valid"),
             _l("A number or text in the form is too large or not valid. Go back, correct it and try again."),
         )
+
+    @app.errorhandler(sqlalchemy.exc.OperationalError)
+    @app.errorhandler(sqlalchemy.exc.InterfaceError)
+    @app.errorhandler(sqlalchemy.exc.DisconnectionError)
+    @app.errorhandler(sqlalchemy.exc.TimeoutError)
+    def _database_unavailable(exc):
+        # The database is restarting or unreachable (or, on SQLite, locked for too long): ours, and short. The next
+        # request gets a fresh connection (pool_pre_ping), so the page only has to say "try again in a moment".
+        app.logger.warning("database unavailable: %s", exc)
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        db.session.remove()
+        g._login_user = login_manager.anonymous_user()  # rendering must not ask the database who is logged in
+        resp = make_response(
+            page(
+                503,
+                _l("Temporarily unavailable"),
+                _l(
+                    "The portal cannot reach its database at the moment. Nothing you saved is lost: "
+                    "wait a minute, then reload the page."
+                ),
+            )
+        )
+        resp.headers["Retry-After"] = "30"
+        return resp
 
     @app.errorhandler(500)
     def _error(_exc):

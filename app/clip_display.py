@@ -6,14 +6,33 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app.clip_reasons import REASONS, reason_text
+from app.i18n import local_time
 from app.labels import STATUS_LABELS
 from app.models import Clip, ClipStatus
+from app.services.clip_processing import is_retrying
 
 STAGE_LABELS = {
     "probing": _l("checking the file"),
     "transcoding": _l("converting for playback"),
     "thumbnails": _l("making thumbnails"),
+    "retrying": _l("retrying"),
 }
+
+
+def retry_notice(clip: Clip | None) -> str:
+    """What a unit reads while its clip waits for an automatic retry after an outage of ours; "" otherwise."""
+    if clip is None or not is_retrying(clip):
+        return ""
+    if clip.next_attempt_at is None:
+        return gettext(
+            "A service of the portal was briefly unavailable; this is not a problem with your file. "
+            "The portal is retrying by itself: you do not need to do anything."
+        )
+    return gettext(
+        "A service of the portal is briefly unavailable; this is not a problem with your file. "
+        "The portal will retry by itself at %(time)s: you do not need to do anything.",
+        time=local_time(clip.next_attempt_at),
+    )
 
 
 def clip_reason(clip: Clip | None) -> str | None:
@@ -34,6 +53,8 @@ def clip_status_doc(clip: Clip | None) -> dict:
     detail = ""
     if clip.status == ClipStatus.PROCESSING:
         detail = gettext("%(percent)d%% — %(stage)s", percent=percent, stage=stage) if stage else f"{percent}%"
+    elif is_retrying(clip):
+        detail = retry_notice(clip)
     return {
         "status": clip.status.value,
         "label": str(STATUS_LABELS[clip.status]),
@@ -42,4 +63,5 @@ def clip_status_doc(clip: Clip | None) -> dict:
         "stage": clip.stage,
         "detail": detail,
         "final": clip.status in (ClipStatus.READY, ClipStatus.REJECTED, ClipStatus.FAILED),
+        "next_attempt_at": clip.next_attempt_at.isoformat() if is_retrying(clip) and clip.next_attempt_at else None,
     }

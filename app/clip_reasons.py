@@ -45,8 +45,15 @@ REASONS: dict[str, str] = {
     "frame_rate_out_of_range": N_(
         "The video has %(fps)s frames per second; only %(min)s to %(max)s frames per second are accepted."
     ),
-    # Not a rejection: shown when processing failed for reasons outside the entrant's control (the job retries).
-    "processing_failed": N_("Processing failed because of a problem on our side. It will be retried automatically."),
+    # Not rejections: processing failed for reasons outside the entrant's control (organisers see the error id).
+    "processing_failed": N_(
+        "Processing failed because of a problem on our side, not because of your file. The organisers have been told; "
+        "you do not need to upload it again."
+    ),
+    "infrastructure_unavailable": N_(
+        "Processing failed because the portal's storage or database was unavailable for too long, not because of your "
+        "file. The organisers have been told; you do not need to upload it again."
+    ),
 }
 
 

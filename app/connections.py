@@ -56,7 +56,10 @@ def enqueue_committed_clip(session, q, clip_id: int, *, force: bool = False) -> 
     ):
         return False
     previous = clip.status
+    retry_state = (clip.retrying_since, clip.next_attempt_at, clip.error_id)
     clip.status = ClipStatus.QUEUED
+    if previous == ClipStatus.FAILED:  # someone retries it by hand: a new run of automatic retries may begin
+        clip.retrying_since = clip.next_attempt_at = clip.error_id = None
     session.commit()
     try:
         # Before probing, the duration is unknown: bound it by the size at a very low bitrate (2 Mbit/s).
@@ -65,8 +68,10 @@ def enqueue_committed_clip(session, q, clip_id: int, *, force: bool = False) -> 
     except (RedisError, OSError) as exc:
         log.warning("could not enqueue clip %s (%s); left for the sweeper", clip_id, exc)
         clip = session.get(Clip, clip_id)
-        if clip.status == ClipStatus.QUEUED:
+        if clip.status == ClipStatus.QUEUED and clip.stage != "retrying":  # a retry stays shown as one
             clip.status = previous if previous != ClipStatus.QUEUED else ClipStatus.UPLOADED
+            if previous == ClipStatus.FAILED:
+                clip.retrying_since, clip.next_attempt_at, clip.error_id = retry_state
             session.commit()
         return False
     return True

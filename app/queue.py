@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue
 
 PROCESS_CLIP = "media_worker.jobs.process_clip"
 
@@ -38,5 +38,7 @@ def enqueue_clip(queue: Queue, clip_id: int, *, duration_hint_s: float | None = 
         job_timeout=timeout,
         result_ttl=3600,
         failure_ttl=7 * 86400,
-        retry=Retry(max=3, interval=[10, 60, 300]),
+        # No RQ retries: the job itself puts the clip back for a later try after an infrastructure error, and the
+        # workers' periodic sweeps enqueue it when due (RQ's scheduled retries stop after minutes, and depend on the
+        # one worker that holds the scheduler lock).
     )

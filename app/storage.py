@@ -60,7 +60,14 @@ class Storage:
     """A bucket on an S3-compatible endpoint."""
 
     def __init__(
-        self, *, endpoint_url: str | None, bucket: str, access_key: str, secret_key: str, region: str = "us-east-1"
+        self,
+        *,
+        endpoint_url: str | None,
+        bucket: str,
+        access_key: str,
+        secret_key: str,
+        region: str = "us-east-1",
+        max_attempts: int = 5,
     ) -> None:
         self.bucket = bucket
         self.client = boto3.client(
@@ -75,7 +82,7 @@ class Storage:
                 # Non-AWS stores (rclone, MinIO) reject or mangle the newer default checksums.
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
-                retries={"max_attempts": 5, "mode": "standard"},
+                retries={"max_attempts": max_attempts, "mode": "standard"},
                 connect_timeout=5,
                 read_timeout=60,
             ),
@@ -91,6 +98,7 @@ class Storage:
             access_key=get("AWS_ACCESS_KEY_ID"),
             secret_key=get("AWS_SECRET_ACCESS_KEY"),
             region=get("S3_REGION") or "us-east-1",
+            max_attempts=int(get("S3_MAX_ATTEMPTS") or 5),
         )
 
     def ensure_bucket(self) -> None:

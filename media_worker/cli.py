@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.cli.common import current_session, echo_json
 from app.connections import queue
+from app.services.clip_processing import RetryPolicy
 from media_worker.sweeper import requeue_stuck
 from media_worker.upload_sweeper import sweep_uploads
 from media_worker.worker import run_worker
@@ -47,9 +48,12 @@ def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
     help="Re-enqueue `processing` clips without a heartbeat for this long (default CLIP_STALE_SECONDS).",
 )
 def clips_requeue(stale_seconds: int | None) -> None:
-    """Enqueue every clip stuck in uploaded/queued, or stale in processing; prints the ids."""
+    """Enqueue every clip stuck in uploaded/queued, waiting to retry after an outage (at once, without waiting for its
+    next attempt), or stale in processing; prints the ids."""
     stale = stale_seconds if stale_seconds is not None else current_app.config["CLIP_STALE_SECONDS"]
-    echo_json({"requeued": requeue_stuck(current_session(), queue(), stale_seconds=stale)})
+    policy = RetryPolicy.from_config(current_app.config)
+    requeued = requeue_stuck(current_session(), queue(), stale_seconds=stale, due_only=False, policy=policy)
+    echo_json({"requeued": requeued})
 
 
 @uploads_group.command("sweep")

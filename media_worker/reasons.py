@@ -23,5 +23,8 @@ REJECTION_PARAMS: dict[str, frozenset[str]] = {
 # Codes that Rejected may carry: each is a verdict on the file, never retried.
 REJECTION_CODES: frozenset[str] = frozenset(REJECTION_PARAMS)
 
-# Not a rejection: processing failed for reasons outside the entrant's control (the job wrapper records it; RQ retries).
+# Not rejections: processing failed for reasons outside the entrant's control. The job wrapper records them with an
+# error id for the logs: a bug in the pipeline, or infrastructure errors (store, database, queue, disk) that lasted
+# longer than CLIP_RETRY_HOURS of automatic retries.
 PROCESSING_FAILED = "processing_failed"
+INFRASTRUCTURE_UNAVAILABLE = "infrastructure_unavailable"

@@ -9,17 +9,21 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from redis.exceptions import RedisError
 from rq import Worker
+from rq.exceptions import StopRequested
 
 from app import db
 from app.mailer import sweep_outbox
 from app.notification_jobs import send_reminders
 from app.queue import connect, media_queue
+from app.services.clip_processing import RetryPolicy
 from app.urls import warn_if_public_url_missing
 from media_worker.sweeper import requeue_stuck
 from media_worker.upload_sweeper import sweep_uploads_at_startup
 
 log = logging.getLogger(__name__)
+RESTART_PAUSE_SECONDS = 5
 
 
 def sweep_once(config) -> list[int]:
@@ -27,7 +31,9 @@ def sweep_once(config) -> list[int]:
     try:
         queue = media_queue(config["REDIS_URL"], config["RQ_QUEUE"])
         with db.session_scope() as session:
-            requeued = requeue_stuck(session, queue, stale_seconds=config["CLIP_STALE_SECONDS"])
+            requeued = requeue_stuck(
+                session, queue, stale_seconds=config["CLIP_STALE_SECONDS"], policy=RetryPolicy.from_config(config)
+            )
         if requeued:
             log.info("requeued stuck clips: %s", requeued)
         return requeued
@@ -100,9 +106,31 @@ def run_worker(config, *, burst: bool = False, queues: list[str] | None = None, 
     stop = threading.Event()
     if not burst and sweeps:
         threading.Thread(target=_sweep_forever, args=(config, sweeps, stop), name="sweeper", daemon=True).start()
-    connection = connect(config["REDIS_URL"])
-    worker = Worker([media_queue(config["REDIS_URL"], name) for name in queues], connection=connection)
     try:
-        worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
+        while True:
+            worker = Worker(
+                [media_queue(config["REDIS_URL"], name) for name in queues], connection=connect(config["REDIS_URL"])
+            )
+            try:
+                worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
+            except (RedisError, OSError) as exc:  # Redis down as the worker registers itself
+                if burst:
+                    raise
+                log.warning("the RQ worker cannot reach Redis (%s)", exc)
+            else:
+                if burst or _stop_was_requested(worker):
+                    break
+            # RQ's loop quits on an unexpected error, e.g. Redis going away mid-call. A long-running worker starts
+            # a new one instead of exiting: its sweeps are what fire retries, and the outage is a short one of ours.
+            log.warning("the RQ worker stopped on an error; starting it again in %s s", RESTART_PAUSE_SECONDS)
+            if stop.wait(RESTART_PAUSE_SECONDS):
+                break
+    except StopRequested:  # SIGTERM during the pause: RQ's handler is still installed
+        pass
     finally:
         stop.set()
+
+
+def _stop_was_requested(worker: Worker) -> bool:
+    """True when the RQ worker ended on SIGTERM/SIGINT rather than on an error (RQ keeps this in private fields)."""
+    return bool(getattr(worker, "_stop_requested", False) or getattr(worker, "_shutdown_requested_date", None))

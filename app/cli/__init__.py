@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.cli.accounts import units_group, users_group
+from app.cli.backup import backup_group
 from app.cli.clips import clips_group
 from app.cli.contests import contests_group
 from app.cli.database import db_group
@@ -20,6 +21,7 @@ from app.cli.storage import storage_group
 GROUPS = (
     db_group,
     storage_group,
+    backup_group,
     demo_group,
     units_group,
     users_group,

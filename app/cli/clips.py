@@ -4,6 +4,7 @@ media_worker/cli.py)."""
 from __future__ import annotations
 
 import mimetypes
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from flask.cli import AppGroup
 
 from app.cli.common import committing, current_session, echo_json, unit_by_code
 from app.connections import enqueue_processing, storage
-from app.models import Clip
+from app.models import Clip, ClipStatus
 from app.services import contests, entries
 
 clips_group = AppGroup("clips", help="Clips and their processing.")
@@ -80,4 +81,12 @@ def clip_doc(clip: Clip) -> dict[str, Any]:
         "progress": clip.progress,
         "stage": clip.stage,
         "attempts": clip.attempts,
+        # While retrying after an infrastructure error (stage "retrying"): when the next try is due, UTC.
+        "next_attempt_at": _iso_utc(clip.next_attempt_at),
+        # For failed clips: the id the worker logged with the failure.
+        "error_id": clip.error_id if clip.status == ClipStatus.FAILED else None,
     }
+
+
+def _iso_utc(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None

@@ -120,6 +120,11 @@ class Clip(Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     stage: Mapped[str | None] = mapped_column(String(40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Retries after infrastructure errors (store, database, queue, disk): when the current run of them began, when the
+    # next try is due (the sweepers enqueue it then), and the id logged with a failure (organisers look it up).
+    retrying_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    error_id: Mapped[str | None] = mapped_column(String(32))
     # S3 multipart upload in progress (resumable uploads); cleared when completed or aborted.
     upload_id: Mapped[str | None] = mapped_column(String(300))
     upload_size: Mapped[int | None] = mapped_column(BigInteger)

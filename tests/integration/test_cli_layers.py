@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GROUPS = {
     "db": {"upgrade", "downgrade"},
     "storage": {"init"},
+    "backup": {"create", "restore"},
     "demo": {"seed"},
     "units": {"add", "import"},
     "users": {"add", "set-password"},

@@ -11,7 +11,7 @@ import pytest
 
 from app.clip_reasons import N_, REASONS, english_reason
 from media_worker.pipeline import Rejected
-from media_worker.reasons import PROCESSING_FAILED, REJECTION_CODES, REJECTION_PARAMS
+from media_worker.reasons import INFRASTRUCTURE_UNAVAILABLE, PROCESSING_FAILED, REJECTION_CODES, REJECTION_PARAMS
 
 SAMPLE_PARAMS = {
     "format": "FLV",
@@ -46,7 +46,7 @@ def test_every_code_formats_into_a_sentence(code):
 
 
 def test_the_web_app_words_every_code_and_nothing_else():
-    assert set(REASONS) == REJECTION_CODES | {PROCESSING_FAILED}
+    assert set(REASONS) == REJECTION_CODES | {PROCESSING_FAILED, INFRASTRUCTURE_UNAVAILABLE}
 
 
 def test_the_pipeline_holds_no_sentences():
