@@ -9,6 +9,8 @@ from .enums import (
     AwardKind,
     ClipStatus,
     EntryStatus,
+    MaterialKind,
+    NewsStatus,
     Role,
     RoundStatus,
     SheetStatus,
@@ -16,6 +18,7 @@ from .enums import (
 )
 from .judging import Assignment, Conflict, Criterion, PanelMember, Round, RoundEntry, Score, ScoreSheet
 from .org import Unit, User
+from .outreach import Material, NewsPost
 from .sessions import LoginSession
 
 __all__ = [
@@ -37,6 +40,10 @@ __all__ = [
     "Criterion",
     "Entry",
     "LoginSession",
+    "Material",
+    "MaterialKind",
+    "NewsPost",
+    "NewsStatus",
     "EntryStatus",
     "PanelMember",
     "Publication",
