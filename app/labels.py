@@ -18,6 +18,8 @@ from app.models.enums import (
     AwardKind,
     ClipStatus,
     EntryStatus,
+    MaterialKind,
+    NewsStatus,
     Role,
     RoundStatus,
     SheetStatus,
@@ -77,6 +79,16 @@ LABELS: Mapping[type[enum.Enum], Mapping[enum.Enum, LazyString]] = {
         UnitKind.ASSOCIATION: _l("Mass association"),
         UnitKind.SCHOOL: _l("School"),
         UnitKind.OTHER: _l("Other"),
+    },
+    NewsStatus: {
+        NewsStatus.DRAFT: _l("Draft"),
+        NewsStatus.PUBLISHED: _l("Published"),
+    },
+    MaterialKind: {
+        MaterialKind.PDF: _l("PDF document"),
+        MaterialKind.DOCX: _l("Word document"),
+        MaterialKind.XLSX: _l("Excel workbook"),
+        MaterialKind.PPTX: _l("PowerPoint presentation"),
     },
 }
 

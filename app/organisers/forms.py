@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -142,3 +143,22 @@ class AwardForm(FlaskForm):
     name = StringField(_l("Award name"), validators=[DataRequired(), Length(max=200)])
     count = IntegerField(_l("Number of prizes"), validators=[DataRequired(), NumberRange(min=1, max=1000)], default=1)
     kind = SelectField(_l("Kind of prize"), choices=choices(AwardKind), default=AwardKind.GROUP.value)
+
+
+class NewsForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    body_md = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=100000)])
+    publish = BooleanField(_l("Published (visible to the public)"))
+
+
+class MaterialForm(FlaskForm):
+    title = StringField(_l("Title (optional: the file name otherwise)"), validators=[Length(max=300)])
+    file = FileField(_l("Document (PDF, DOCX, XLSX or PPTX, at most 50 MB)"), validators=[FileRequired()])
+
+
+class BannerForm(FlaskForm):
+    banner = FileField(_l("Banner image (JPEG, PNG or WebP, at most 8 MB)"), validators=[FileRequired()])
+
+
+class GalleryForm(FlaskForm):
+    public = BooleanField(_l("Show every submitted, ready entry publicly once the results are published"))
