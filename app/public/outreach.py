@@ -104,7 +104,7 @@ def news_list(slug: str):
 def news_post(slug: str, post_id: int):
     contest = _contest(slug)
     post = news.public_post(db.session, contest, post_id) or abort(404)
-    og = preview_meta(contest, title=post.title, description=post.body_md[:300])
+    og = preview_meta(contest, title=post.title, description=render_markdown(post.body_md[:2000]).striptags())
     return render_template("public/news_post.html", contest=contest, post=post, og=og)
 
 
