@@ -85,10 +85,10 @@ LABELS: Mapping[type[enum.Enum], Mapping[enum.Enum, LazyString]] = {
         NewsStatus.PUBLISHED: _l("Published"),
     },
     MaterialKind: {
-        MaterialKind.PDF: _l("PDF document"),
-        MaterialKind.DOCX: _l("Word document"),
-        MaterialKind.XLSX: _l("Excel workbook"),
-        MaterialKind.PPTX: _l("PowerPoint presentation"),
+        MaterialKind.PDF: _l("PDF"),
+        MaterialKind.DOCX: _l("Word (DOCX)"),
+        MaterialKind.XLSX: _l("Excel (XLSX)"),
+        MaterialKind.PPTX: _l("PowerPoint (PPTX)"),
     },
 }
 

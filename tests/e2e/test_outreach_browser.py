@@ -3,6 +3,7 @@ panel's copy button puts the contest link on the clipboard."""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -10,8 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from app.models import utcnow
-from tests.e2e.conftest import ARTIFACTS, wait_until
+from app.connections import storage
+from app.models import Role, utcnow
+from app.services import materials, news
+from tests.e2e.conftest import ARTIFACTS, login, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -90,6 +93,24 @@ def test_a_unit_site_frames_the_card_but_not_the_contest_page(outreach_portal, u
 
 def test_copy_button_puts_the_contest_link_on_the_clipboard(outreach_portal, new_page, make):
     contest = make.contest("chia-se", title="Cuộc thi chia sẻ", closes_at=utcnow() + timedelta(days=3))
+    organiser = make.user(Role.ORGANISER)
+    news.create_post(
+        make.session,
+        actor=organiser,
+        contest=contest,
+        title="Phát động cuộc thi",
+        body_md="**Mời** tham gia.",
+        publish=True,
+    )
+    materials.add_material(
+        make.session,
+        storage(),
+        actor=organiser,
+        contest=contest,
+        stream=io.BytesIO(b"%PDF-1.4\n%%EOF\n"),
+        filename="Thể lệ cuộc thi.pdf",
+    )
+    make.session.commit()
     page = new_page(permissions=["clipboard-read", "clipboard-write"])
     page.goto(f"{outreach_portal}/c/{contest.slug}")
     page.click("button[data-copy=share-url]")
@@ -98,3 +119,11 @@ def test_copy_button_puts_the_contest_link_on_the_clipboard(outreach_portal, new
     page.wait_for_function("() => { const i = document.querySelector('.qr img'); return i && i.naturalWidth > 0; }")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "outreach-share-panel.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("ul.materials a")
+    assert download.value.suggested_filename == "Thể lệ cuộc thi.pdf"
+
+    login(page, outreach_portal, organiser.email)
+    page.goto(f"{outreach_portal}/org/c/{contest.slug}/showcase")
+    page.wait_for_function("() => document.querySelector('img.banner').naturalWidth > 0")  # the generated card
+    page.screenshot(path=str(ARTIFACTS / "outreach-organiser-showcase.png"), full_page=True)

@@ -308,8 +308,8 @@ def test_materials_download_with_the_original_name_and_type(browser, client, con
     assert [m.filename for m in stored] == [f[0] for f in files]
 
     page = client.get(f"/c/{contest.slug}").get_data(as_text=True)
-    assert "Thể lệ cuộc thi – Đợt 1" in page and "(Văn bản Word, DOCX, " in page
-    assert "(Bảng tính Excel, XLSX, " in page and "(Tài liệu PDF, PDF, " in page
+    assert "Thể lệ cuộc thi – Đợt 1" in page and "— Word (DOCX), " in page
+    assert "— Excel (XLSX), " in page and "— PDF, " in page
     for material, (name, body, mime) in zip(stored, files, strict=True):
         resp = client.get(f"/c/{contest.slug}/materials/{material.id}")
         assert resp.status_code == 200
