@@ -20,6 +20,8 @@ from app.models.enums import (
     EntryStatus,
     MailKind,
     MailStatus,
+    MaterialKind,
+    NewsStatus,
     Role,
     RoundStatus,
     SheetStatus,
@@ -101,6 +103,16 @@ LABELS: Mapping[type[enum.Enum], Mapping[enum.Enum, LazyString]] = {
     TokenPurpose: {
         TokenPurpose.INVITATION: _l("Invitation"),
         TokenPurpose.PASSWORD_RESET: _l("Password reset"),
+    },
+    NewsStatus: {
+        NewsStatus.DRAFT: _l("Draft"),
+        NewsStatus.PUBLISHED: _l("Published"),
+    },
+    MaterialKind: {
+        MaterialKind.PDF: _l("PDF"),
+        MaterialKind.DOCX: _l("Word (DOCX)"),
+        MaterialKind.XLSX: _l("Excel (XLSX)"),
+        MaterialKind.PPTX: _l("PowerPoint (PPTX)"),
     },
 }
 

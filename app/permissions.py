@@ -15,11 +15,13 @@ from app.db import DbSession
 from app.models import Clip, Contest, Entry, OutboxMessage, Role, User
 from app.services import PermissionDenied, PortalError, scoring
 from app.services.contests import accepts_entries
+from app.services.gallery import gallery_clip_ids
 from app.services.results import published_clip_ids
 
 STAFF = (Role.ORGANISER, Role.ADMIN)
 NOT_A_MEMBER = _l("Only members of the entry's unit may change it.")
 NOT_ACCEPTING = _l("The contest is not accepting entries or changes now.")
+NOT_ORGANISER = _l("Only organisers may change a contest's news, materials, banner and gallery.")
 
 
 def is_staff(user) -> bool:
@@ -76,7 +78,17 @@ def can_view_clip(session: DbSession, user, clip: Clip) -> bool:
     if user and user.is_authenticated and can_view_entry(session, user, entry):
         # Judges only ever get the entry's current clip, never superseded uploads.
         return user.role != Role.JUDGE or entry.clip_id == clip.id
-    return clip.id in published_clip_ids(session, entry.contest)
+    return clip.id in published_clip_ids(session, entry.contest) or clip.id in gallery_clip_ids(session, entry.contest)
+
+
+def can_manage_outreach(user) -> bool:
+    """A contest's news, materials, banner and public gallery: organisers and administrators."""
+    return is_staff(user)
+
+
+def require_outreach_manager(actor) -> None:
+    """Only organisers (or the operator's command line, actor None) write news, add materials, set the banner."""
+    require(actor is None or can_manage_outreach(actor), NOT_ORGANISER)
 
 
 def require(allowed: bool, message, *, error: type[PortalError] = PermissionDenied) -> None:

@@ -11,6 +11,8 @@ from .enums import (
     EntryStatus,
     MailKind,
     MailStatus,
+    MaterialKind,
+    NewsStatus,
     Role,
     RoundStatus,
     SheetStatus,
@@ -20,6 +22,7 @@ from .enums import (
 from .judging import Assignment, Conflict, Criterion, PanelMember, Round, RoundEntry, Score, ScoreSheet
 from .mail import AccountToken, ContestNotificationOff, OutboxMessage
 from .org import Unit, User
+from .outreach import Material, NewsPost
 from .sessions import LoginSession
 
 __all__ = [
@@ -47,6 +50,10 @@ __all__ = [
     "Criterion",
     "Entry",
     "LoginSession",
+    "Material",
+    "MaterialKind",
+    "NewsPost",
+    "NewsStatus",
     "EntryStatus",
     "PanelMember",
     "Publication",

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +50,9 @@ class Contest(Base):
     max_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Outreach: the organiser's banner image (object key, JPEG) and whether all ready entries go public once published.
+    banner_key: Mapped[str | None] = mapped_column(String(300))
+    gallery_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     categories: Mapped[list[Category]] = relationship(
         back_populates="contest", order_by="Category.name", cascade="all, delete-orphan"

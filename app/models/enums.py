@@ -108,6 +108,22 @@ class TokenPurpose(enum.StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a vocabulary value, not a secret
 
 
+class NewsStatus(enum.StrEnum):
+    """A news post is seen by the public only once published."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class MaterialKind(enum.StrEnum):
+    """The document types a contest may attach (rules, forms, guides): by file format."""
+
+    PDF = "pdf"
+    DOCX = "docx"
+    XLSX = "xlsx"
+    PPTX = "pptx"
+
+
 def enum_column(enum_cls: type[enum.Enum], length: int = 20) -> Enum:
     """A portable (VARCHAR + CHECK) column type storing the enum's values."""
     return Enum(

@@ -2,6 +2,7 @@ import math
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -165,3 +166,22 @@ class AccountEditForm(FlaskForm):
     role = SelectField(_l("Role"), choices=choices(Role))
     unit_id = SelectField(_l("Unit"), coerce=int, default=0)
     active = BooleanField(_l("Active (may log in)"))
+
+
+class NewsForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    body_md = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=100000)])
+    publish = BooleanField(_l("Published (visible to the public)"))
+
+
+class MaterialForm(FlaskForm):
+    title = StringField(_l("Title (optional: the file name otherwise)"), validators=[Length(max=300)])
+    file = FileField(_l("Document (PDF, DOCX, XLSX or PPTX, at most 50 MB)"), validators=[FileRequired()])
+
+
+class BannerForm(FlaskForm):
+    banner = FileField(_l("Banner image (JPEG, PNG or WebP, at most 8 MB)"), validators=[FileRequired()])
+
+
+class GalleryForm(FlaskForm):
+    public = BooleanField(_l("Show every submitted, ready entry publicly once the results are published"))

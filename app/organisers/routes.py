@@ -15,6 +15,7 @@ from app.connections import enqueue_processing
 from app.i18n import local_to_utc, utc_to_local
 from app.models import Clip, Entry, Role, Round, Unit, User
 from app.permissions import STAFF, can_manage_account, require_role
+from app.public.previews import share_links
 from app.services import accounts, exports, invitations
 from app.services import contests as contest_service
 from app.services.entries import participation
@@ -108,6 +109,7 @@ def contest(slug: str):
         STATUS_LABELS=STATUS_LABELS,
         clip_reason=clip_reason,
         publication=latest_publication(db.session, contest),
+        share=share_links(contest),
     )
 
 

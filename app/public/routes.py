@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from app import db
 from app.services.contests import get_contest, list_contests, phase
+from app.services.gallery import gallery_open
 from app.services.results import latest_publication
+
+from .previews import outreach_context, preview_meta
 
 bp = Blueprint("public", __name__)
 
@@ -27,6 +31,7 @@ def contest(slug: str):
         contest=contest,
         phase=phase(contest),
         publication=latest_publication(db.session, contest),
+        **outreach_context(contest),
     )
 
 
@@ -36,7 +41,14 @@ def winners(slug: str):
     pub = latest_publication(db.session, contest)
     if pub is None:
         return render_template("public/not_published.html", contest=contest), 404
-    return render_template("public/winners.html", contest=contest, publication=pub, snapshot=pub.snapshot)
+    return render_template(
+        "public/winners.html",
+        contest=contest,
+        publication=pub,
+        snapshot=pub.snapshot,
+        gallery=gallery_open(db.session, contest),
+        og=preview_meta(contest, title=_("Winners") + " · " + pub.snapshot["title"]),
+    )
 
 
 @bp.route("/healthz")
