@@ -1,4 +1,4 @@
-"""Template filters and globals: local times, durations, Markdown, the current contest phase."""
+"""Template filters and globals: local times, durations, Markdown, the contest's intake state."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from app import i18n, labels
 from app.models import utcnow
+from app.services.contests import intake_refusal, intake_state
 
 ALLOWED_TAGS = [
     "p",
@@ -67,4 +68,6 @@ def register_templating(app: Flask) -> None:
             "METHOD_LABELS": labels.METHOD_LABELS,
             "languages": current_app.config["LANGUAGES"],
             "now_utc": utcnow(),
+            "intake_state": intake_state,
+            "intake_refusal": intake_refusal,
         }

@@ -320,8 +320,14 @@ def grant_from_ranking(round_id: int):
 @bp.route("/rounds/<int:round_id>/publish", methods=["POST"])
 def publish(round_id: int):
     rnd = _round(round_id)
-    with committing(_("Results published. The public winners page now shows this snapshot.")) as outcome:
-        result_service.publish(db.session, actor=current_user, contest=rnd.contest, rnd=rnd)
+    close_intake = request.form.get("close_intake") == "1"
+    done = (
+        _("Results published and entry intake closed. The public winners page now shows this snapshot.")
+        if close_intake
+        else _("Results published. The public winners page now shows this snapshot; entry intake is unchanged.")
+    )
+    with committing(done) as outcome:
+        result_service.publish(db.session, actor=current_user, contest=rnd.contest, rnd=rnd, close_intake=close_intake)
     if not outcome.ok:
         return redirect(url_for("organisers_judging.results", round_id=rnd.id))
     return redirect(url_for("public.winners", slug=rnd.contest.slug))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, url_for
 
 from app import db
-from app.services.contests import get_contest, list_contests, phase
+from app.services.contests import get_contest, list_contests
 from app.services.results import latest_publication
 
 bp = Blueprint("public", __name__)
@@ -16,7 +16,7 @@ def index():
     contests = list_contests(db.session)
     if len(contests) == 1:
         return redirect(url_for("public.contest", slug=contests[0].slug))
-    return render_template("public/index.html", contests=contests, phase=phase)
+    return render_template("public/index.html", contests=contests)
 
 
 @bp.route("/c/<slug>")
@@ -25,7 +25,6 @@ def contest(slug: str):
     return render_template(
         "public/contest.html",
         contest=contest,
-        phase=phase(contest),
         publication=latest_publication(db.session, contest),
     )
 
