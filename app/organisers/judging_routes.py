@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from app import db
+from app.audit_log import readable
 from app.committing import committing
 from app.i18n import local_to_utc
 from app.models import Assignment, AuditEvent, Award, Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, User
 from app.paging import page_number
-from app.permissions import STAFF, require_role
+from app.permissions import STAFF, has_role, require_role
 from app.services import exports, rounds, scoring
 from app.services import results as result_service
 from app.services.contests import get_contest
@@ -333,25 +334,56 @@ def publish(round_id: int):
     return redirect(url_for("public.winners", slug=rnd.contest.slug))
 
 
+AUDIT_PAGE = 100
+
+
+def _audit_page(query, count_query, **page_args):
+    """One page of audit events, newest first, as readable lines."""
+    total = db.session.scalar(count_query)
+    page = page_number(request.args.get("page"), total=total, per_page=AUDIT_PAGE)
+    events = db.session.scalars(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(AUDIT_PAGE).offset((page - 1) * AUDIT_PAGE)
+    ).all()
+    return dict(lines=readable(db.session, events), page=page, total=total, per_page=AUDIT_PAGE, **page_args)
+
+
+def _audit_csv(rows, filename: str) -> Response:
+    return Response(
+        exports.to_csv(exports.AUDIT_HEADERS, rows),
+        mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to text types
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 @bp.route("/c/<slug>/audit")
 def audit(slug: str):
-    """Every audited change of the contest, newest first; ?format=csv exports it all."""
+    """Every audited change of the contest, newest first, as sentences; ?format=csv exports the raw records."""
     contest = get_contest(db.session, slug) or abort(404)
     if request.args.get("format") == "csv":
-        body = exports.to_csv(exports.AUDIT_HEADERS, exports.audit_rows(db.session, contest.id, contest.timezone))
-        return Response(
-            body,
-            mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to text types
-            headers={"Content-Disposition": f'attachment; filename="{contest.slug}-nhat-ky.csv"'},
-        )
-    total = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.contest_id == contest.id))
-    page = page_number(request.args.get("page"), total=total, per_page=100)
-    events = db.session.execute(
-        select(AuditEvent, User.name)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.contest_id == contest.id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(100)
-        .offset((page - 1) * 100)
-    ).all()
-    return render_template("organisers/audit.html", contest=contest, events=events, page=page, total=total)
+        return _audit_csv(exports.audit_rows(db.session, contest.id, contest.timezone), f"{contest.slug}-nhat-ky.csv")
+    where = AuditEvent.contest_id == contest.id
+    return render_template(
+        "organisers/audit.html",
+        contest=contest,
+        tz=contest.timezone,
+        **_audit_page(select(AuditEvent).where(where), select(func.count(AuditEvent.id)).where(where)),
+    )
+
+
+@bp.route("/audit")
+def audit_all():
+    """Administrators: events that belong to no contest (accounts, units, logins), or ?scope=all for every event."""
+    if not has_role(current_user, Role.ADMIN):
+        abort(403)
+    everything = request.args.get("scope") == "all"
+    where = true() if everything else AuditEvent.contest_id.is_(None)
+    if request.args.get("format") == "csv":
+        rows = exports.audit_rows(db.session, None, current_app.config["BABEL_DEFAULT_TIMEZONE"], everything=everything)
+        return _audit_csv(rows, "nhat-ky-he-thong.csv" if not everything else "nhat-ky-toan-bo.csv")
+    return render_template(
+        "organisers/audit.html",
+        contest=None,
+        everything=everything,
+        tz=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+        **_audit_page(select(AuditEvent).where(where), select(func.count(AuditEvent.id)).where(where)),
+    )
