@@ -21,7 +21,7 @@ from app.services import exports, rounds, scoring
 from app.services import results as result_service
 from app.services.contests import get_contest
 
-from .forms import AwardForm, RoundForm
+from .forms import MAX_CRITERIA, AwardForm, CriterionForm, RoundForm
 
 bp = Blueprint("organisers_judging", __name__, url_prefix="/org")
 # Rubric rows as posted before the form had a FieldList: name0, max_points0 … (still accepted).
@@ -35,12 +35,20 @@ def _round(round_id: int) -> Round:
 
 
 def _round_formdata():
-    """The posted round form, with rubric rows under their earlier names (name0 …) read as criteria-0-name …"""
+    """The posted round form. Still accepted as posted before: rubric rows as name0 … (read as criteria-0-name …), and
+    tie-break rules typed one per line (`criterion:<name>`, `median`, `first_places`), read as the choices."""
     data = request.form.copy()
     for key in list(data.keys()):
         match = LEGACY_RUBRIC_KEY.match(key)
         if match:
             data.setlist(f"criteria-{match[2]}-{match[1]}", data.poplist(key))
+    if "tie_breaks" in data:
+        indices = sorted({int(m[1]) for key in data if (m := re.match(r"^criteria-(\d+)-name$", key))})
+        rows = {data.get(f"criteria-{index}-name", "").strip(): position for position, index in enumerate(indices)}
+        rules = [line.strip() for line in data.pop("tie_breaks").splitlines() if line.strip()]
+        for slot, rule in enumerate(rules):
+            name = rule.removeprefix("criterion:")
+            data[f"tie_breaks-{slot}"] = f"row:{rows[name]}" if rule.startswith("criterion:") and name in rows else rule
     return data
 
 
@@ -48,7 +56,11 @@ def _round_formdata():
 def new_round(slug: str):
     contest = get_contest(db.session, slug) or abort(404)
     form = RoundForm(formdata=_round_formdata() if request.method == "POST" else None)
-    if form.validate_on_submit():
+    adding = request.method == "POST" and "add_criterion" in request.form  # the no-JavaScript "add" button
+    if adding and len(form.criteria) < MAX_CRITERIA:
+        form.criteria.append_entry()
+    form.set_tie_break_choices()
+    if not adding and form.validate_on_submit():
         with committing(_("Round created. Now choose its judges.")) as outcome:
             rnd = rounds.create_round(
                 db.session,
@@ -58,7 +70,7 @@ def new_round(slug: str):
                 criteria=form.rubric(),
                 blind=form.blind.data,
                 aggregation=form.aggregation.data,
-                tie_breaks=(form.tie_breaks.data or "").splitlines(),
+                tie_breaks=form.tie_break_rules(),
                 trim=form.trim.data if form.trim.data is not None else 1,
                 assignment_mode=form.assignment_mode.data,
                 per_entry=form.per_entry.data,
@@ -70,7 +82,13 @@ def new_round(slug: str):
             return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
     for message in form.rubric_errors():
         flash(message, "error")
-    return render_template("organisers/round_form.html", form=form, contest=contest)
+    return render_template(
+        "organisers/round_form.html",
+        form=form,
+        contest=contest,
+        blank_row=CriterionForm(prefix="criteria-__i__-"),
+        max_criteria=MAX_CRITERIA,
+    )
 
 
 @bp.route("/rounds/<int:round_id>", methods=["GET", "POST"])
