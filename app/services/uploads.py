@@ -238,10 +238,10 @@ def _require_active(clip: Clip, upload_id: str | None) -> tuple[str, int]:
     return clip.upload_id, clip.upload_size
 
 
-def _require_still_open(session: DbSession, storage: Storage, clip: Clip) -> None:
-    """Once intake closed, or the entry went under judging or into published results, an unfinished upload can never
-    be completed: remove it now and refuse, saying why."""
-    reason = intake_refusal(clip.entry.contest) or entry_lock(session, clip.entry)
+def _require_still_open(session: DbSession, storage: Storage, clip: Clip, *, completing: bool = False) -> None:
+    """Once intake closed, or (checked when completing, not at every part) the entry went under judging or into
+    published results, an unfinished upload can never be completed: remove it now and refuse, saying why."""
+    reason = intake_refusal(clip.entry.contest) or (entry_lock(session, clip.entry) if completing else None)
     if reason is not None:
         discard_upload(session, storage, clip=clip)
         raise UploadDiscarded(_l("%(reason)s The unfinished upload was cancelled.", reason=reason))
@@ -313,7 +313,7 @@ def complete_upload(
     if clip.status != ClipStatus.UPLOADING and clip.upload_id is None and clip.upload_size:
         return False
     active_id, size = _require_active(clip, upload_id)
-    _require_still_open(session, storage, clip)
+    _require_still_open(session, storage, clip, completing=True)
     part = part_size_for(size, rules.part_bytes)
     expected = [(n, part_length(size, part, n)) for n in range(1, part_count(size, part) + 1)]
     try:

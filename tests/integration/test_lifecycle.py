@@ -212,3 +212,44 @@ def test_upload_is_refused_for_an_entry_under_judging(english, make, session):
             filename="x.mp4",
             content_type="video/mp4",
         )
+
+
+def test_an_upload_cannot_complete_once_its_entry_is_judged(services, app, english, session, make):
+    """A replacement started before the round opened is cancelled when it completes: judges keep the judged clip."""
+    from app.connections import storage
+    from app.services import uploads
+
+    unit = make.unit()
+    member = make.user(Role.UNIT, unit)
+    contest = make.contest()
+    entry = make.entry(contest, unit)
+    judged_clip = entry.clip_id
+    rnd = make.round(contest, judges=[make.user(Role.JUDGE)], status=RoundStatus.DRAFT, name="Sơ khảo")
+    rules = uploads.UploadRules(max_bytes=64 * 2**20, part_bytes=5 * 2**20, url_expires_s=60, max_pending_per_unit=2)
+    body = b"\x00\x00\x00\x18ftypmp42" + bytes(2000)
+    store = storage()
+    clip = uploads.create_upload(
+        session, store, user=member, entry=entry, filename="moi.mp4", size=len(body), content_type="video/mp4",
+        rules=rules,
+    )  # fmt: skip
+    session.commit()
+    grant = uploads.grant_part(
+        session, store, user=member, clip=clip, upload_id=clip.upload_id, part_number="1", rules=rules
+    )
+    uploads.receive_part(store, grant=grant, stream=io.BytesIO(body))
+    rnd.status = RoundStatus.OPEN
+    session.commit()
+    with pytest.raises(uploads.UploadDiscarded, match="Sơ khảo"):
+        uploads.complete_upload(session, store, user=member, clip=clip, upload_id=clip.upload_id, rules=rules)
+    session.commit()
+    session.expire_all()
+    assert session.get(Entry, entry.id).clip_id == judged_clip
+
+
+def test_opening_a_round_says_what_it_does_to_entries_and_intake(browser, make):
+    organiser = make.user(Role.ORGANISER)
+    rnd = make.round(make.contest(), status=RoundStatus.DRAFT)
+    browser.login(organiser.email)
+    page = browser.get(f"/org/rounds/{rnd.id}?lang=en").get_data(as_text=True)
+    assert "the entries it judges can no longer be edited, replaced or withdrawn by their units" in page
+    assert "Entry intake is not affected." in page
