@@ -141,6 +141,7 @@ FIELD_LABELS: dict[str, LazyString] = {
     "role": _l("role"),
     "active": _l("account"),
     "filename": _l("file"),
+    "clip_id": _l("clip"),
     "size": _l("size"),
     "per_entry": _l("judges per entry"),
     "seed": _l("draw number"),
@@ -161,7 +162,7 @@ FIELD_LABELS: dict[str, LazyString] = {
     "timezone": _l("time zone"),
 }
 # Internal ids that mean nothing to a reader (the CSV export keeps them).
-HIDDEN_FIELDS = {"clip_id", "publication"}
+HIDDEN_FIELDS = {"publication"}
 STATUS_VOCABULARY = {"Entry": EntryStatus, "Round": RoundStatus, "ScoreSheet": SheetStatus}
 OBJECT_KINDS: dict[str, LazyString] = {
     "Contest": _l("a contest"),
@@ -226,6 +227,7 @@ class _Names:
                     ("category_id", "Category"),
                     ("round", "Round"),
                     ("from", "Round"),
+                    ("clip_id", "Clip"),
                 ):
                     want(kind, doc.get(key))
                 points = doc.get("points")
@@ -346,6 +348,9 @@ def _value(field: str, value: Any, event: AuditEvent, names: _Names) -> str:
     if field in lookups:
         items = value if isinstance(value, list) else [value]
         return ", ".join(names.quoted(lookups[field], v) or str(v) for v in items)
+    if field == "clip_id":
+        clip = names.clips.get(value) if isinstance(value, int) else None
+        return f"“{clip.filename}”" if clip is not None else "—"
     if field in ("judge", "judges"):
         items = value if isinstance(value, list) else [value]
         return ", ".join(names.name("User", v) or str(v) for v in items)
@@ -378,6 +383,8 @@ def _changes(event: AuditEvent, names: _Names) -> list[Change]:
     for field in list(dict.fromkeys([*before, *after])):
         if field in HIDDEN_FIELDS or (field == "entry" and event.object_type == "ScoreSheet"):
             continue  # a sheet's entry is already its object
+        if event.object_type == "Clip" and (field == "entry_id" or (field == "clip_id" and field not in before)):
+            continue  # a clip event names its file and entry already
         was = _value(field, before[field], event, names) if field in before else ""
         now = _value(field, after[field], event, names) if field in after else ""
         if {was, now} <= {"", "—"}:

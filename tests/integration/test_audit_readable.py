@@ -8,7 +8,7 @@ import re
 import pytest
 
 from app.audit_log import readable, register_sentence
-from app.models import AuditEvent, Award, EntryStatus, Role
+from app.models import AuditEvent, Award, Clip, ClipStatus, EntryStatus, Role
 from app.services import accounts, results, scoring
 from app.services import entries as entry_service
 from app.services.audit import record_event
@@ -26,17 +26,26 @@ def story(make, session):
     organiser = make.user(Role.ORGANISER, name="Trần Thị Tổ")
     judge = make.user(Role.JUDGE, name="Lê Giám Khảo")
     contest = make.contest(title="Bình đẳng giới")
+    entry = entry_service.create_entry(session, user=member, contest=contest, unit=unit, title="Chia sẻ việc nhà")
+    entry_service.update_entry(
+        session, user=member, entry=entry, title="Nam nữ chia sẻ việc nhà", summary="", authors="", category_id=None
+    )
+    session.commit()
+    # The unit's clip actions (the bytes do not matter here: only the records are read).
+    for name in ("dau-tien.mp4", "thay-the.mp4"):
+        clip = Clip(entry_id=entry.id, original_key=f"originals/{name}", filename=name, status=ClipStatus.READY)
+        session.add(clip)
+        session.flush()
+        entry_service.record_clip_upload(session, actor=member, entry=entry, clip=clip)
+    entry_service.submit_entry(session, user=member, entry=entry)
+    entry_service.withdraw_entry(session, user=member, entry=entry)
+    session.commit()
     rnd = make.round(
         contest,
         judges=[judge],
         name="Sơ khảo",
         criteria=[{"name": "Nội dung", "max_points": 40}, {"name": "Kỹ thuật", "max_points": 20}],
     )
-    entry = entry_service.create_entry(session, user=member, contest=contest, unit=unit, title="Chia sẻ việc nhà")
-    entry_service.update_entry(
-        session, user=member, entry=entry, title="Nam nữ chia sẻ việc nhà", summary="", authors="", category_id=None
-    )
-    session.commit()
     make_ready = make.entry(contest, unit, title="Sẵn sàng", status=EntryStatus.SUBMITTED)
     content, technique = rnd.criteria
     scoring.save_sheet(
@@ -61,6 +70,11 @@ def test_contest_log_reads_as_sentences_in_vietnamese(browser, session, story):
     assert "Chia sẻ việc nhà” → “Nam nữ chia sẻ việc nhà" not in body  # values are shown plain, not quoted twice
     assert "Chia sẻ việc nhà → Nam nữ chia sẻ việc nhà" in body
     assert "Lê Giám Khảo đã nộp phiếu chấm cho “Sẵn sàng”" in body
+    assert "Nguyễn Văn Đơn đã tải lên video “dau-tien.mp4” của tác phẩm “Nam nữ chia sẻ việc nhà”" in body
+    assert "Nguyễn Văn Đơn đã thay video bằng “thay-the.mp4” của tác phẩm" in body
+    assert "“dau-tien.mp4” → “thay-the.mp4”" in body
+    assert "Nguyễn Văn Đơn đã nộp tác phẩm “Nam nữ chia sẻ việc nhà”" in body and "Bản nháp → Đã nộp" in body
+    assert "Nguyễn Văn Đơn đã rút tác phẩm “Nam nữ chia sẻ việc nhà”" in body
     assert "Nội dung: 36; Kỹ thuật: 15" in body
     assert "Giải Nhì" in body
 
