@@ -11,7 +11,18 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
 from app.db import DbSession
-from app.models import ClipStatus, Entry, EntryStatus, Publication, Round, RoundEntry, RoundStatus, ScoreSheet
+from app.models import (
+    Assignment,
+    AssignmentMode,
+    ClipStatus,
+    Entry,
+    EntryStatus,
+    Publication,
+    Round,
+    RoundEntry,
+    RoundStatus,
+    ScoreSheet,
+)
 
 
 def published_entry_ids(snapshot: dict) -> set[int]:
@@ -22,12 +33,23 @@ def published_entry_ids(snapshot: dict) -> set[int]:
 
 
 def judging_round_of(session: DbSession, entry: Entry) -> Round | None:
-    """The first started round (open or closed) that judges the entry, or that already holds a score sheet for it."""
+    """The round that judges or judged the entry: one where it has a score sheet or a judge assigned (once the round
+    started), else a started round whose shortlist holds it, else an open whole-panel round, which judges every
+    submitted entry with a ready clip (`scoring.round_entries`). A closed round without shortlist holds only what it
+    scored."""
     scored = session.scalar(
         select(Round).join(ScoreSheet, ScoreSheet.round_id == Round.id).where(ScoreSheet.entry_id == entry.id).limit(1)
     )
     if scored is not None:
         return scored
+    assigned = session.scalar(
+        select(Round)
+        .join(Assignment, Assignment.round_id == Round.id)
+        .where(Assignment.entry_id == entry.id, Round.status != RoundStatus.DRAFT)
+        .limit(1)
+    )
+    if assigned is not None:
+        return assigned
     started = session.scalars(
         select(Round)
         .where(Round.contest_id == entry.contest_id, Round.status != RoundStatus.DRAFT)
@@ -37,8 +59,14 @@ def judging_round_of(session: DbSession, entry: Entry) -> Round | None:
         if rnd.uses_shortlist:
             if session.get(RoundEntry, (rnd.id, entry.id)) is not None:
                 return rnd
-        elif entry.status == EntryStatus.SUBMITTED and entry.clip is not None and entry.clip.status == ClipStatus.READY:
-            return rnd  # a round without shortlist judges every submitted entry with a ready clip (round_entries)
+        elif (
+            rnd.status == RoundStatus.OPEN
+            and rnd.assignment_mode == AssignmentMode.PANEL  # K per entry: only assigned entries are judged
+            and entry.status == EntryStatus.SUBMITTED
+            and entry.clip is not None
+            and entry.clip.status == ClipStatus.READY
+        ):
+            return rnd
     return None
 
 

@@ -253,3 +253,20 @@ def test_opening_a_round_says_what_it_does_to_entries_and_intake(browser, make):
     page = browser.get(f"/org/rounds/{rnd.id}?lang=en").get_data(as_text=True)
     assert "the entries it judges can no longer be edited, replaced or withdrawn by their units" in page
     assert "Entry intake is not affected." in page
+
+
+def test_a_closed_round_locks_only_what_it_scored(make, session):
+    """Entries submitted after the first round closed (intake still open) stay the unit's to change."""
+    from app.services.entry_locks import entry_lock
+
+    unit = make.unit()
+    contest = make.contest()
+    judge = make.user(Role.JUDGE)
+    rnd = make.round(contest, judges=[judge], status=RoundStatus.OPEN, name="Sơ khảo")
+    scored = make.entry(contest, unit, title="Scored")
+    _score(session, rnd, scored, judge)
+    rnd.status = RoundStatus.CLOSED
+    session.commit()
+    late = make.entry(contest, unit, title="Late")
+    assert entry_lock(session, scored) is not None
+    assert entry_lock(session, late) is None
