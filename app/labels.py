@@ -18,6 +18,7 @@ from app.models.enums import (
     AwardKind,
     ClipStatus,
     EntryStatus,
+    IntakeState,
     MailKind,
     MailStatus,
     MaterialKind,
@@ -74,6 +75,12 @@ LABELS: Mapping[type[enum.Enum], Mapping[enum.Enum, LazyString]] = {
     AwardKind: {
         AwardKind.GROUP: _l("Group prize (to the unit)"),
         AwardKind.INDIVIDUAL: _l("Individual prize (to the authors)"),
+    },
+    IntakeState: {
+        IntakeState.UPCOMING: _l("Entries not open yet"),
+        IntakeState.OPEN: _l("Open for entries"),
+        IntakeState.DEADLINE_PASSED: _l("Deadline passed: entries closed"),
+        IntakeState.CLOSED_BY_ORGANISER: _l("Entries closed by the organisers"),
     },
     UnitKind: {
         UnitKind.DEPARTMENT: _l("Department / office"),

@@ -14,13 +14,13 @@ from flask_login import current_user, login_required
 from app.db import DbSession
 from app.models import Clip, Contest, Entry, OutboxMessage, Role, User
 from app.services import PermissionDenied, PortalError, scoring
-from app.services.contests import accepts_entries
+from app.services.contests import accepts_entries, intake_refusal
+from app.services.entry_locks import entry_lock
 from app.services.gallery import gallery_clip_ids
 from app.services.results import published_clip_ids
 
 STAFF = (Role.ORGANISER, Role.ADMIN)
 NOT_A_MEMBER = _l("Only members of the entry's unit may change it.")
-NOT_ACCEPTING = _l("The contest is not accepting entries or changes now.")
 NOT_ORGANISER = _l("Only organisers may change a contest's news, materials, banner and gallery.")
 
 
@@ -67,9 +67,11 @@ def can_set_active(actor: User | None, user: User, active: bool) -> bool:
     return active or actor is None or actor.id != user.id
 
 
-def can_edit_entry(user, entry: Entry) -> bool:
-    """Only the entry's unit, only while the contest accepts changes."""
-    return is_unit_member_of(user, entry.unit_id) and accepts_entries(entry.contest)
+def can_edit_entry(session: DbSession, user, entry: Entry) -> bool:
+    """Only the entry's unit, only while intake is open, and only until the entry is judged or published."""
+    return (
+        is_unit_member_of(user, entry.unit_id) and accepts_entries(entry.contest) and entry_lock(session, entry) is None
+    )
 
 
 def can_view_clip(session: DbSession, user, clip: Clip) -> bool:
@@ -103,8 +105,17 @@ def require_unit_member(user, unit_id: int, *, error: type[PortalError] = Permis
 
 
 def require_accepting_entries(contest: Contest, *, error: type[PortalError] = PortalError) -> None:
-    """Only while the contest accepts new entries and changes (between opening and deadline, before publication)."""
-    require(accepts_entries(contest), NOT_ACCEPTING, error=error)
+    """Only while entry intake is open (between opening and deadline, unless the organisers closed it); the refusal
+    gives the true reason."""
+    refusal = intake_refusal(contest)
+    require(refusal is None, refusal, error=error)
+
+
+def require_entry_changeable(session: DbSession, entry: Entry, *, error: type[PortalError] = PortalError) -> None:
+    """Intake is open and the entry is neither under judging nor published (docs/lifecycle.md)."""
+    require_accepting_entries(entry.contest, error=error)
+    lock = entry_lock(session, entry)
+    require(lock is None, lock, error=error)
 
 
 def can_manage_account(user, role: Role) -> bool:

@@ -1,4 +1,4 @@
-"""Template filters and globals: local times, durations, Markdown, the current contest phase."""
+"""Template filters and globals: local times, durations, Markdown, the contest's intake state."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 from markupsafe import Markup
 
-from app import i18n, labels
+from app import i18n, judging_text, labels
 from app.models import utcnow
+from app.services.contests import intake_refusal, intake_state
 
 ALLOWED_TAGS = [
     "p",
@@ -58,6 +59,10 @@ def register_templating(app: Flask) -> None:
         markdown=render_markdown,
         isoutc=lambda d: d.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if d else "",
         label=labels.label,
+        tie_break_label=judging_text.tie_break_label,
+        tie_break_note=judging_text.tie_break_note,
+        agreement_note=judging_text.agreement_note,
+        agreement_verdict=judging_text.verdict,
     )
 
     @app.context_processor
@@ -67,4 +72,7 @@ def register_templating(app: Flask) -> None:
             "METHOD_LABELS": labels.METHOD_LABELS,
             "languages": current_app.config["LANGUAGES"],
             "now_utc": utcnow(),
+            "intake_state": intake_state,
+            "ICC_MEASURES": judging_text.ICC_MEASURES,
+            "intake_refusal": intake_refusal,
         }

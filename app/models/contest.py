@@ -49,6 +49,8 @@ class Contest(Base):
     max_entries_per_unit: Mapped[int | None] = mapped_column(Integer)
     max_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when an organiser closes entry intake by hand (before the deadline, or at publication); None: the dates rule.
+    intake_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Outreach: the organiser's banner image (object key, JPEG) and whether all ready entries go public once published.
     banner_key: Mapped[str | None] = mapped_column(String(300))

@@ -68,6 +68,15 @@ class AwardKind(enum.StrEnum):
     INDIVIDUAL = "individual"
 
 
+class IntakeState(enum.StrEnum):
+    """Where a contest's entry intake stands; derived from its dates and the organiser's choice, never stored."""
+
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    DEADLINE_PASSED = "deadline_passed"
+    CLOSED_BY_ORGANISER = "closed_by_organiser"
+
+
 class UnitKind(enum.StrEnum):
     DEPARTMENT = "department"
     WARD = "ward"

@@ -17,8 +17,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
+from app.judging_text import TIE_BREAK_SLOTS, tie_break_choices
 from app.labels import choices
 from app.models import AggregationMethod, AssignmentMode, AwardKind, Role, UnitKind
 
@@ -58,7 +59,10 @@ class AccountForm(FlaskForm):
     password = PasswordField(_l("Initial password"), validators=[Optional(), Length(min=8, max=200)])
 
 
-CRITERION_ROWS = 8
+CRITERION_ROWS = 3  # shown at first; "Add a criterion" adds more (with or without JavaScript)
+
+
+MAX_CRITERIA = 50
 
 
 class DecimalField(FloatField):
@@ -123,7 +127,13 @@ class RoundForm(FlaskForm):
     aggregation = SelectField(
         _l("Official aggregation"), choices=choices(AggregationMethod), default=AggregationMethod.MEAN.value
     )
-    tie_breaks = TextAreaField(_l("Tie-break rules, in order (one per line)"), validators=[Length(max=2000)])
+    # Each slot is one rule, in order; the choices name the rubric's rows (see `set_tie_break_choices`).
+    tie_breaks = FieldList(
+        SelectField(_l("Tie-break rule"), choices=[], default=""),
+        label=_l("When totals are equal, decide by"),
+        min_entries=TIE_BREAK_SLOTS,
+        max_entries=TIE_BREAK_SLOTS,
+    )
     trim = IntegerField(
         _l("Trimmed mean: drop this many highest and lowest totals"),
         default=1,
@@ -137,7 +147,32 @@ class RoundForm(FlaskForm):
         _l("Flag entries whose judge totals differ by more than"),
         validators=[Optional(), NumberRange(min=0, max=1e6)],
     )
-    criteria = FieldList(FormField(CriterionForm), min_entries=CRITERION_ROWS, max_entries=50)
+    criteria = FieldList(FormField(CriterionForm), min_entries=CRITERION_ROWS, max_entries=MAX_CRITERIA)
+
+    def set_tie_break_choices(self) -> None:
+        """Offer every rubric row (by the name typed so far) besides the median and first places."""
+        names = [row.form.name.data or "" for row in self.criteria]
+        for slot in self.tie_breaks:
+            slot.choices = tie_break_choices(names)
+
+    def validate_tie_breaks(self, field) -> None:
+        for slot in field:
+            if slot.data and slot.data.startswith("row:"):
+                index = int(slot.data[4:])
+                if index >= len(self.criteria) or not self.criteria[index].form.used:
+                    message = _l("A tie-break rule names an empty rubric row: give that criterion a name.")
+                    slot.errors.append(message)  # shown at the rule's own field
+                    raise ValidationError(message)
+
+    def tie_break_rules(self) -> list[str]:
+        """The chosen rules, in order, as the service stores them (`criterion:<name>`, `median`, `first_places`)."""
+        rules = []
+        for slot in self.tie_breaks:
+            if slot.data and slot.data.startswith("row:"):
+                rules.append("criterion:" + self.criteria[int(slot.data[4:])].form.name.data.strip())
+            elif slot.data:
+                rules.append(slot.data)
+        return list(dict.fromkeys(rules))
 
     def rubric(self) -> list[dict]:
         """The used rows as the service wants them: name, description, max_points, weight, step, levels."""

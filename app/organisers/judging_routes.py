@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from app import db
+from app.audit_log import readable
 from app.committing import committing
 from app.i18n import local_to_utc
 from app.models import Assignment, AuditEvent, Award, Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, User
 from app.paging import page_number
-from app.permissions import STAFF, require_role
+from app.permissions import STAFF, has_role, require_role
 from app.services import exports, rounds, scoring
 from app.services import results as result_service
 from app.services.contests import get_contest
 
-from .forms import AwardForm, RoundForm
+from .forms import MAX_CRITERIA, AwardForm, CriterionForm, RoundForm
 
 bp = Blueprint("organisers_judging", __name__, url_prefix="/org")
 # Rubric rows as posted before the form had a FieldList: name0, max_points0 … (still accepted).
@@ -34,12 +35,20 @@ def _round(round_id: int) -> Round:
 
 
 def _round_formdata():
-    """The posted round form, with rubric rows under their earlier names (name0 …) read as criteria-0-name …"""
+    """The posted round form. Still accepted as posted before: rubric rows as name0 … (read as criteria-0-name …), and
+    tie-break rules typed one per line (`criterion:<name>`, `median`, `first_places`), read as the choices."""
     data = request.form.copy()
     for key in list(data.keys()):
         match = LEGACY_RUBRIC_KEY.match(key)
         if match:
             data.setlist(f"criteria-{match[2]}-{match[1]}", data.poplist(key))
+    if "tie_breaks" in data:
+        indices = sorted({int(m[1]) for key in data if (m := re.match(r"^criteria-(\d+)-name$", key))})
+        rows = {data.get(f"criteria-{index}-name", "").strip(): position for position, index in enumerate(indices)}
+        rules = [line.strip() for line in data.pop("tie_breaks").splitlines() if line.strip()]
+        for slot, rule in enumerate(rules):
+            name = rule.removeprefix("criterion:")
+            data[f"tie_breaks-{slot}"] = f"row:{rows[name]}" if rule.startswith("criterion:") and name in rows else rule
     return data
 
 
@@ -47,7 +56,11 @@ def _round_formdata():
 def new_round(slug: str):
     contest = get_contest(db.session, slug) or abort(404)
     form = RoundForm(formdata=_round_formdata() if request.method == "POST" else None)
-    if form.validate_on_submit():
+    adding = request.method == "POST" and "add_criterion" in request.form  # the no-JavaScript "add" button
+    if adding and len(form.criteria) < MAX_CRITERIA:
+        form.criteria.append_entry()
+    form.set_tie_break_choices()
+    if not adding and form.validate_on_submit():
         with committing(_("Round created. Now choose its judges.")) as outcome:
             rnd = rounds.create_round(
                 db.session,
@@ -57,7 +70,7 @@ def new_round(slug: str):
                 criteria=form.rubric(),
                 blind=form.blind.data,
                 aggregation=form.aggregation.data,
-                tie_breaks=(form.tie_breaks.data or "").splitlines(),
+                tie_breaks=form.tie_break_rules(),
                 trim=form.trim.data if form.trim.data is not None else 1,
                 assignment_mode=form.assignment_mode.data,
                 per_entry=form.per_entry.data,
@@ -69,7 +82,13 @@ def new_round(slug: str):
             return redirect(url_for("organisers_judging.round_view", round_id=rnd.id))
     for message in form.rubric_errors():
         flash(message, "error")
-    return render_template("organisers/round_form.html", form=form, contest=contest)
+    return render_template(
+        "organisers/round_form.html",
+        form=form,
+        contest=contest,
+        blank_row=CriterionForm(prefix="criteria-__i__-"),
+        max_criteria=MAX_CRITERIA,
+    )
 
 
 @bp.route("/rounds/<int:round_id>", methods=["GET", "POST"])
@@ -320,32 +339,69 @@ def grant_from_ranking(round_id: int):
 @bp.route("/rounds/<int:round_id>/publish", methods=["POST"])
 def publish(round_id: int):
     rnd = _round(round_id)
-    with committing(_("Results published. The public winners page now shows this snapshot.")) as outcome:
-        result_service.publish(db.session, actor=current_user, contest=rnd.contest, rnd=rnd)
+    close_intake = request.form.get("close_intake") == "1"
+    done = (
+        _("Results published and entry intake closed. The public winners page now shows this snapshot.")
+        if close_intake
+        else _("Results published. The public winners page now shows this snapshot; entry intake is unchanged.")
+    )
+    with committing(done) as outcome:
+        result_service.publish(db.session, actor=current_user, contest=rnd.contest, rnd=rnd, close_intake=close_intake)
     if not outcome.ok:
         return redirect(url_for("organisers_judging.results", round_id=rnd.id))
     return redirect(url_for("public.winners", slug=rnd.contest.slug))
 
 
+AUDIT_PAGE = 100
+
+
+def _audit_page(query, count_query, **page_args):
+    """One page of audit events, newest first, as readable lines."""
+    total = db.session.scalar(count_query)
+    page = page_number(request.args.get("page"), total=total, per_page=AUDIT_PAGE)
+    events = db.session.scalars(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(AUDIT_PAGE).offset((page - 1) * AUDIT_PAGE)
+    ).all()
+    return dict(lines=readable(db.session, events), page=page, total=total, per_page=AUDIT_PAGE, **page_args)
+
+
+def _audit_csv(rows, filename: str) -> Response:
+    return Response(
+        exports.to_csv(exports.AUDIT_HEADERS, rows),
+        mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to text types
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 @bp.route("/c/<slug>/audit")
 def audit(slug: str):
-    """Every audited change of the contest, newest first; ?format=csv exports it all."""
+    """Every audited change of the contest, newest first, as sentences; ?format=csv exports the raw records."""
     contest = get_contest(db.session, slug) or abort(404)
     if request.args.get("format") == "csv":
-        body = exports.to_csv(exports.AUDIT_HEADERS, exports.audit_rows(db.session, contest.id, contest.timezone))
-        return Response(
-            body,
-            mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to text types
-            headers={"Content-Disposition": f'attachment; filename="{contest.slug}-nhat-ky.csv"'},
-        )
-    total = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.contest_id == contest.id))
-    page = page_number(request.args.get("page"), total=total, per_page=100)
-    events = db.session.execute(
-        select(AuditEvent, User.name)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.contest_id == contest.id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(100)
-        .offset((page - 1) * 100)
-    ).all()
-    return render_template("organisers/audit.html", contest=contest, events=events, page=page, total=total)
+        return _audit_csv(exports.audit_rows(db.session, contest.id, contest.timezone), f"{contest.slug}-nhat-ky.csv")
+    where = AuditEvent.contest_id == contest.id
+    return render_template(
+        "organisers/audit.html",
+        contest=contest,
+        tz=contest.timezone,
+        **_audit_page(select(AuditEvent).where(where), select(func.count(AuditEvent.id)).where(where)),
+    )
+
+
+@bp.route("/audit")
+def audit_all():
+    """Administrators: events that belong to no contest (accounts, units, logins), or ?scope=all for every event."""
+    if not has_role(current_user, Role.ADMIN):
+        abort(403)
+    everything = request.args.get("scope") == "all"
+    where = true() if everything else AuditEvent.contest_id.is_(None)
+    if request.args.get("format") == "csv":
+        rows = exports.audit_rows(db.session, None, current_app.config["BABEL_DEFAULT_TIMEZONE"], everything=everything)
+        return _audit_csv(rows, "nhat-ky-he-thong.csv" if not everything else "nhat-ky-toan-bo.csv")
+    return render_template(
+        "organisers/audit.html",
+        contest=None,
+        everything=everything,
+        tz=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+        **_audit_page(select(AuditEvent).where(where), select(func.count(AuditEvent.id)).where(where)),
+    )

@@ -13,6 +13,7 @@ from app.clip_display import STATUS_LABELS, clip_reason
 from app.committing import committing
 from app.connections import enqueue_processing
 from app.i18n import local_to_utc, utc_to_local
+from app.labels import label
 from app.models import Clip, Entry, Role, Round, Unit, User
 from app.permissions import STAFF, can_manage_account, require_role
 from app.public.previews import share_links
@@ -35,9 +36,7 @@ def contest_or_404(slug: str):
 
 @bp.route("/")
 def dashboard():
-    return render_template(
-        "organisers/dashboard.html", contests=contest_service.list_contests(db.session), phase=contest_service.phase
-    )
+    return render_template("organisers/dashboard.html", contests=contest_service.list_contests(db.session))
 
 
 def _contest_fields(form: ContestForm, tz: str) -> dict:
@@ -105,12 +104,33 @@ def contest(slug: str):
         contest=contest,
         entries=entries,
         rounds=rounds,
-        phase=contest_service.phase(contest),
         STATUS_LABELS=STATUS_LABELS,
         clip_reason=clip_reason,
         publication=latest_publication(db.session, contest),
         share=share_links(contest),
     )
+
+
+@bp.route("/c/<slug>/intake", methods=["POST"])
+def set_intake(slug: str):
+    """Close entry intake before the deadline, or undo that."""
+    contest = contest_or_404(slug)
+    if request.form.get("intake") == "close":
+        with committing(_("Entry intake is closed. Units can no longer create, change or submit entries."), "info"):
+            contest_service.close_intake(db.session, actor=current_user, contest=contest)
+    elif request.form.get("intake") == "reopen":
+        with committing() as outcome:
+            state = contest_service.reopen_intake(db.session, actor=current_user, contest=contest)
+        if outcome.ok:
+            flash(
+                _("Entry intake is open again until the deadline.")
+                if contest_service.accepts_entries(contest)
+                else _("The organisers' closing was lifted, but intake stays closed: %(state)s.", state=label(state)),
+                "info",
+            )
+    else:
+        abort(400)
+    return redirect(url_for("organisers.contest", slug=contest.slug))
 
 
 @bp.route("/c/<slug>/participation")

@@ -15,12 +15,12 @@ from flask_babel import gettext as _
 from app import db
 from app.connections import storage
 from app.i18n import local_time
-from app.models import Contest, Material
+from app.models import Contest, IntakeState, Material
 from app.outreach import images
 from app.outreach.documents import MIME_TYPES, content_disposition
 from app.security import embeddable
 from app.services import news
-from app.services.contests import get_contest, phase
+from app.services.contests import get_contest, intake_state
 from app.services.gallery import gallery_entries, gallery_open
 from app.services.results import latest_publication
 from app.templating import render_markdown
@@ -40,7 +40,15 @@ def _contest(slug: str) -> Contest:
 def embed(slug: str):
     contest = _contest(slug)
     target = absolute_or_none("public.contest", slug=contest.slug) or url_for("public.contest", slug=contest.slug)
-    return render_template("public/embed.html", contest=contest, phase=phase(contest), target=target)
+    return render_template("public/embed.html", contest=contest, phase=_embed_phase(contest), target=target)
+
+
+def _embed_phase(contest: Contest) -> str:
+    """What the card says: intake open or upcoming, else whether results are out (the judges at work otherwise)."""
+    state = intake_state(contest)
+    if state in (IntakeState.OPEN, IntakeState.UPCOMING):
+        return state.value
+    return "published" if latest_publication(db.session, contest) else "closed"
 
 
 @bp.route("/c/<slug>/qr.<fmt>")

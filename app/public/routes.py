@@ -6,7 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from app import db
-from app.services.contests import get_contest, list_contests, phase
+from app.services.contests import get_contest, list_contests
 from app.services.gallery import gallery_open
 from app.services.results import latest_publication
 
@@ -20,7 +20,7 @@ def index():
     contests = list_contests(db.session)
     if len(contests) == 1:
         return redirect(url_for("public.contest", slug=contests[0].slug))
-    return render_template("public/index.html", contests=contests, phase=phase)
+    return render_template("public/index.html", contests=contests)
 
 
 @bp.route("/c/<slug>")
@@ -29,7 +29,6 @@ def contest(slug: str):
     return render_template(
         "public/contest.html",
         contest=contest,
-        phase=phase(contest),
         publication=latest_publication(db.session, contest),
         **outreach_context(contest),
     )

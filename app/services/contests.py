@@ -1,4 +1,4 @@
-"""Contests: creation, editing, phases."""
+"""Contests: creation, editing, and the entry-intake phase (docs/lifecycle.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.db import DbSession
-from app.models import Category, Contest, User, utcnow
+from app.models import Category, Contest, IntakeState, User, utcnow
 from app.services import PortalError
 from app.services.audit import record_event
 
@@ -122,26 +122,73 @@ def update_contest(
     return changes
 
 
-def accepts_entries(contest: Contest, now: datetime | None = None) -> bool:
-    """True while units may create, edit, upload and submit."""
+def intake_state(contest: Contest, now: datetime | None = None) -> IntakeState:
+    """Where entry intake stands. Publication plays no part: results may be published while intake is open."""
     now = now or utcnow()
-    if contest.published_at is not None:
-        return False
+    if contest.intake_closed_at is not None:
+        return IntakeState.CLOSED_BY_ORGANISER
     if contest.opens_at and now < contest.opens_at:
-        return False
-    return not (contest.closes_at and now >= contest.closes_at)
-
-
-def phase(contest: Contest, now: datetime | None = None) -> str:
-    """One of: upcoming, open, closed, published."""
-    now = now or utcnow()
-    if contest.published_at:
-        return "published"
-    if contest.opens_at and now < contest.opens_at:
-        return "upcoming"
+        return IntakeState.UPCOMING
     if contest.closes_at and now >= contest.closes_at:
-        return "closed"
-    return "open"
+        return IntakeState.DEADLINE_PASSED
+    return IntakeState.OPEN
+
+
+def accepts_entries(contest: Contest, now: datetime | None = None) -> bool:
+    """True while units may create, edit, upload and submit (entries under judging or published excepted)."""
+    return intake_state(contest, now) == IntakeState.OPEN
+
+
+INTAKE_REFUSALS = {
+    IntakeState.UPCOMING: _l("The contest is not open for entries yet."),
+    IntakeState.DEADLINE_PASSED: _l("The deadline has passed: entries can no longer be created, changed or submitted."),
+    IntakeState.CLOSED_BY_ORGANISER: _l(
+        "The organisers have closed entry intake: entries can no longer be created, changed or submitted."
+    ),
+}
+
+
+def intake_refusal(contest: Contest, now: datetime | None = None):
+    """The true reason why units may not create or change entries now (a lazy message), or None while intake is open."""
+    return INTAKE_REFUSALS.get(intake_state(contest, now))
+
+
+def close_intake(session: DbSession, *, actor: User | None, contest: Contest) -> bool:
+    """Close entry intake now, before the deadline (audited); False when it was closed by hand already."""
+    if contest.intake_closed_at is not None:
+        return False
+    before = intake_state(contest).value
+    contest.intake_closed_at = utcnow()
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="contest.intake_close",
+        obj=contest,
+        contest_id=contest.id,
+        before={"intake": before},
+        after={"intake": IntakeState.CLOSED_BY_ORGANISER.value},
+    )
+    return True
+
+
+def reopen_intake(session: DbSession, *, actor: User | None, contest: Contest) -> IntakeState:
+    """Undo an organiser's closing (audited); the dates rule again, so after the deadline intake stays shut."""
+    if contest.intake_closed_at is None:
+        raise PortalError(_l("Entry intake was not closed by the organisers."))
+    contest.intake_closed_at = None
+    state = intake_state(contest)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="contest.intake_reopen",
+        obj=contest,
+        contest_id=contest.id,
+        before={"intake": IntakeState.CLOSED_BY_ORGANISER.value},
+        after={"intake": state.value},
+    )
+    return state
 
 
 def get_contest(session: DbSession, slug: str) -> Contest | None:

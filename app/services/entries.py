@@ -14,7 +14,7 @@ from sqlalchemy import case, func, select
 
 from app.db import DbSession
 from app.models import Clip, ClipStatus, Contest, Entry, EntryStatus, Unit, User, utcnow
-from app.permissions import require_accepting_entries, require_unit_member
+from app.permissions import require_accepting_entries, require_entry_changeable, require_unit_member
 from app.services import PortalError
 from app.services.audit import record_event
 from app.services.notifications import notify_entry_submitted
@@ -105,9 +105,9 @@ def _check_category(contest: Contest, category_id: int | None) -> None:
 def update_entry(
     session: DbSession, *, user: User, entry: Entry, title: str, summary: str, authors: str, category_id: int | None
 ) -> None:
-    """Edit an entry's details until the deadline."""
-    require_accepting_entries(entry.contest)
+    """Edit an entry's details while intake is open, until the entry is judged or published."""
     require_unit_member(user, entry.unit_id)
+    require_entry_changeable(session, entry)
     title, summary, authors = _clean(title, summary, authors)
     _check_category(entry.contest, category_id)
     before = _details(entry)
@@ -133,8 +133,8 @@ def _details(entry: Entry) -> dict:
 
 def submit_entry(session: DbSession, *, user: User, entry: Entry) -> None:
     """Mark an entry submitted; it needs a clip that was not rejected."""
-    require_accepting_entries(entry.contest)
     require_unit_member(user, entry.unit_id)
+    require_entry_changeable(session, entry)
     clip = entry.clip
     if clip is None:
         raise PortalError(_l("Upload a clip before submitting."))
@@ -159,9 +159,10 @@ def submit_entry(session: DbSession, *, user: User, entry: Entry) -> None:
 
 
 def withdraw_entry(session: DbSession, *, user: User, entry: Entry) -> None:
-    """Withdraw an entry before the deadline (it stops counting towards the unit's limit)."""
-    require_accepting_entries(entry.contest)
+    """Withdraw an entry while intake is open and before it is judged or published (it stops counting towards the
+    unit's limit)."""
     require_unit_member(user, entry.unit_id)
+    require_entry_changeable(session, entry)
     before = entry.status
     entry.status = EntryStatus.WITHDRAWN
     session.flush()
@@ -213,8 +214,8 @@ def store_upload(
     the caller's rollback removes the row, so nothing is left half-written.
     """
     if check_rights:
-        require_accepting_entries(entry.contest)
         require_unit_member(user, entry.unit_id)
+        require_entry_changeable(session, entry)
         _require_active(entry)
     ext = check_upload_name(filename)
     content_type = check_upload_type(content_type, ext)

@@ -144,14 +144,15 @@ def judging_rubric_rows(rnd: Round) -> list[list]:
     return [[c.name, f"{c.max_points:g}", f"{c.weight:g}"] for c in rnd.criteria]
 
 
-def audit_rows(session: DbSession, contest_id: int, tz: str) -> list[list]:
+def audit_rows(session: DbSession, contest_id: int | None, tz: str, *, everything: bool = False) -> list[list]:
+    """The raw audit records of one contest, of no contest (contest_id None), or all of them (everything)."""
     zone = ZoneInfo(tz)
-    events = session.execute(
-        select(AuditEvent, User.name)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.contest_id == contest_id)
-        .order_by(AuditEvent.at, AuditEvent.id)
-    )
+    query = select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.actor_id)
+    if not everything:
+        query = query.where(
+            AuditEvent.contest_id == contest_id if contest_id is not None else AuditEvent.contest_id.is_(None)
+        )
+    events = session.execute(query.order_by(AuditEvent.at, AuditEvent.id))
     return [
         [
             e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),

@@ -30,6 +30,7 @@ from app.models import (
 )
 from app.services import PortalError
 from app.services.audit import record_event
+from app.services.contests import close_intake as close_contest_intake
 from judging.ranking import rank_table
 from judging.reliability import agreement_table
 from judging.table import ScoreTable, build_table
@@ -278,8 +279,12 @@ def grant_from_ranking(session: DbSession, *, actor: User, contest: Contest, rnd
     return made
 
 
-def publish(session: DbSession, *, actor: User, contest: Contest, rnd: Round) -> Publication:
-    """Freeze ranking, scores and awards into a snapshot that the public page shows; later edits do not change it."""
+def publish(
+    session: DbSession, *, actor: User, contest: Contest, rnd: Round, close_intake: bool = False
+) -> Publication:
+    """Freeze ranking, scores and awards into a snapshot that the public page shows; later edits do not change it.
+
+    Entry intake is a separate phase: it stays as it is unless the organiser chose `close_intake`."""
     rows = ranking(session, rnd)
     if not rows:
         raise PortalError(_l("There are no submitted scores to publish."))
@@ -349,6 +354,8 @@ def publish(session: DbSession, *, actor: User, contest: Contest, rnd: Round) ->
         contest_id=contest.id,
         after={"publication": pub.id, "winners": sum(len(a["winners"]) for a in snapshot["awards"])},
     )
+    if close_intake:
+        close_contest_intake(session, actor=actor, contest=contest)
     return pub
 
 

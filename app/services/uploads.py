@@ -20,10 +20,11 @@ from sqlalchemy import CursorResult, func, select, update
 
 from app.db import DbSession
 from app.models import Clip, ClipStatus, Entry, User, utcnow
-from app.permissions import require, require_accepting_entries, require_unit_member
+from app.permissions import require, require_entry_changeable, require_unit_member
 from app.services import PortalError
-from app.services.contests import accepts_entries
+from app.services.contests import intake_refusal
 from app.services.entries import ACTIVE_ENTRY, check_upload_name, check_upload_type, record_clip_upload
+from app.services.entry_locks import entry_lock
 from app.storage import PartsRejected, Storage, StorageNotFound, original_key
 
 MIB = 1024 * 1024
@@ -129,9 +130,9 @@ def describe_upload(clip: Clip, rules: UploadRules) -> dict:
     }
 
 
-def _check_rights(user: User, entry: Entry) -> None:
+def _check_rights(session: DbSession, user: User, entry: Entry) -> None:
     require_unit_member(user, entry.unit_id, error=UploadForbidden)
-    require_accepting_entries(entry.contest, error=UploadForbidden)
+    require_entry_changeable(session, entry, error=UploadForbidden)
     require(
         entry.status in ACTIVE_ENTRY,
         _l("This entry was withdrawn or disqualified: it cannot take a new clip."),
@@ -183,7 +184,7 @@ def create_upload(
     The entry's current clip stays until the new one is complete. An earlier unfinished upload for the same entry is
     cancelled: an entry has at most one upload in progress.
     """
-    _check_rights(user, entry)
+    _check_rights(session, user, entry)
     ext = check_upload_name(filename)
     size = _check_size(entry, size, rules)
     stored_type = _check_type(content_type, ext)
@@ -237,13 +238,13 @@ def _require_active(clip: Clip, upload_id: str | None) -> tuple[str, int]:
     return clip.upload_id, clip.upload_size
 
 
-def _require_still_open(session: DbSession, storage: Storage, clip: Clip) -> None:
-    """After the deadline an unfinished upload can never be completed: remove it now and refuse."""
-    if not accepts_entries(clip.entry.contest):
+def _require_still_open(session: DbSession, storage: Storage, clip: Clip, *, completing: bool = False) -> None:
+    """Once intake closed, or (checked when completing, not at every part) the entry went under judging or into
+    published results, an unfinished upload can never be completed: remove it now and refuse, saying why."""
+    reason = intake_refusal(clip.entry.contest) or (entry_lock(session, clip.entry) if completing else None)
+    if reason is not None:
         discard_upload(session, storage, clip=clip)
-        raise UploadDiscarded(
-            _l("The contest is not accepting entries or changes now; the unfinished upload was cancelled.")
-        )
+        raise UploadDiscarded(_l("%(reason)s The unfinished upload was cancelled.", reason=reason))
 
 
 def _check_member(user: User, clip: Clip) -> None:
@@ -312,7 +313,7 @@ def complete_upload(
     if clip.status != ClipStatus.UPLOADING and clip.upload_id is None and clip.upload_size:
         return False
     active_id, size = _require_active(clip, upload_id)
-    _require_still_open(session, storage, clip)
+    _require_still_open(session, storage, clip, completing=True)
     part = part_size_for(size, rules.part_bytes)
     expected = [(n, part_length(size, part, n)) for n in range(1, part_count(size, part) + 1)]
     try:
@@ -387,8 +388,9 @@ def check_part_target(session: DbSession, *, grant: PartGrant, length: int | Non
     if clip is None:
         raise UploadGone(_l("This upload is no longer in progress. Choose the file again to start over."))
     _require_active(clip, grant.upload_id)
-    if not accepts_entries(clip.entry.contest):
-        raise UploadForbidden(_l("The contest is not accepting entries or changes now."))
+    refusal = intake_refusal(clip.entry.contest)
+    if refusal is not None:
+        raise UploadForbidden(refusal)
 
 
 def receive_part(storage: Storage, *, grant: PartGrant, stream: IO[bytes]) -> str:

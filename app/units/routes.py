@@ -14,7 +14,8 @@ from app.connections import enqueue_processing, storage
 from app.models import Entry, Role
 from app.permissions import can_edit_entry, is_unit_member_of, require_role
 from app.services import entries as entry_service
-from app.services.contests import accepts_entries, get_contest, list_contests, phase
+from app.services.contests import get_contest, intake_refusal, list_contests
+from app.services.entry_locks import entry_lock
 
 from .forms import EntryForm
 
@@ -39,9 +40,7 @@ def dashboard():
         (contest, entry_service.entries_of_unit(db.session, contest=contest, unit_id=current_user.unit_id))
         for contest in contests
     ]
-    return render_template(
-        "units/dashboard.html", rows=rows, phase=phase, accepts_entries=accepts_entries, labels=STATUS_LABELS
-    )
+    return render_template("units/dashboard.html", rows=rows, labels=STATUS_LABELS)
 
 
 def _category_choices(contest):
@@ -53,8 +52,9 @@ def new_entry(slug: str):
     contest = get_contest(db.session, slug) or abort(404)
     form = EntryForm()
     form.category_id.choices = _category_choices(contest)
-    if not accepts_entries(contest):
-        flash(_("The contest is not accepting entries now."), "error")
+    refusal = intake_refusal(contest)
+    if refusal is not None:
+        flash(str(refusal), "error")
         return redirect(url_for("units.dashboard"))
     if form.validate_on_submit():
         with committing(_("Entry created. Now upload its clip.")) as outcome:
@@ -81,7 +81,9 @@ def entry(entry_id: int):
         "units/entry.html",
         entry=entry,
         contest=entry.contest,
-        editable=can_edit_entry(current_user, entry),
+        editable=can_edit_entry(db.session, current_user, entry),
+        # Why the unit cannot change it: the entry's own lock first, else the contest's intake.
+        locked_because=entry_lock(db.session, entry) or intake_refusal(entry.contest),
         clip=entry.clip,
         clip_label=doc.get("label"),
         clip_reason_text=doc.get("reason"),
@@ -93,8 +95,15 @@ def entry(entry_id: int):
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
 def edit_entry(entry_id: int):
     entry = _own_entry(entry_id)
-    if not can_edit_entry(current_user, entry):
-        flash(_("This entry can no longer be changed."), "error")
+    if not can_edit_entry(db.session, current_user, entry):
+        flash(
+            str(
+                entry_lock(db.session, entry)
+                or intake_refusal(entry.contest)
+                or _("This entry can no longer be changed.")
+            ),
+            "error",
+        )
         return redirect(url_for("units.entry", entry_id=entry.id))
     form = EntryForm(obj=entry)
     form.category_id.choices = _category_choices(entry.contest)
@@ -146,7 +155,9 @@ def upload_clip(entry_id: int):
 @bp.route("/entries/<int:entry_id>/submit", methods=["POST"])
 def submit(entry_id: int):
     entry = _own_entry(entry_id)
-    with committing(_("The entry was submitted. You can still change it until the deadline.")):
+    with committing(
+        _("The entry was submitted. You can still change it until the deadline, unless judging of it starts earlier.")
+    ):
         entry_service.submit_entry(db.session, user=current_user, entry=entry)
     return redirect(url_for("units.entry", entry_id=entry.id))
 

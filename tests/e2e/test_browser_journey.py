@@ -89,7 +89,7 @@ def test_whole_journey_in_a_browser(smtp, portal, new_page, make, tmp_path):
     page.wait_for_load_state()
     page.click("form[action$='/grant-from-ranking'] button")
     page.wait_for_load_state()
-    page.click("form[action$='/publish'] button")
+    page.click("form[action$='/publish'] button.primary")  # publish, keep entry intake open
     page.wait_for_url("**/c/e2e/winners")
 
     # The public, in English this time: the winner's clip plays.

@@ -27,7 +27,7 @@ from tests.factories import PASSWORD
 MIB = 1024 * 1024
 PART = 5 * MIB  # the smallest part S3 allows, to keep the files small
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-VI_CLOSED = "Cuộc thi hiện không nhận tác phẩm mới hoặc thay đổi."
+VI_CLOSED = "Đã quá hạn nộp: không thể tạo, sửa hay nộp tác phẩm nữa."
 # Under xdist (--dist loadgroup) the whole module runs on one worker, which starts each `live` portal once.
 pytestmark = pytest.mark.xdist_group("uploads-live-portal")
 
@@ -298,7 +298,10 @@ def test_portal_limit_deadline_and_roles_are_refused_in_the_users_language(live,
     assert status == 400 and "64" in doc["error"], doc
     client._open(urllib.request.Request(base + "/?lang=en"))
     status, doc = client.create(entry.id, MIB)
-    assert status == 403 and doc["error"] == "The contest is not accepting entries or changes now.", doc
+    assert (
+        status == 403
+        and doc["error"] == "The deadline has passed: entries can no longer be created, changed or submitted."
+    ), doc
 
     judge = PortalClient(base)
     judge.login(make.user(Role.JUDGE).email)

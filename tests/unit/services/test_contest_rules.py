@@ -1,4 +1,4 @@
-"""The pure rules of contests and entries: the phases of a contest, which file names are videos, display helpers.
+"""The pure rules of contests and entries: the intake state of a contest, which file names are videos, display helpers.
 
 Models are built in memory, never flushed: no database, no services."""
 
@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from app.i18n import duration, filesize
-from app.models import Contest
+from app.models import Contest, IntakeState
 from app.services import PortalError
-from app.services.contests import accepts_entries, phase
+from app.services.contests import accepts_entries, intake_refusal, intake_state
 from app.services.entries import check_upload_name
 
 NOW = datetime(2026, 3, 1, 12, 0)
@@ -19,20 +19,31 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.mark.parametrize(
-    ("opens_at", "closes_at", "published_at", "expected_phase", "accepts"),
+    ("opens_at", "closes_at", "published_at", "closed_by_hand", "expected", "accepts"),
     [
-        (None, None, None, "open", True),
-        (NOW + HOUR, None, None, "upcoming", False),
-        (NOW, NOW + HOUR, None, "open", True),  # opening time itself: open
-        (NOW - HOUR, NOW, None, "closed", False),  # the deadline itself: closed
-        (NOW - 2 * HOUR, NOW - HOUR, None, "closed", False),
-        (None, NOW + HOUR, NOW - HOUR, "published", False),  # publication ends intake even before the deadline
+        (None, None, None, None, IntakeState.OPEN, True),
+        (NOW + HOUR, None, None, None, IntakeState.UPCOMING, False),
+        (NOW, NOW + HOUR, None, None, IntakeState.OPEN, True),  # opening time itself: open
+        (NOW - HOUR, NOW, None, None, IntakeState.DEADLINE_PASSED, False),  # the deadline itself: closed
+        (NOW - 2 * HOUR, NOW - HOUR, None, None, IntakeState.DEADLINE_PASSED, False),
+        # Publication is a separate phase: it does not end intake before the deadline (issue 12).
+        (None, NOW + HOUR, NOW - HOUR, None, IntakeState.OPEN, True),
+        (None, NOW + HOUR, NOW - HOUR, NOW - HOUR, IntakeState.CLOSED_BY_ORGANISER, False),
+        (NOW - 2 * HOUR, NOW - HOUR, None, NOW - 2 * HOUR, IntakeState.CLOSED_BY_ORGANISER, False),
     ],
 )
-def test_contest_phase_and_intake(opens_at, closes_at, published_at, expected_phase, accepts):
-    contest = Contest(slug="c", title="C", opens_at=opens_at, closes_at=closes_at, published_at=published_at)
-    assert phase(contest, now=NOW) == expected_phase
+def test_contest_intake_state(opens_at, closes_at, published_at, closed_by_hand, expected, accepts):
+    contest = Contest(
+        slug="c",
+        title="C",
+        opens_at=opens_at,
+        closes_at=closes_at,
+        published_at=published_at,
+        intake_closed_at=closed_by_hand,
+    )
+    assert intake_state(contest, now=NOW) == expected
     assert accepts_entries(contest, now=NOW) is accepts
+    assert (intake_refusal(contest, now=NOW) is None) is accepts
 
 
 @pytest.mark.parametrize(("name", "ext"), [("clip.mp4", ".mp4"), ("Phường 7.MOV", ".mov"), ("a.b.webm", ".webm")])
