@@ -39,6 +39,12 @@ def winners(slug: str):
     return render_template("public/winners.html", contest=contest, publication=pub, snapshot=pub.snapshot)
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers and link previews ask for /favicon.ico first: answer with the vendored icon instead of a 404."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.route("/healthz")
 def healthz():
     return {"ok": True}

@@ -62,6 +62,7 @@
   function sheetTotal(form) {
     const inputs = form.querySelectorAll("input[type=number][data-weight]"),
       out = form.querySelector("[data-role=total]");
+    const numbers = new Intl.NumberFormat(document.documentElement.lang || "vi", { maximumFractionDigits: 2 });
     function update() {
       let total = 0,
         any = false;
@@ -72,7 +73,7 @@
           any = true;
         }
       });
-      out.textContent = any ? (Math.round(total * 100) / 100).toString() : "—";
+      out.textContent = any ? numbers.format(total) : "—";
     }
     inputs.forEach(function (i) {
       i.addEventListener("input", update);
