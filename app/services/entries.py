@@ -76,19 +76,50 @@ def create_entry(
     return entry
 
 
-def _require_room(session: DbSession, contest: Contest, unit_id: int) -> None:
-    """Refuse one more active entry when the unit already has as many as the contest allows."""
-    if contest.max_entries_per_unit:
-        count = (
-            session.scalar(
-                select(func.count(Entry.id)).where(
-                    Entry.contest_id == contest.id, Entry.unit_id == unit_id, Entry.status.in_(ACTIVE_ENTRY)
-                )
+@dataclass(frozen=True)
+class EntryRoom:
+    """How much of the per-unit entry limit a unit uses.
+
+    The rule: every entry that was not withdrawn (or disqualified) counts, drafts included, with or without a clip and
+    whatever became of its clip. A draft holds its place, so a unit is never refused at submission for work it has
+    already begun; a rejected clip is replaced inside the same entry; withdrawing a draft frees its place."""
+
+    used: int
+    limit: int | None
+
+    @property
+    def left(self) -> int | None:
+        return None if self.limit is None else max(0, self.limit - self.used)
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and self.used >= self.limit
+
+
+def entry_room(session: DbSession, *, contest: Contest, unit_id: int) -> EntryRoom:
+    """The unit's entries that count towards the contest's limit, and that limit (None: no limit)."""
+    used = (
+        session.scalar(
+            select(func.count(Entry.id)).where(
+                Entry.contest_id == contest.id, Entry.unit_id == unit_id, Entry.status.in_(ACTIVE_ENTRY)
             )
-            or 0
         )
-        if count >= contest.max_entries_per_unit:
-            raise PortalError(_l("Your unit already has %(n)d entries, the most this contest allows.", n=count))
+        or 0
+    )
+    return EntryRoom(used=used, limit=contest.max_entries_per_unit or None)
+
+
+def _require_room(session: DbSession, contest: Contest, unit_id: int) -> None:
+    """Refuse one more counted entry when the unit already has as many as the contest allows."""
+    room = entry_room(session, contest=contest, unit_id=unit_id)
+    if room.full:
+        raise PortalError(
+            _l(
+                "Your unit already has %(n)d entries, the most this contest allows. Drafts count too: withdraw one "
+                "you no longer need to free its place.",
+                n=room.used,
+            )
+        )
 
 
 def _require_active(entry: Entry) -> None:
