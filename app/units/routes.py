@@ -100,6 +100,7 @@ def entry(entry_id: int):
         clip=entry.clip,
         clip_label=doc.get("label"),
         clip_reason_text=doc.get("reason"),
+        clip_reasons=doc.get("reasons") or [],
         clip_detail=doc.get("detail", ""),
         max_bytes=current_app.config["MAX_CONTENT_LENGTH"],
     )

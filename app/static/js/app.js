@@ -47,7 +47,8 @@
             reason.hidden = false;
           }
           if (doc.final) {
-            if (doc.status === "ready" && box.dataset.status !== "ready") location.reload();
+            // Reload into the final page: the player when ready; the reasons and no Submit button when rejected.
+            if (doc.status !== box.dataset.status) location.reload();
             return;
           }
           setTimeout(poll, 2000);
