@@ -29,13 +29,13 @@ def site(make, session):
         title="Truyền thông bình đẳng giới",
         description="Cuộc thi clip về bình đẳng giới.",
         rules_md="## Thể lệ cuộc thi\n\n1. Clip dài từ 2 đến 7 phút.\n2. Mỗi đơn vị gửi **tối đa 3** tác phẩm.",
-        max_entries_per_unit=3,
+        max_entries_per_unit=4,
         min_duration_s=120,
         max_duration_s=420,
         categories=["Sáng kiến", "Mô hình"],
     )
     ready = make.entry(contest, unit, title="Bố mẹ cùng làm việc nhà")
-    make.entry(contest, other, title="Gia đình bình đẳng")
+    unscored = make.entry(contest, other, title="Gia đình bình đẳng")
     draft = make.entry(contest, unit, title="Bản nháp chưa có clip", status=EntryStatus.DRAFT, clip_status=None)
     rejected = make.entry(
         contest, unit, title="Clip quá ngắn", status=EntryStatus.DRAFT, clip_status=ClipStatus.REJECTED
@@ -70,6 +70,7 @@ def site(make, session):
         contest=contest,
         rnd=rnd,
         ready=ready,
+        unscored=unscored,
         draft=draft,
         rejected=rejected,
     )
@@ -183,7 +184,7 @@ def test_the_journey_by_keyboard_alone(portal, new_page, site):
     page.wait_for_load_state()
 
     login(page, portal, site["judge"].email)
-    page.goto(f"{portal}/judge/rounds/{site['rnd'].id}/entries/{site['draft'].id}")
+    page.goto(f"{portal}/judge/rounds/{site['rnd'].id}/entries/{site['unscored'].id}")
     first, second = site["rnd"].criteria
     _tab_to(page, f"#c{first.id}")
     page.keyboard.type("9")
