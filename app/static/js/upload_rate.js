@@ -1,6 +1,7 @@
 /* Upload speed and time left for the clip uploader (uploader.js), steady across pauses and lost connections.
- * Speed is measured over the last few seconds of progress only; a pause longer than `gapMs` (offline, a retry) or
- * progress going backwards (parts sent again) starts the measurement afresh instead of averaging over the gap.
+ * Speed is measured over the last few seconds of progress only. The uploader calls reset() when the connection drops
+ * or comes back and when the upload is paused or resumed, and progress going backwards (parts sent again) resets it
+ * too: the measurement starts afresh instead of averaging over the gap (which made the figures jump).
  * Numbers and units are written by Intl.NumberFormat in the page's language. */
 (function (global) {
   "use strict";
@@ -9,8 +10,7 @@
 
   function RateMeter(options) {
     const opts = options || {};
-    this.windowMs = opts.windowMs || 5000;
-    this.gapMs = opts.gapMs || 3000;
+    this.windowMs = opts.windowMs || 8000;
     this.minSpanMs = opts.minSpanMs || 1000;
     this.reset();
   }
@@ -23,7 +23,7 @@
   /* Record that `bytes` had been sent at time `t` (ms). */
   RateMeter.prototype.add = function (t, bytes) {
     const last = this.samples[this.samples.length - 1];
-    if (last && (t - last[0] > this.gapMs || bytes < last[1])) this.samples = [];
+    if (last && bytes < last[1]) this.samples = [];
     this.samples.push([t, bytes]);
     while (this.samples.length > 2 && t - this.samples[0][0] > this.windowMs) this.samples.shift();
   };

@@ -275,6 +275,9 @@
       else reason = (error && error.message) || S.network;
       say(fill(S.failed, { reason: reason }));
     });
+    uppy.on("upload-pause", function () {
+      meter.reset(); // the time spent paused is not a slow connection
+    });
     uppy.on("cancel-all", function () {
       forget();
       setBusy(false);

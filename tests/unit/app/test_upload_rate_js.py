@@ -36,6 +36,8 @@ def test_speed_is_steady_across_an_offline_gap():
         const m = new RateMeter(), MB = 1024 * 1024, seen = [];
         for (let t = 0; t <= 5000; t += 500) m.add(t, (t / 1000) * MB);
         seen.push(m.rate());
+        m.reset();                          // offline: the uploader forgets what was measured...
+        m.reset();                          // ...and does so again when the connection is back, 30 s later
         m.add(35000, 5.5 * MB);             // first progress after the gap: measured afresh
         seen.push(m.rate());
         for (let t = 35500; t <= 38000; t += 500) m.add(t, 5.5 * MB + ((t - 35000) / 1000) * MB);
@@ -44,6 +46,24 @@ def test_speed_is_steady_across_an_offline_gap():
         """
     )
     assert rates == [1024, None, 1024]
+
+
+def test_parts_sent_again_restart_the_measurement():
+    rates = _run(
+        """
+        const m = new RateMeter();
+        m.add(0, 0); m.add(2000, 4000000);
+        const before = m.rate();
+        m.add(2500, 1000000);               // a failed part is counted out again
+        return [before, m.rate()];
+        """
+    )
+    assert rates == [2000000, None]
+
+
+def test_coarse_progress_still_gives_a_speed():
+    """Some browsers report upload progress only when a part is done: two reports 4 s apart are enough."""
+    assert _run("const m = new RateMeter(); m.add(0, 0); m.add(4000, 16 * 1024 * 1024); return m.rate();") == 4194304
 
 
 def test_no_time_left_when_nothing_is_left():
