@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 ALLOWED_EXTENSIONS = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".3gp"}
 ACTIVE_ENTRY = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
 # Types browsers report for video files besides video/*; anything else (images, documents…) is refused.
+# Said in plain words: no MIME types or extension lists (a ward clerk knows "MP4", not "video/*").
+NOT_A_VIDEO = _l(
+    "This file is not a video. Choose a video file: MP4 is best; MOV, AVI, MKV and WebM are also accepted."
+)
 OTHER_VIDEO_TYPES = {"", "application/octet-stream", "application/mp4", "application/x-matroska", "model/vnd.mts"}
 
 
@@ -209,7 +213,10 @@ def check_upload_type(content_type: str | None, ext: str) -> str | None:
     """The type to store for an upload declared as `content_type`: video types only (an allow-list)."""
     declared = (content_type or "").split(";")[0].strip().lower()
     if not declared.startswith("video/") and declared not in OTHER_VIDEO_TYPES:
-        raise PortalError(_l("This file does not look like a video (%(type)s).", type=declared), field="file")
+        # The plain sentence first; the type the browser reported stays as a detail for whoever helps the user.
+        raise PortalError(
+            _l("%(sentence)s (File type reported: %(type)s.)", sentence=NOT_A_VIDEO, type=declared), field="file"
+        )
     if declared.startswith("video/") or declared == "application/mp4":
         return declared
     return mimetypes.guess_type(f"clip{ext}")[0]
@@ -219,9 +226,7 @@ def check_upload_name(filename: str) -> str:
     """Return the lower-case extension when the file name looks like a video we accept."""
     ext = os.path.splitext(filename or "")[1].lower()
     if ext not in ALLOWED_EXTENSIONS:
-        raise PortalError(
-            _l("Choose a video file (%(exts)s).", exts=", ".join(sorted(ALLOWED_EXTENSIONS))), field="file"
-        )
+        raise PortalError(NOT_A_VIDEO, field="file")
     return ext
 
 

@@ -296,3 +296,25 @@ def test_readme_flask_commands_work_without_activating_the_venv():
     assert any(line.startswith(".venv/bin/flask --app wsgi") for line in lines)
     assert not [line for line in lines if re.match(r"(flask|python) ", line)]
     assert ". .venv/bin/activate" in readme
+
+
+def test_a_document_sent_without_javascript_is_refused_in_plain_words(browser, make):
+    """Issue 12: the plain upload form (no JavaScript) says "not a video" without MIME types or extension lists."""
+    unit = make.unit()
+    member = make.user(Role.UNIT, unit)
+    entry = make.entry(make.contest(), unit, status=EntryStatus.DRAFT, clip_status=None)
+    browser.login(member.email)
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    for name, kind in (("Báo cáo.docx", docx), ("Báo cáo.mp4", docx)):
+        html = browser.post(
+            f"/unit/entries/{entry.id}/clip?lang=vi",
+            data={"file": (io.BytesIO(b"PK\x03\x04 not a video"), name, kind)},
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        ).get_data(as_text=True)
+        flash = html.split('class="flash error">', 1)[1].split("</p>", 1)[0]
+        assert flash.startswith(
+            "Tệp này không phải là video. Hãy chọn một tệp video: tốt nhất là MP4; cũng chấp nhận MOV, AVI, MKV và "
+            "WebM."
+        )
+        assert ".3gp" not in flash and "video/*" not in flash
