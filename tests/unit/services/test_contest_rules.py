@@ -59,5 +59,5 @@ def test_duration(seconds, text):
     [(None, ""), (0, "0 B"), (1023, "1,023 B"), (1536, "1.5 KB"), (5 * 1024**2, "5.0 MB"), (3 * 1024**4, "3,072.0 GB")],
 )
 def test_filesize(n, text):
-    """Outside a request, in Babel's English; pages use the reader's locale (tests/integration/test_newcomer_points.py)."""
+    """Outside a request: Babel's English. Pages use the reader's locale (test_newcomer_points.py)."""
     assert filesize(n) == text
