@@ -70,13 +70,15 @@ def test_no_time_left_when_nothing_is_left():
     left = _run(
         """
         const m = new RateMeter();
-        m.add(0, 0); m.add(2000, 2000000);
+        m.add(0, 0);
+        const atStart = m.secondsLeft(4000000);  // 0 B sent: no speed yet, so no "0 s left"
+        m.add(2000, 2000000);
         const before = m.secondsLeft(4000000);
         m.add(4000, 4000000);
-        return [before, m.secondsLeft(4000000)];
+        return [atStart, before, m.secondsLeft(4000000)];
         """
     )
-    assert left == [2, None]
+    assert left == [None, 2, None]
 
 
 def test_bytes_and_durations_in_the_page_language():
