@@ -180,8 +180,8 @@ def test_the_journey_by_keyboard_alone(portal, new_page, site):
     page.wait_for_url("**/unit/entries/*")
     assert page.locator("h1").inner_text() == "Clip làm bằng bàn phím"
     _tab_to(page, "header form[action='/logout'] button")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # logged out before the next login starts
+        page.keyboard.press("Enter")
 
     login(page, portal, site["judge"].email)
     page.goto(f"{portal}/judge/rounds/{site['rnd'].id}/entries/{site['unscored'].id}")
