@@ -35,13 +35,25 @@ def retry_notice(clip: Clip | None) -> str:
     )
 
 
-def clip_reason(clip: Clip | None) -> str | None:
-    """The rejection or failure reason in the user's language."""
+def clip_reasons(clip: Clip | None) -> list[str]:
+    """Every reason a clip was rejected (or why it failed), each a sentence in the user's language."""
     if clip is None or clip.status not in (ClipStatus.REJECTED, ClipStatus.FAILED):
-        return None
+        return []
+    sentences = [
+        text
+        for item in (clip.rejections or [])
+        if isinstance(item, dict) and (text := reason_text(item.get("code"), item.get("params")))
+    ]
+    if sentences:
+        return sentences
     if clip.reason_code in REASONS:
-        return reason_text(clip.reason_code, clip.reason_params) or clip.reason
-    return clip.reason or gettext("The clip could not be processed.")
+        return [reason_text(clip.reason_code, clip.reason_params) or clip.reason or ""]
+    return [clip.reason or gettext("The clip could not be processed.")]
+
+
+def clip_reason(clip: Clip | None) -> str | None:
+    """The rejection or failure reason in the user's language (several reasons as one paragraph)."""
+    return " ".join(clip_reasons(clip)) or None
 
 
 def clip_status_doc(clip: Clip | None) -> dict:
@@ -59,6 +71,7 @@ def clip_status_doc(clip: Clip | None) -> dict:
         "status": clip.status.value,
         "label": str(STATUS_LABELS[clip.status]),
         "reason": clip_reason(clip),
+        "reasons": clip_reasons(clip),
         "progress": round(clip.progress or 0, 3),
         "stage": clip.stage,
         "detail": detail,

@@ -16,7 +16,7 @@ DEMO_PASSWORD = passwords.DEMO_PASSWORD  # published demo logins: valid only for
 RULES = """## Thể lệ cuộc thi
 
 1. **Đối tượng dự thi**: các sở, ban, ngành, UBND phường, xã, các hội đoàn thể và trường học trên địa bàn thành phố.
-2. **Sản phẩm dự thi**: clip dài từ 2 đến 7 phút, chất lượng tối thiểu HD 720p, tỷ lệ 16:9;
+2. **Sản phẩm dự thi**: clip dài từ 2 đến 7 phút, chất lượng tối thiểu HD 720p, khuyến khích tỷ lệ khung hình 16:9;
    định dạng MP4 (chấp nhận MOV, AVI).
 3. Mỗi đơn vị gửi **tối đa 3** tác phẩm. Tác phẩm kèm tên, tóm tắt sáng kiến/mô hình/giải pháp và tác giả.
 4. **Giải thưởng**: 01 giải Nhất, 01 giải Nhì, 01 giải Ba, 02 giải Khuyến khích.
@@ -105,9 +105,10 @@ def seed(session: Session) -> dict:
             rules_md=RULES,
             opens_at=now - timedelta(days=1),
             closes_at=now + timedelta(days=30),
-            min_duration_s=1,
+            # The facts box must say what the rules text says (2–7 minutes, at least HD 720p, 3 entries per unit).
+            min_duration_s=2 * 60,
             max_duration_s=7 * 60,
-            min_height=240,
+            min_height=720,
             max_entries_per_unit=3,
             categories=["Sáng kiến", "Mô hình", "Giải pháp truyền thông"],
         )

@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request, session
-from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
 
@@ -71,13 +71,27 @@ def duration(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def number(value: float | None, digits: int | None = None, *, sign: bool = False) -> str:
+    """A number for people, in the current locale (vi: 1.234,5; en: 1,234.5).
+
+    digits=None shows up to three decimals and drops trailing zeros (like %g); an int fixes the decimals shown.
+    Exports and form values keep machine-readable numbers: this is for display only."""
+    if value is None:
+        return ""
+    pattern = "#,##0.###" if digits is None else "#,##0" + ("." + "0" * digits if digits else "")
+    if sign:
+        pattern = f"+{pattern};-{pattern}"
+    return format_decimal(value, format=pattern)
+
+
 def filesize(n: float | None) -> str:
+    """A byte count in B/KB/MB/GB (binary multiples), with the locale's decimal separator."""
     if n is None:
         return ""
     size = float(n)
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+            return f"{number(size, 0)} {unit}" if unit == "B" else f"{number(size, 1)} {unit}"
         size /= 1024
     return ""
 
@@ -86,4 +100,4 @@ def lang() -> str:
     return str(get_locale() or "vi")
 
 
-__all__ = ["select_locale", "local_time", "duration", "filesize", "lang", "format_datetime", "gettext"]
+__all__ = ["select_locale", "local_time", "duration", "number", "filesize", "lang", "format_datetime", "gettext"]

@@ -56,6 +56,7 @@ def register_templating(app: Flask) -> None:
         localtime=i18n.local_time,
         duration=i18n.duration,
         filesize=i18n.filesize,
+        number=i18n.number,
         markdown=render_markdown,
         isoutc=lambda d: d.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if d else "",
         label=labels.label,

@@ -1,6 +1,7 @@
 // Bundle Uppy into app/static/vendor/uppy/ (committed, so `make run` needs no npm): `npm ci && npm run build`.
+// It also copies axe-core (the browser tests' accessibility checker, never served to pages) into tests/e2e/vendor/.
 import { build } from "esbuild";
-import { readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -43,3 +44,9 @@ for (const [name, dir] of [...packages].sort()) {
 }
 writeFileSync(join(out, "LICENSES.txt"), parts.join(""));
 console.log(`built ${out}: ${packages.size} packages`);
+
+const axe = join(here, "node_modules", "axe-core");
+const axeOut = join(here, "..", "tests", "e2e", "vendor", "axe-core");
+mkdirSync(axeOut, { recursive: true });
+for (const name of ["axe.min.js", "LICENSE", "package.json"]) copyFileSync(join(axe, name), join(axeOut, name));
+console.log(`copied axe-core ${JSON.parse(readFileSync(join(axe, "package.json"), "utf8")).version} to ${axeOut}`);

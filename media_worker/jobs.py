@@ -61,7 +61,7 @@ def _start(clip_id: int, *, stale_seconds: float) -> tuple[str, ClipRules, bool]
         clip.status, clip.stage, clip.progress = ClipStatus.PROCESSING, "probing", 0.0
         clip.next_attempt_at = None  # this is the attempt; retrying_since stays until one gets through
         clip.attempts = (clip.attempts or 0) + 1
-        clip.reason_code = clip.reason_params = clip.reason = None
+        clip.reason_code = clip.reason_params = clip.reason = clip.rejections = None
         rules = ClipRules(
             min_duration_s=contest.min_duration_s, max_duration_s=contest.max_duration_s, min_height=contest.min_height
         )
@@ -74,7 +74,8 @@ def _reject(clip_id: int, exc: Rejected) -> None:
         status=ClipStatus.REJECTED,
         reason_code=exc.code,
         reason_params=exc.params,
-        reason=english_reason(exc.code, exc.params),
+        rejections=[{"code": code, "params": params} for code, params in exc.rejections],
+        reason=" ".join(english_reason(code, params) for code, params in exc.rejections),
         stage=None,
         progress=0.0,
         retrying_since=None,

@@ -317,27 +317,40 @@ def _durations(value: float, limit: float) -> tuple[str, str]:
 
 
 def check_hard_caps(info: ProbeInfo) -> None:
-    """Limits that hold for every contest: picture size and frame rate."""
+    """Limits that hold for every contest: picture size and frame rate (every broken one is reported)."""
+    broken = _hard_cap_violations(info)
+    if broken:
+        raise Rejected.combine(broken)
+
+
+def _hard_cap_violations(info: ProbeInfo) -> list[Rejected]:
+    broken = []
     for w, h in ((info.width, info.height), (info.coded_width, info.coded_height)):
         if max(w, h) > MAX_SIDE or w * h > MAX_PIXELS:
-            raise Rejected(
-                "resolution_too_high",
-                size=f"{info.width}×{info.height}",
-                max_side=MAX_SIDE,
-                max_mpx=f"{MAX_PIXELS / 1e6:.1f}",
+            broken.append(
+                Rejected(
+                    "resolution_too_high",
+                    size=f"{info.width}×{info.height}",
+                    max_side=MAX_SIDE,
+                    max_mpx=f"{MAX_PIXELS / 1e6:.1f}",
+                )
             )
+            break
     if not MIN_FPS - 0.001 <= info.fps <= MAX_FPS + 0.001:
-        raise Rejected("frame_rate_out_of_range", fps=f"{info.fps:g}", min=f"{MIN_FPS:g}", max=f"{MAX_FPS:g}")
+        broken.append(Rejected("frame_rate_out_of_range", fps=f"{info.fps:g}", min=f"{MIN_FPS:g}", max=f"{MAX_FPS:g}"))
+    return broken
 
 
 def validate(info: ProbeInfo, rules: ClipRules) -> None:
-    """Apply the hard caps and the contest's rules; raises Rejected on the first violation."""
-    check_hard_caps(info)
+    """Apply the hard caps and the contest's rules; raises one Rejected that lists every rule the clip breaks."""
+    broken = _hard_cap_violations(info)
     if rules.min_height is not None and info.short_side < rules.min_height:
-        raise Rejected("resolution_too_low", size=f"{info.width}×{info.height}", min=rules.min_height)
+        broken.append(Rejected("resolution_too_low", size=f"{info.width}×{info.height}", min=rules.min_height))
     if rules.min_duration_s is not None and info.duration_s + DURATION_SLACK_S < rules.min_duration_s:
         shown, limit = _durations(info.duration_s, rules.min_duration_s)
-        raise Rejected("too_short", duration=shown, min=limit)
+        broken.append(Rejected("too_short", duration=shown, min=limit))
     if rules.max_duration_s is not None and info.duration_s - DURATION_SLACK_S > rules.max_duration_s:
         shown, limit = _durations(info.duration_s, rules.max_duration_s)
-        raise Rejected("too_long", duration=shown, max=limit)
+        broken.append(Rejected("too_long", duration=shown, max=limit))
+    if broken:
+        raise Rejected.combine(broken)

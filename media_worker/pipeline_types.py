@@ -11,7 +11,9 @@ from media_worker.reasons import REJECTION_PARAMS
 class Rejected(Exception):
     """The file itself is unacceptable; deterministic, so the job must not retry it.
 
-    Carries a code and its parameters (media_worker.reasons); the web app words them for people.
+    Carries a code and its parameters (media_worker.reasons); the web app words them for people. A file that breaks
+    several rules at once carries every one of them in `rejections` (`Rejected.combine`); `code` and `params` are then
+    those of the first.
     """
 
     def __init__(self, code: str, **params: object) -> None:
@@ -22,17 +24,40 @@ class Rejected(Exception):
             raise ValueError(f"rejection {code!r} takes {sorted(expected)}, not {sorted(params)}")
         self.code = code
         self.params: dict[str, object] = dict(params)
-        detail = ", ".join(f"{k}={v}" for k, v in sorted(self.params.items()))
-        super().__init__(f"{code} ({detail})" if detail else code)
+        self.rejections: list[tuple[str, dict[str, object]]] = [(code, self.params)]
+        super().__init__(_describe(self.rejections))
 
-    def __reduce__(self) -> tuple[object, tuple[str, dict[str, object]]]:
+    @classmethod
+    def combine(cls, rejections: list[Rejected]) -> Rejected:
+        """One Rejected listing every broken rule of `rejections` (in order, without repeats)."""
+        if not rejections:
+            raise ValueError("nothing to combine")
+        first = cls(rejections[0].code, **rejections[0].params)
+        seen = {first.code}
+        for other in rejections[1:]:
+            for code, params in other.rejections:
+                if code not in seen:
+                    seen.add(code)
+                    first.rejections.append((code, dict(params)))
+        first.args = (_describe(first.rejections),)
+        return first
+
+    def __reduce__(self) -> tuple[object, tuple[list[tuple[str, dict[str, object]]]]]:
         # RQ pickles exceptions; the default would call __init__ with the message as the code.
-        return _rebuild_rejected, (self.code, self.params)
+        return _rebuild_rejected, (self.rejections,)
 
 
-def _rebuild_rejected(code: str, params: dict[str, object]) -> Rejected:
+def _describe(rejections: list[tuple[str, dict[str, object]]]) -> str:
+    parts = []
+    for code, params in rejections:
+        detail = ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
+        parts.append(f"{code} ({detail})" if detail else code)
+    return "; ".join(parts)
+
+
+def _rebuild_rejected(rejections: list[tuple[str, dict[str, object]]]) -> Rejected:
     """Unpickle helper for Rejected."""
-    return Rejected(code, **params)
+    return Rejected.combine([Rejected(code, **params) for code, params in rejections])
 
 
 class MediaError(Exception):

@@ -85,8 +85,8 @@ def score(round_id: int, entry_id: int):
             return redirect(url_for("judges.next_entry", round_id=rnd.id))
         if outcome.ok:
             return redirect(url_for("judges.score", round_id=rnd.id, entry_id=entry.id))
-        if outcome.error is not None and outcome.error.field:
-            errors[outcome.error.field] = str(outcome.error)
+        if outcome.error is not None:
+            errors.update({field: str(message) for field, message in outcome.error.errors.items()})
         values = points
     entries = scoring.assigned_entries(db.session, judge=current_user, rnd=rnd)
     position = next((number for number, assigned in enumerate(entries, 1) if assigned.id == entry.id), 1)

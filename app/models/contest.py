@@ -115,6 +115,8 @@ class Clip(Base):
     reason_code: Mapped[str | None] = mapped_column(String(60))
     reason_params: Mapped[dict | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
+    # Every rule a rejected clip breaks, in order: [{"code": ..., "params": {...}}]; reason_code is the first.
+    rejections: Mapped[list | None] = mapped_column(JSON)
     probe: Mapped[dict | None] = mapped_column(JSON)
     duration_s: Mapped[float | None] = mapped_column(Float)
     width: Mapped[int | None] = mapped_column(Integer)

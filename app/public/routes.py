@@ -50,6 +50,12 @@ def winners(slug: str):
     )
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers and link previews ask for /favicon.ico first: answer with the vendored icon instead of a 404."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.route("/healthz")
 def healthz():
     return {"ok": True}

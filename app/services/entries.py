@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 ALLOWED_EXTENSIONS = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".3gp"}
 ACTIVE_ENTRY = (EntryStatus.DRAFT, EntryStatus.SUBMITTED)
 # Types browsers report for video files besides video/*; anything else (images, documents…) is refused.
+# Said in plain words: no MIME types or extension lists (a ward clerk knows "MP4", not "video/*").
+NOT_A_VIDEO = _l(
+    "This file is not a video. Choose a video file: MP4 is best; MOV, AVI, MKV and WebM are also accepted."
+)
 OTHER_VIDEO_TYPES = {"", "application/octet-stream", "application/mp4", "application/x-matroska", "model/vnd.mts"}
 
 
@@ -77,19 +81,50 @@ def create_entry(
     return entry
 
 
-def _require_room(session: DbSession, contest: Contest, unit_id: int) -> None:
-    """Refuse one more active entry when the unit already has as many as the contest allows."""
-    if contest.max_entries_per_unit:
-        count = (
-            session.scalar(
-                select(func.count(Entry.id)).where(
-                    Entry.contest_id == contest.id, Entry.unit_id == unit_id, Entry.status.in_(ACTIVE_ENTRY)
-                )
+@dataclass(frozen=True)
+class EntryRoom:
+    """How much of the per-unit entry limit a unit uses.
+
+    The rule: every entry that was not withdrawn (or disqualified) counts, drafts included, with or without a clip and
+    whatever became of its clip. A draft holds its place, so a unit is never refused at submission for work it has
+    already begun; a rejected clip is replaced inside the same entry; withdrawing a draft frees its place."""
+
+    used: int
+    limit: int | None
+
+    @property
+    def left(self) -> int | None:
+        return None if self.limit is None else max(0, self.limit - self.used)
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and self.used >= self.limit
+
+
+def entry_room(session: DbSession, *, contest: Contest, unit_id: int) -> EntryRoom:
+    """The unit's entries that count towards the contest's limit, and that limit (None: no limit)."""
+    used = (
+        session.scalar(
+            select(func.count(Entry.id)).where(
+                Entry.contest_id == contest.id, Entry.unit_id == unit_id, Entry.status.in_(ACTIVE_ENTRY)
             )
-            or 0
         )
-        if count >= contest.max_entries_per_unit:
-            raise PortalError(_l("Your unit already has %(n)d entries, the most this contest allows.", n=count))
+        or 0
+    )
+    return EntryRoom(used=used, limit=contest.max_entries_per_unit or None)
+
+
+def _require_room(session: DbSession, contest: Contest, unit_id: int) -> None:
+    """Refuse one more counted entry when the unit already has as many as the contest allows."""
+    room = entry_room(session, contest=contest, unit_id=unit_id)
+    if room.full:
+        raise PortalError(
+            _l(
+                "Your unit already has %(n)d entries, the most this contest allows. Drafts count too: withdraw one "
+                "you no longer need to free its place.",
+                n=room.used,
+            )
+        )
 
 
 def _require_active(entry: Entry) -> None:
@@ -181,7 +216,10 @@ def check_upload_type(content_type: str | None, ext: str) -> str | None:
     """The type to store for an upload declared as `content_type`: video types only (an allow-list)."""
     declared = (content_type or "").split(";")[0].strip().lower()
     if not declared.startswith("video/") and declared not in OTHER_VIDEO_TYPES:
-        raise PortalError(_l("This file does not look like a video (%(type)s).", type=declared), field="file")
+        # The plain sentence first; the type the browser reported stays as a detail for whoever helps the user.
+        raise PortalError(
+            _l("%(sentence)s (File type reported: %(type)s.)", sentence=NOT_A_VIDEO, type=declared), field="file"
+        )
     if declared.startswith("video/") or declared == "application/mp4":
         return declared
     return mimetypes.guess_type(f"clip{ext}")[0]
@@ -191,9 +229,7 @@ def check_upload_name(filename: str) -> str:
     """Return the lower-case extension when the file name looks like a video we accept."""
     ext = os.path.splitext(filename or "")[1].lower()
     if ext not in ALLOWED_EXTENSIONS:
-        raise PortalError(
-            _l("Choose a video file (%(exts)s).", exts=", ".join(sorted(ALLOWED_EXTENSIONS))), field="file"
-        )
+        raise PortalError(NOT_A_VIDEO, field="file")
     return ext
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.db import DbSession
+from app.labels import label
 from app.models import AuditEvent, Entry, Round, ScoreSheet, User
 from app.services.results import Board
 
@@ -167,13 +169,19 @@ def audit_rows(session: DbSession, contest_id: int | None, tz: str, *, everythin
     ]
 
 
+def _vietnamese_label(member) -> str:
+    """The Vietnamese label of a vocabulary member: exports have Vietnamese headers, so their words are Vietnamese."""
+    with force_locale("vi"):
+        return str(label(member))
+
+
 def participation_rows(rows, tz: str) -> list[list]:
     zone = ZoneInfo(tz)
     return [
         [
             r.unit.code,
             r.unit.name,
-            r.unit.kind,
+            _vietnamese_label(r.unit.kind),
             "có" if r.took_part else "chưa",
             r.entries,
             r.submitted,

@@ -207,6 +207,23 @@ def parse_points(criterion: Criterion, raw) -> float | None:
     return value
 
 
+def _parse_all(rnd: Round, points: Mapping[int, object]) -> dict[int, float | None]:
+    """Every criterion's points; all the broken ones are reported together, each at its field."""
+    parsed: dict[int, float | None] = {}
+    errors: dict[str, object] = {}
+    for criterion in rnd.criteria:
+        try:
+            parsed[criterion.id] = parse_points(criterion, points.get(criterion.id))
+        except PortalError as exc:
+            errors[exc.field or f"c{criterion.id}"] = exc.message
+    if len(errors) == 1:
+        field, message = next(iter(errors.items()))
+        raise PortalError(message, field=field)
+    if errors:
+        raise PortalError(_l("%(n)d scores need correcting: see the message at each.", n=len(errors)), errors=errors)
+    return parsed
+
+
 def round_accepts_scores(rnd: Round, now=None) -> bool:
     """Open, and its planned closing time (if any) not yet passed."""
     now = now or utcnow()
@@ -237,7 +254,7 @@ def save_sheet(
         raise PortalError(_l("The round is not open; scores can no longer be changed."))
     if not is_assigned(session, judge=judge, rnd=rnd, entry=entry):
         raise PortalError(_l("This entry is not assigned to you."))
-    parsed = {c.id: parse_points(c, points.get(c.id)) for c in rnd.criteria}
+    parsed = _parse_all(rnd, points)
     if submit and any(v is None for v in parsed.values()):
         raise PortalError(_l("Score every criterion before submitting."))
     before = None

@@ -37,7 +37,11 @@ def _own_entry(entry_id: int) -> Entry:
 def dashboard():
     contests = list_contests(db.session)
     rows = [
-        (contest, entry_service.entries_of_unit(db.session, contest=contest, unit_id=current_user.unit_id))
+        (
+            contest,
+            entry_service.entries_of_unit(db.session, contest=contest, unit_id=current_user.unit_id),
+            entry_service.entry_room(db.session, contest=contest, unit_id=current_user.unit_id),
+        )
         for contest in contests
     ]
     return render_template("units/dashboard.html", rows=rows, labels=STATUS_LABELS)
@@ -56,6 +60,17 @@ def new_entry(slug: str):
     if refusal is not None:
         flash(str(refusal), "error")
         return redirect(url_for("units.dashboard"))
+    room = entry_service.entry_room(db.session, contest=contest, unit_id=current_user.unit_id)
+    if room.full:  # said before the form is filled; the service checks again when the entry is created
+        flash(
+            _(
+                "Your unit already has %(n)d entries, the most this contest allows. Drafts count too: withdraw one "
+                "you no longer need to free its place.",
+                n=room.used,
+            ),
+            "error",
+        )
+        return redirect(url_for("units.dashboard"))
     if form.validate_on_submit():
         with committing(_("Entry created. Now upload its clip.")) as outcome:
             entry = entry_service.create_entry(
@@ -70,7 +85,7 @@ def new_entry(slug: str):
             )
         if outcome.ok:
             return redirect(url_for("units.entry", entry_id=entry.id))
-    return render_template("units/entry_form.html", form=form, contest=contest, entry=None)
+    return render_template("units/entry_form.html", form=form, contest=contest, entry=None, room=room)
 
 
 @bp.route("/entries/<int:entry_id>")
@@ -87,6 +102,7 @@ def entry(entry_id: int):
         clip=entry.clip,
         clip_label=doc.get("label"),
         clip_reason_text=doc.get("reason"),
+        clip_reasons=doc.get("reasons") or [],
         clip_detail=doc.get("detail", ""),
         max_bytes=current_app.config["MAX_CONTENT_LENGTH"],
     )

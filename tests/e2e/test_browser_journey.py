@@ -10,6 +10,7 @@ import pytest
 
 from app.models import Role
 from tests.conftest import SMTP_TEST_PUBLIC_URL, make_clip
+from tests.e2e.accessibility import assert_accessible
 from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login, logout, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -49,27 +50,34 @@ def test_whole_journey_in_a_browser(smtp, portal, new_page, make, tmp_path):
     page.click("main form button[type=submit]")
     page.wait_for_url("**/unit/")
     assert page.locator("html").get_attribute("lang") == "vi"
+    assert_accessible(page, "unit dashboard")
     page.goto(f"{portal}/unit/c/{contest.slug}/entries/new")
+    assert_accessible(page, "new entry form")
     page.fill("#title", "Bố mẹ cùng làm việc nhà")
     page.fill("#summary", "Mô hình gia đình chia sẻ việc nhà.")
     page.click("main form button[type=submit]")
     page.wait_for_url("**/unit/entries/*")
     entry_url = page.url
+    assert_accessible(page, "entry page with the uploader")
     page.set_input_files("#clip-file", str(clip))  # the resumable uploader (Uppy)
     with page.expect_navigation(url=entry_url, timeout=120_000):  # back to the entry page once the upload is complete
         page.click("#uploader [data-role=start]")
     # The status poller reloads the page once the worker has made the clip ready.
     page.wait_for_selector("video.player", timeout=PROCESSING_S * 1000)
     page.screenshot(path=str(ARTIFACTS / "unit-entry-ready.png"), full_page=True)
+    assert_accessible(page, "entry page with the ready clip")
     page.click("form[action$='/submit'] button")
     page.wait_for_load_state()
     assert page.locator(".entry-status").inner_text().startswith(("Đã nộp", "Submitted"))
+    assert_accessible(page, "submitted entry")
     logout(page)
 
     # Judge: next entry, score it, submit.
     login(page, portal, judge.email)
+    assert_accessible(page, "review dashboard")
     page.click(f"a[href='/judge/rounds/{rnd.id}/next']")
     page.wait_for_selector("form.sheet")
+    assert_accessible(page, "score sheet")
     for criterion, points in zip(rnd.criteria, ("8.5", "7"), strict=False):
         page.fill(f"#c{criterion.id}", points)
     assert page.locator("[data-role=total]").inner_text() == "24"
@@ -82,7 +90,8 @@ def test_whole_journey_in_a_browser(smtp, portal, new_page, make, tmp_path):
     # Organiser: add an award, fill it from the ranking, publish.
     login(page, portal, organiser.email)
     page.goto(f"{portal}/org/rounds/{rnd.id}/results")
-    assert "24.00" in page.locator("table.results").inner_text()
+    assert "24,00" in page.locator("table.results").inner_text()  # Vietnamese decimal comma (issue 12)
+    assert_accessible(page, "results")
     page.fill("#name", "Giải Nhất")
     page.fill("#count", "1")
     page.click("form.narrow button[type=submit]")
@@ -91,6 +100,7 @@ def test_whole_journey_in_a_browser(smtp, portal, new_page, make, tmp_path):
     page.wait_for_load_state()
     page.click("form[action$='/publish'] button.primary")  # publish, keep entry intake open
     page.wait_for_url("**/c/e2e/winners")
+    assert_accessible(page, "winners (vi)")
 
     # The public, in English this time: the winner's clip plays.
     public = new_page()
@@ -101,3 +111,6 @@ def test_whole_journey_in_a_browser(smtp, portal, new_page, make, tmp_path):
     public.wait_for_function("() => document.querySelector('video.player').currentTime > 0.5", timeout=20_000)
     assert video.evaluate("v => v.videoWidth") == 640
     public.screenshot(path=str(ARTIFACTS / "public-winners.png"), full_page=True)
+    assert_accessible(public, "winners (en)")
+    public.goto(f"{portal}/c/e2e")
+    assert_accessible(public, "contest page (en)")

@@ -7,6 +7,7 @@ import pytest
 from app.connections import enqueue_processing
 from app.models import Clip, ClipStatus, Role
 from tests.conftest import make_clip
+from tests.e2e.accessibility import assert_accessible
 from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -31,6 +32,7 @@ def test_storyboard_preview_and_keyboard_seek(portal, new_page, make, session, t
     page.wait_for_selector("video.player")
     scrub = page.locator("input.scrub")
     scrub.wait_for()
+    assert_accessible(page, "score page of a blind round with the player")
     html = page.content()
     assert "Đơn vị bí mật" not in html and "SECRET-UNIT" not in html and "unit-name-in-file" not in html
     scrub.hover(position={"x": 200, "y": 5})

@@ -17,6 +17,7 @@ from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
 from app.models import Clip, ClipStatus, EntryStatus, Role
+from tests.e2e.accessibility import assert_accessible
 from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login
 
 pytestmark = pytest.mark.e2e
@@ -164,11 +165,13 @@ def test_upload_survives_a_network_cut_and_the_clip_is_processed(
     page.click("#uploader [data-role=start]")
 
     page.wait_for_function("() => window.partsDone >= 2", timeout=60_000)
-    page.wait_for_function("() => !document.querySelector('#uploader [data-role=speed]').hidden")
+    # Sent, speed (/giây) and time left, in the page's language and number format (issue 12).
+    page.wait_for_function("() => /\\/giây/.test(document.querySelector('#uploader [data-role=speed]').textContent)")
     page.locator("#uploader").screenshot(path=str(ARTIFACTS / f"upload-progress-{upload_mode}.png"))
     bar = page.locator("#uploader .uppy-StatusBar")
     assert bar.is_visible() and "%" in bar.inner_text()
-    assert "/s" in page.locator("#uploader [data-role=speed]").inner_text()
+    assert re.search(r"Đã gửi \d+(,\d)? MB / \d+(,\d)? MB", page.locator("#uploader [data-role=speed]").inner_text())
+    assert_accessible(page, "entry page mid-upload (status bar with pause and cancel)")
 
     # The network goes away mid-upload: parts in flight fail, Uppy waits for it to come back, then carries on.
     page.context.set_offline(True)
@@ -250,3 +253,23 @@ def store(app):
 
     with app.app_context():
         yield storage()
+
+
+def test_a_document_is_refused_in_plain_words(portal, new_page, make, tmp_path):
+    """Issue 12: choosing a .docx says it is not a video, in words a clerk understands (no MIME types)."""
+    member, entry = _setup(make)
+    document = tmp_path / "Báo cáo.docx"
+    document.write_bytes(b"PK\x03\x04 not a video")
+    page = new_page()
+    login(page, portal, member.email)
+    page.goto(f"{portal}/unit/entries/{entry.id}")
+    page.set_input_files("#clip-file", str(document))
+    page.click("#uploader [data-role=start]")
+    message = page.locator("#uploader [data-role=message]")
+    page.wait_for_function("() => document.querySelector('#uploader [data-role=message]').textContent !== ''")
+    assert message.inner_text() == (
+        "Tệp “Báo cáo.docx” không phải là video. Hãy chọn một tệp video: tốt nhất là MP4; cũng chấp nhận MOV, AVI, "
+        "MKV và WebM."
+    )
+    assert "video/*" not in page.locator("#uploader").inner_text()
+    assert_accessible(page, "entry page after a refused file")

@@ -91,7 +91,7 @@ def test_unit_to_winners_page(app, browser, make, session, run_jobs, sample_clip
     # Organiser: results (mean of weighted totals: (8.5*2+7 + 6*2+4)/2 = 20), awards, publish.
     browser.login(organiser.email)
     page = browser.get(f"/org/rounds/{rnd.id}/results").get_data(as_text=True)
-    assert "20.00" in page
+    assert "20,00" in page  # Vietnamese decimal comma (issue 12)
     assert browser.post(f"/org/rounds/{rnd.id}/results", data={"name": "Giải Nhất", "count": "1"}).status_code == 302
     assert browser.post(f"/org/rounds/{rnd.id}/grant-from-ranking").status_code == 302
     resp = browser.post(f"/org/rounds/{rnd.id}/publish")

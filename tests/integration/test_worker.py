@@ -88,6 +88,24 @@ def test_duration_rule_from_the_contest(app, session, make, entry, run_jobs, tmp
     assert "0:07" in clip.reason and "0:05" in clip.reason
 
 
+def test_a_clip_breaking_two_rules_is_rejected_for_both(app, session, make, entry, run_jobs, tmp_path):
+    """Issue 12: too long and too low at once; the worker stores both, the page lists both."""
+    from app.clip_display import clip_reasons
+    from app.connections import enqueue_processing
+
+    bad = make_clip(tmp_path / "long-and-small.mp4", duration=7, size="160x120", audio=False)
+    clip = make.uploaded_clip(entry, bad, "long-and-small.mp4")
+    enqueue_processing(clip.id)
+    run_jobs()
+    session.expire_all()
+    clip = session.get(Clip, clip.id)
+    assert clip.status == ClipStatus.REJECTED
+    assert [r["code"] for r in clip.rejections] == ["resolution_too_low", "too_long"]
+    assert "160×120" in clip.reason and "0:07" in clip.reason  # the English record for `clips show` has both
+    with app.test_request_context("/?lang=en"):
+        assert len(clip_reasons(clip)) == 2
+
+
 def test_upload_with_redis_down_is_kept_and_swept_later(app, session, make, entry, run_jobs, sample_clip):
     from app.connections import enqueue_committed_clip
     from app.queue import media_queue

@@ -47,7 +47,8 @@
             reason.hidden = false;
           }
           if (doc.final) {
-            if (doc.status === "ready" && box.dataset.status !== "ready") location.reload();
+            // Reload into the final page: the player when ready; the reasons and no Submit button when rejected.
+            if (doc.status !== box.dataset.status) location.reload();
             return;
           }
           setTimeout(poll, 2000);
@@ -62,6 +63,7 @@
   function sheetTotal(form) {
     const inputs = form.querySelectorAll("input[type=number][data-weight]"),
       out = form.querySelector("[data-role=total]");
+    const numbers = new Intl.NumberFormat(document.documentElement.lang || "vi", { maximumFractionDigits: 2 });
     function update() {
       let total = 0,
         any = false;
@@ -72,7 +74,7 @@
           any = true;
         }
       });
-      out.textContent = any ? (Math.round(total * 100) / 100).toString() : "—";
+      out.textContent = any ? numbers.format(total) : "—";
     }
     inputs.forEach(function (i) {
       i.addEventListener("input", update);

@@ -22,14 +22,13 @@
     });
   }
 
-  function humanBytes(n, lang) {
-    const units = ["B", "KB", "MB", "GB"];
-    let i = 0;
-    while (n >= 1024 && i < units.length - 1) {
-      n /= 1024;
-      i++;
-    }
-    return n.toLocaleString(lang, { maximumFractionDigits: i ? 1 : 0 }) + " " + units[i];
+  const VIDEO_EXTENSIONS = [".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".3gp"];
+
+  /* The same allow-list as the server (app/services/entries.check_upload_name): a video file name. */
+  function looksLikeVideo(file) {
+    const name = (file.name || "").toLowerCase();
+    const ext = name.lastIndexOf(".") >= 0 ? name.slice(name.lastIndexOf(".")) : "";
+    return VIDEO_EXTENSIONS.indexOf(ext) >= 0;
   }
 
   function HttpError(message, status) {
@@ -43,9 +42,10 @@
     const S = cfg.strings,
       settings = cfg.settings,
       lang = document.documentElement.lang || root.dataset.lang || "vi";
-    const U = window.PortalUppy;
+    const U = window.PortalUppy,
+      R = window.PortalUploadRate;
     const ui = root.querySelector("[data-role=ui]");
-    if (!U) {
+    if (!U || !R) {
       root.querySelector("[data-role=broken]").hidden = false;
       return;
     }
@@ -120,20 +120,7 @@
       restrictions: {
         maxNumberOfFiles: 1,
         maxFileSize: settings.maxBytes,
-        allowedFileTypes: [
-          "video/*",
-          ".mp4",
-          ".mov",
-          ".m4v",
-          ".avi",
-          ".mkv",
-          ".webm",
-          ".mpg",
-          ".mpeg",
-          ".ts",
-          ".mts",
-          ".3gp",
-        ],
+        allowedFileTypes: VIDEO_EXTENSIONS,
       },
     });
     uppy.use(U.AwsS3, {
@@ -168,7 +155,7 @@
     });
     uppy.use(U.StatusBar, {
       target: root.querySelector("[data-role=statusbar]"),
-      showProgressDetails: true,
+      showProgressDetails: false, // sizes, speed and time left are ours: the page's language and number format
       hideUploadButton: true,
       hideAfterFinish: false,
     });
@@ -210,6 +197,16 @@
         return;
       }
       if (busy) return;
+      if (!looksLikeVideo(file)) {
+        say(fill(S.notVideo, { name: file.name }));
+        input.focus();
+        return;
+      }
+      if (file.size > settings.maxBytes) {
+        say(fill(S.tooBig, { name: file.name, size: R.formatBytes(settings.maxBytes, lang) }));
+        input.focus();
+        return;
+      }
       uppy.getFiles().forEach(function (f) {
         uppy.removeFile(f.id);
       });
@@ -235,19 +232,23 @@
 
     button.addEventListener("click", begin);
 
-    /* Speed over the last few seconds (Uppy's status bar shows the progress and the time left). */
-    let samples = [];
+    /* Sent, speed and time left (Uppy's status bar shows the bar). Measured afresh after a pause or a lost
+     * connection, so the figures do not jump; no time left once nothing is left to send. */
+    const meter = new R.RateMeter();
+    let online = navigator.onLine !== false;
+    function showProgress(sent, total) {
+      const parts = [fill(S.sent, { sent: R.formatBytes(sent, lang), total: R.formatBytes(total, lang) })];
+      const rate = online ? meter.rate() : null,
+        left = online ? meter.secondsLeft(total) : null;
+      if (rate != null) parts.push(fill(S.speed, { speed: R.formatBytes(rate, lang) }));
+      if (left != null) parts.push(fill(S.timeLeft, { time: R.formatDuration(left, lang) }));
+      speedEl.textContent = parts.join(" · ");
+      speedEl.hidden = false;
+    }
     uppy.on("upload-progress", function (file, progress) {
-      const now = Date.now();
-      samples.push([now, progress.bytesUploaded]);
-      while (samples.length > 2 && now - samples[0][0] > 4000) samples.shift();
-      const first = samples[0],
-        span = (now - first[0]) / 1000;
-      if (span >= 0.5) {
-        const rate = Math.max(0, (progress.bytesUploaded - first[1]) / span);
-        speedEl.textContent = fill(S.speed, { speed: humanBytes(rate, lang) });
-        speedEl.hidden = false;
-      }
+      if (!progress.bytesTotal) return;
+      meter.add(Date.now(), progress.bytesUploaded);
+      showProgress(progress.bytesUploaded, progress.bytesTotal);
     });
     uppy.on("upload-success", function (file, response) {
       forget();
@@ -274,19 +275,30 @@
       else reason = (error && error.message) || S.network;
       say(fill(S.failed, { reason: reason }));
     });
+    uppy.on("upload-pause", function () {
+      meter.reset(); // the time spent paused is not a slow connection
+    });
     uppy.on("cancel-all", function () {
       forget();
       setBusy(false);
-      samples = [];
+      meter.reset();
       say(S.cancelled);
     });
-    uppy.on("restriction-failed", function (file, error) {
-      say(error.message);
+    uppy.on("restriction-failed", function (file) {
+      // Uppy's own messages list MIME types ("video/*, .mp4…"); ours say it in plain words.
+      const name = (file && file.name) || "";
+      if (file && file.size > settings.maxBytes)
+        say(fill(S.tooBig, { name: name, size: R.formatBytes(settings.maxBytes, lang) }));
+      else say(fill(S.notVideo, { name: name }));
     });
     window.addEventListener("offline", function () {
+      online = false;
+      meter.reset();
       if (busy) say(S.offline);
     });
     window.addEventListener("online", function () {
+      online = true;
+      meter.reset();
       if (busy) say(S.online);
     });
     window.addEventListener("beforeunload", function (e) {

@@ -172,3 +172,12 @@ def test_probe_timeout_is_media_error(clips, tmp_path):
     shutil.copy(clips["h264.mp4"], tmp_path / "a.mp4")
     with pytest.raises(MediaError):
         probe_file(tmp_path / "a.mp4", timeout=0.001)
+
+
+def test_a_clip_breaking_several_rules_is_rejected_for_every_one(clips):
+    """Issue 12: too short and too low at once reports both, in the order the rules are checked."""
+    info = probe_file(clips["h264.mp4"])
+    with pytest.raises(Rejected) as caught:
+        validate(info, ClipRules(min_duration_s=30, min_height=1080))
+    assert [code for code, _ in caught.value.rejections] == ["resolution_too_low", "too_short"]
+    assert (caught.value.code, caught.value.params["min"]) == ("resolution_too_low", 1080)

@@ -85,3 +85,18 @@ def test_processing_failed_exists_for_the_job_wrapper_but_is_not_a_rejection():
     assert PROCESSING_FAILED in REASONS and PROCESSING_FAILED not in REJECTION_CODES
     with pytest.raises(ValueError):
         Rejected(PROCESSING_FAILED)
+
+
+def test_a_combined_rejection_survives_pickling_with_every_rule():
+    combined = Rejected.combine(
+        [Rejected("too_short", duration="0:03", min="2:00"), Rejected("resolution_too_low", size="426×240", min=720)]
+    )
+    exc = pickle.loads(pickle.dumps(combined))
+    assert exc.rejections == [
+        ("too_short", {"duration": "0:03", "min": "2:00"}),
+        ("resolution_too_low", {"size": "426×240", "min": 720}),
+    ]
+    assert (exc.code, str(exc)) == (
+        "too_short",
+        "too_short (duration=0:03, min=2:00); resolution_too_low (min=720, size=426×240)",
+    )
