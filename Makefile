@@ -7,8 +7,11 @@ PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Each program the portal, its tests or its gates run, and the Debian package that provides it.
 SYSTEM_PROGRAMS := ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server chromium:chromium node:nodejs npm:npm \
-	unshare:util-linux
+	unshare:util-linux pdftotext:poppler-utils pdftoppm:poppler-utils zbarimg:zbar-tools
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+# Shared libraries that WeasyPrint (certificates, minutes) loads, and the Debian 12 packages that provide them.
+SYSTEM_LIBRARIES := libpango-1.0.so.0:libpango-1.0-0 libpangoft2-1.0.so.0:libpangoft2-1.0-0 \
+	libharfbuzz-subset.so.0:libharfbuzz-subset0
 # PostgreSQL for the migration check (a private schema in it, dropped afterwards); skipped when none answers.
 PG_URL := $(or $(TEST_DATABASE_URL),postgresql://postgres@127.0.0.1:5432/test)
 # The migration check (helper script: one Alembic head, models match the migrations, down to base and up again).
@@ -26,6 +29,9 @@ system-deps:
 	  command -v "$${entry%%:*}" >/dev/null || missing="$$missing $${entry#*:}"; \
 	done; \
 	[ -f $(FONT) ] || missing="$$missing fonts-dejavu-core"; \
+	for entry in $(SYSTEM_LIBRARIES); do \
+	  /sbin/ldconfig -p | grep -q "$${entry%%:*}" || missing="$$missing $${entry#*:}"; \
+	done; \
 	missing=$$(tr ' ' '\n' <<<"$$missing" | sort -u | xargs); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages: $$missing"; \
@@ -114,6 +120,7 @@ test-fast: setup
 bench: setup
 	$(PY) bench/judging.py
 	$(PY) bench/transcode.py
+	$(PY) bench/certificates.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -294,7 +294,8 @@ def publish(session: DbSession, *, actor: User, contest: Contest, rnd: Round) ->
             "entry_id": entry.id,
             "title": entry.title,
             "summary": entry.summary,
-            "authors": entry.authors,
+            "authors": ", ".join(entry.author_names),
+            "author_names": entry.author_names,
             "unit": entry.unit.name,
             "unit_code": entry.unit.code,
             "clip_id": clip.id if clip and clip.status == ClipStatus.READY else None,
@@ -305,7 +306,12 @@ def publish(session: DbSession, *, actor: User, contest: Contest, rnd: Round) ->
         "contest": contest.slug,
         "title": contest.title,
         "round": rnd.name,
+        "round_id": rnd.id,
         "method": rnd.aggregation,
+        "tie_breaks": list(rnd.tie_breaks or ()),
+        "trim": rnd.trim,
+        # The panel as it stood at publication (minutes list them and give each a signature line).
+        "judges": sorted((m.judge.name for m in rnd.panel), key=_name_key),
         "published_at": now.isoformat(),
         "ranking": [
             {
@@ -350,6 +356,11 @@ def publish(session: DbSession, *, actor: User, contest: Contest, rnd: Round) ->
         after={"publication": pub.id, "winners": sum(len(a["winners"]) for a in snapshot["awards"])},
     )
     return pub
+
+
+def _name_key(name: str) -> tuple[str, str]:
+    """Vietnamese alphabetical order by given name (the last word), then the whole name."""
+    return (name.split()[-1].casefold() if name.split() else "", name.casefold())
 
 
 def latest_publication(session: DbSession, contest: Contest) -> Publication | None:
