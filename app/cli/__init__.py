@@ -13,10 +13,21 @@ from app.cli.clips import clips_group
 from app.cli.contests import contests_group
 from app.cli.database import db_group
 from app.cli.demo import demo_group
+from app.cli.paperwork import awards_group
 from app.cli.results import results_group
 from app.cli.storage import storage_group
 
-GROUPS = (db_group, storage_group, demo_group, units_group, users_group, contests_group, clips_group, results_group)
+GROUPS = (
+    db_group,
+    storage_group,
+    demo_group,
+    units_group,
+    users_group,
+    contests_group,
+    clips_group,
+    results_group,
+    awards_group,
+)
 
 
 def register_cli(app: Flask) -> None:

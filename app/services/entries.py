@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 import logging
 import mimetypes
 import os
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
