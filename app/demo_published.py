@@ -256,7 +256,7 @@ def prepare(session: Session, storage: Storage) -> list[int]:
                 )
     session.flush()
     return [
-        e.clip_id
+        e.clip.id
         for e in session.scalars(select(Entry).where(Entry.contest_id == contest.id).order_by(Entry.id))
         if e.clip is not None and e.clip.status != ClipStatus.READY
     ]

@@ -19,7 +19,8 @@ import segno
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from app.models import Certificate, Contest, Publication
@@ -58,6 +59,17 @@ def qr_png_uri(url: str) -> str:
 
 def _font_uris() -> dict[str, str]:
     return {name: path.as_uri() for name, path in FONTS.items()}
+
+
+def _pdf_document(html: str, stylesheet: str):
+    """Lay out html with the stylesheet template (templates/paperwork/*.css): local fonts only, nothing fetched."""
+    fetcher = LocalFilesOnly()
+    with force_locale(PAPER_LOCALE):  # outside requests, the templates' context needs a locale
+        rules = render_template(stylesheet, fonts=_font_uris())
+    # @font-face rules take effect only with a FontConfiguration shared by the stylesheet and the layout.
+    fonts = FontConfiguration()
+    css = CSS(string=rules, url_fetcher=fetcher, base_url=str(FONT_DIR), font_config=fonts)
+    return HTML(string=html, url_fetcher=fetcher, base_url=str(FONT_DIR)).render(stylesheets=[css], font_config=fonts)
 
 
 @dataclass(frozen=True)
@@ -107,7 +119,6 @@ def _certificate_html(
             date_line=date_line,
             signer_title=nfc(contest.signer_title),
             signer_name=nfc(contest.signer_name),
-            fonts=_font_uris(),
         )
 
 
@@ -123,7 +134,7 @@ def render_certificates(
     if not certificates:
         return
     html = _certificate_html(contest, pub, certificates, verify_url)
-    document = HTML(string=html, url_fetcher=LocalFilesOnly(), base_url=str(FONT_DIR)).render()
+    document = _pdf_document(html, "paperwork/certificate.css")
     if len(document.pages) != len(certificates):
         raise RuntimeError(f"{len(certificates)} certificates laid out on {len(document.pages)} pages")
     for done, (cert, page) in enumerate(zip(certificates, document.pages, strict=True), start=1):
@@ -192,6 +203,5 @@ def render_minutes(minutes: Minutes, contest: Contest) -> bytes:
             contest=contest,
             signer_title=nfc(contest.signer_title),
             signer_name=nfc(contest.signer_name),
-            fonts=_font_uris(),
         )
-    return HTML(string=html, url_fetcher=LocalFilesOnly(), base_url=str(FONT_DIR)).write_pdf()
+    return _pdf_document(html, "paperwork/minutes.css").write_pdf()

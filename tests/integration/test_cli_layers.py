@@ -23,7 +23,8 @@ GROUPS = {
     "users": {"add", "set-password"},
     "contests": {"create"},
     "clips": {"import", "show", "requeue"},
-    "results": {"show"},
+    "results": {"show", "minutes"},
+    "awards": {"certificates"},
     "uploads": {"sweep"},
 }
 
