@@ -145,8 +145,12 @@ def paper_date(contest: Contest, pub: Publication) -> date:
 
 
 def vietnamese_date_line(place: str, day: date) -> str:
-    """The administrative place-and-date line: "Huế, ngày 15 tháng 01 năm 2027" (no place: "Ngày 15 …")."""
-    when = f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+    """The administrative place-and-date line: "Huế, ngày 15 tháng 01 năm 2027" (no place: "Ngày 15 …").
+
+    As Decree 30/2020/NĐ-CP writes dates: a leading zero for days below 10 and for months 1 and 2 only
+    ("ngày 05 tháng 3")."""
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    when = f"ngày {day.day:02d} tháng {month} năm {day.year}"
     place = nfc(place)
     return f"{place}, {when}" if place else when[0].upper() + when[1:]
 
