@@ -221,12 +221,17 @@ def test_organiser_downloads_one_certificate_and_the_zip_made_by_the_job(
     (tmp_path / "one.pdf").write_bytes(one.data)
     assert "UBND phường Phú Hội" in pdf_text(tmp_path / "one.pdf")
     assert browser.get("/org/c/hue-2027/certificates.zip").status_code == 404  # not rendered yet
+    waiting = browser.get("/org/c/hue-2027/paperwork")
+    assert waiting.headers.get("Refresh") == "3"  # the page follows the job without a script
+    assert "0/3" in waiting.get_data(as_text=True) or "0 of 3" in waiting.get_data(as_text=True)
     assert run_jobs() == 1
     archive = browser.get("/org/c/hue-2027/certificates.zip")
     assert archive.status_code == 200 and archive.mimetype == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
     assert len(names) == 3 and all(n.endswith(".pdf") for n in names)
-    assert "/org/c/hue-2027/certificates.zip" in browser.get("/org/c/hue-2027/paperwork").get_data(as_text=True)
+    done = browser.get("/org/c/hue-2027/paperwork")
+    assert "Refresh" not in done.headers
+    assert "/org/c/hue-2027/certificates.zip" in done.get_data(as_text=True)
 
 
 def test_authors_one_per_line_are_trimmed_and_composed():
