@@ -33,6 +33,8 @@ FONTS = {
     "sans": FONT_DIR / "DejaVuSans.ttf",
     "sans_bold": FONT_DIR / "DejaVuSans-Bold.ttf",
 }
+# Certificates laid out per WeasyPrint pass: memory grows with the pages of a document.
+BATCH = 100
 # Official papers are Vietnamese documents whatever the organiser's interface language.
 PAPER_LOCALE = "vi"
 
@@ -130,20 +132,22 @@ def render_certificates(
     *,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[CertificateFile]:
-    """One PDF per certificate. The pages are laid out in one pass (fonts loaded once) and written one by one."""
-    if not certificates:
-        return
-    html = _certificate_html(contest, pub, certificates, verify_url)
-    document = _pdf_document(html, "paperwork/certificate.css")
-    if len(document.pages) != len(certificates):
-        raise RuntimeError(f"{len(certificates)} certificates laid out on {len(document.pages)} pages")
-    for done, (cert, page) in enumerate(zip(certificates, document.pages, strict=True), start=1):
-        pdf = document.copy([page]).write_pdf()
-        if on_progress is not None:
-            on_progress(done, len(certificates))
-        yield CertificateFile(
-            certificate=cert, filename=certificate_filename(cert), pdf=pdf, verify_url=verify_url(cert.code)
-        )
+    """One PDF per certificate. Pages are laid out BATCH at a time (fonts loaded and styles cascaded once per batch,
+    memory bounded however many recipients there are) and written one by one."""
+    total = len(certificates)
+    for start in range(0, total, BATCH):
+        batch = certificates[start : start + BATCH]
+        document = _pdf_document(_certificate_html(contest, pub, batch, verify_url), "paperwork/certificate.css")
+        if len(document.pages) != len(batch):
+            raise RuntimeError(f"{len(batch)} certificates laid out on {len(document.pages)} pages: restyle the page")
+        for done, (cert, page) in enumerate(zip(batch, document.pages, strict=True), start=start + 1):
+            pdf = document.copy([page]).write_pdf()
+            if on_progress is not None:
+                on_progress(done, total)
+            yield CertificateFile(
+                certificate=cert, filename=certificate_filename(cert), pdf=pdf, verify_url=verify_url(cert.code)
+            )
+        del document
 
 
 def certificates_zip(files: Iterator[CertificateFile]) -> bytes:
