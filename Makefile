@@ -7,11 +7,15 @@ PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Each program the portal, its tests or its gates run, and the Debian package that provides it.
 SYSTEM_PROGRAMS := ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server chromium:chromium node:nodejs npm:npm \
-	unshare:util-linux runuser:util-linux pg_dump:postgresql-client pg_restore:postgresql-client zbarimg:zbar-tools
+	unshare:util-linux runuser:util-linux pg_dump:postgresql-client pg_restore:postgresql-client zbarimg:zbar-tools \
+	pdftotext:poppler-utils pdftoppm:poppler-utils
 # PostgreSQL's server programs (initdb, pg_ctl: the fault tests start a private server) live outside PATH on Debian,
 # under /usr/lib/postgresql/<version>/bin; the package is installed when neither place has them.
 PG_SERVER_FOUND = command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+# Shared libraries that WeasyPrint (certificates, minutes) loads, and the Debian 12 packages that provide them.
+SYSTEM_LIBRARIES := libpango-1.0.so.0:libpango-1.0-0 libpangoft2-1.0.so.0:libpangoft2-1.0-0 \
+	libharfbuzz-subset.so.0:libharfbuzz-subset0
 # PostgreSQL for the migration check (a private schema in it, dropped afterwards); skipped when none answers.
 PG_URL := $(or $(TEST_DATABASE_URL),postgresql://postgres@127.0.0.1:5432/test)
 # The migration check (helper script: one Alembic head, models match the migrations, down to base and up again).
@@ -30,6 +34,9 @@ system-deps:
 	done; \
 	[ -f $(FONT) ] || missing="$$missing fonts-dejavu-core"; \
 	$(PG_SERVER_FOUND) || missing="$$missing postgresql"; \
+	for entry in $(SYSTEM_LIBRARIES); do \
+	  /sbin/ldconfig -p | grep -q "$${entry%%:*}" || missing="$$missing $${entry#*:}"; \
+	done; \
 	missing=$$(tr ' ' '\n' <<<"$$missing" | sort -u | xargs); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages: $$missing"; \
@@ -119,6 +126,7 @@ test-fast: setup
 bench: setup
 	$(PY) bench/judging.py
 	$(PY) bench/transcode.py
+	$(PY) bench/certificates.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

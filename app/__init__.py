@@ -47,7 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.security import init_security
 
     init_security(app)  # before the blueprints: it bounds the `int` URL converter
-    from app import auth, judges, media, organisers, public, units, uploads
+    from app import auth, judges, media, organisers, paperwork, public, units, uploads
 
     for blueprint in (
         public.bp,
@@ -57,6 +57,8 @@ def create_app(config: dict | None = None) -> Flask:
         organisers.bp,
         organisers.judging_bp,
         media.bp,
+        paperwork.bp,
+        paperwork.public_bp,
         uploads.bp,
     ):
         app.register_blueprint(blueprint)

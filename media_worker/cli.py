@@ -10,8 +10,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.cli.common import current_session, echo_json
+from app.cli.demo import CLIP_PROCESSOR
 from app.connections import queue
 from app.services.clip_processing import RetryPolicy
+from media_worker.jobs import process_clip
 from media_worker.sweeper import requeue_stuck
 from media_worker.upload_sweeper import sweep_uploads
 from media_worker.worker import run_worker
@@ -76,3 +78,5 @@ def register_worker_cli(app: Flask) -> None:
     )
     app.cli.add_command(uploads_group)
     app.cli.add_command(worker_command)
+    # `demo seed --published` processes its clips in process, through the same job function the worker runs.
+    app.extensions[CLIP_PROCESSOR] = process_clip

@@ -15,6 +15,7 @@ from app.cli.contests import contests_group
 from app.cli.database import db_group
 from app.cli.demo import demo_group
 from app.cli.notifications import reminders_group
+from app.cli.paperwork import awards_group
 from app.cli.results import results_group
 from app.cli.storage import storage_group
 
@@ -29,6 +30,7 @@ GROUPS = (
     clips_group,
     results_group,
     reminders_group,
+    awards_group,
 )
 
 

@@ -1,6 +1,6 @@
 """All tables; import models from here."""
 
-from .awards import AuditEvent, Award, AwardGrant, Publication
+from .awards import AuditEvent, Award, AwardGrant, Certificate, Publication
 from .base import Base, utcnow
 from .contest import Category, Clip, Contest, Entry
 from .enums import (
@@ -46,6 +46,7 @@ __all__ = [
     "AwardGrant",
     "Base",
     "Category",
+    "Certificate",
     "Clip",
     "ClipStatus",
     "Contest",

@@ -69,3 +69,29 @@ class AuditEvent(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
 
     actor: Mapped[User | None] = relationship()
+
+
+class Certificate(Base):
+    """One award recipient of one publication, with the unguessable code its QR verification link carries.
+
+    Like the publication snapshot it comes from, it is frozen: names are copied, not referenced."""
+
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("publication_id", "entry_ref", "recipient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    # Indexed by the unique (publication_id, entry_ref, recipient).
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publication.id", ondelete="CASCADE"))
+    entry_ref: Mapped[int] = mapped_column(Integer)  # the snapshot's entry id (no foreign key: the copy is frozen)
+    award_name: Mapped[str] = mapped_column(String(200))
+    award_kind: Mapped[AwardKind] = mapped_column(enum_column(AwardKind))
+    recipient: Mapped[str] = mapped_column(String(300))
+    unit_name: Mapped[str] = mapped_column(String(200))
+    entry_title: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order on the results page and in the ZIP
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    contest: Mapped[Contest] = relationship()
+    publication: Mapped[Publication] = relationship()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -55,6 +56,13 @@ class Contest(Base):
     # Outreach: the organiser's banner image (object key, JPEG) and whether all ready entries go public once published.
     banner_key: Mapped[str | None] = mapped_column(String(300))
     gallery_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Paperwork (certificates, minutes): "Huế, ngày 15 tháng 01 năm 2027" and the signature block. Without a date the
+    # publication's date (in the contest's time zone) is printed.
+    paper_place: Mapped[str] = mapped_column(String(100), default="")
+    paper_date: Mapped[date | None] = mapped_column(Date)
+    signer_title: Mapped[str] = mapped_column(String(200), default="")
+    signer_name: Mapped[str] = mapped_column(String(200), default="")
+    panel_head_name: Mapped[str] = mapped_column(String(200), default="")
 
     categories: Mapped[list[Category]] = relationship(
         back_populates="contest", order_by="Category.name", cascade="all, delete-orphan"
@@ -83,7 +91,8 @@ class Entry(Base):
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")
-    authors: Mapped[str] = mapped_column(String(500), default="")
+    # One author per line (newline-separated, NFC); `author_names` gives the list.
+    authors: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[EntryStatus] = mapped_column(enum_column(EntryStatus), default=EntryStatus.DRAFT)
     clip_id: Mapped[int | None] = mapped_column(
         ForeignKey("clip.id", ondelete="SET NULL", use_alter=True, name="fk_entry_clip_id_clip")
@@ -98,6 +107,11 @@ class Entry(Base):
     category: Mapped[Category | None] = relationship()
     created_by: Mapped[User | None] = relationship()
     clip: Mapped[Clip | None] = relationship(foreign_keys=[clip_id], post_update=True)
+
+    @property
+    def author_names(self) -> list[str]:
+        """The authors, one name per item."""
+        return [line.strip() for line in (self.authors or "").splitlines() if line.strip()]
 
 
 class Clip(Base):

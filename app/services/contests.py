@@ -30,6 +30,11 @@ EDITABLE = (
     "max_entries_per_unit",
     "max_size_bytes",
     "timezone",
+    "paper_place",
+    "paper_date",
+    "signer_title",
+    "signer_name",
+    "panel_head_name",
 )
 
 

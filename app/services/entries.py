@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
@@ -38,7 +39,19 @@ def _clean(title: str, summary: str, authors: str) -> tuple[str, str, str]:
         raise PortalError(_l("The entry needs a title."), field="title")
     if len(title) > 300:
         raise PortalError(_l("The title is too long (at most 300 characters)."), field="title")
-    return title, (summary or "").strip(), (authors or "").strip()[:500]
+    return title, (summary or "").strip(), clean_authors(authors)
+
+
+MAX_AUTHORS = 50
+
+
+def clean_authors(text: str | None) -> str:
+    """Authors one per line: each name trimmed and NFC-normalised (certificates print them), empty lines dropped."""
+    names = [unicodedata.normalize("NFC", " ".join(line.split())) for line in (text or "").splitlines()]
+    names = [n[:200] for n in names if n]
+    if len(names) > MAX_AUTHORS:
+        raise PortalError(_l("At most %(n)d authors, one per line.", n=MAX_AUTHORS), field="authors")
+    return "\n".join(names)
 
 
 def create_entry(
@@ -379,14 +392,23 @@ def import_clip(
     stream: IO[bytes],
     filename: str,
     content_type: str | None,
+    summary: str = "",
+    authors: str = "",
 ) -> Clip:
     """Import a clip for a unit as a submitted entry (the operator's `clips import`, actor None); audited.
 
     No deadline or membership check: the operator acts for the organisers. The clip still has to be a video file.
     """
     check_upload_name(filename)
-    title = _clean(title, "", "")[0]
-    entry = Entry(contest_id=contest.id, unit_id=unit.id, title=title, status=EntryStatus.SUBMITTED)
+    title, summary, authors = _clean(title, summary, authors)
+    entry = Entry(
+        contest_id=contest.id,
+        unit_id=unit.id,
+        title=title,
+        summary=summary,
+        authors=authors,
+        status=EntryStatus.SUBMITTED,
+    )
     session.add(entry)
     session.flush()
     clip = store_upload(

@@ -299,7 +299,8 @@ def publish(
             "entry_id": entry.id,
             "title": entry.title,
             "summary": entry.summary,
-            "authors": entry.authors,
+            "authors": ", ".join(entry.author_names),
+            "author_names": entry.author_names,
             "unit": entry.unit.name,
             "unit_code": entry.unit.code,
             "clip_id": clip.id if clip and clip.status == ClipStatus.READY else None,
@@ -310,7 +311,12 @@ def publish(
         "contest": contest.slug,
         "title": contest.title,
         "round": rnd.name,
+        "round_id": rnd.id,
         "method": rnd.aggregation,
+        "tie_breaks": list(rnd.tie_breaks or ()),
+        "trim": rnd.trim,
+        # The panel as it stood at publication (minutes list them and give each a signature line).
+        "judges": sorted((m.judge.name for m in rnd.panel), key=_name_key),
         "published_at": now.isoformat(),
         "ranking": [
             {
@@ -357,6 +363,11 @@ def publish(
     if close_intake:
         close_contest_intake(session, actor=actor, contest=contest)
     return pub
+
+
+def _name_key(name: str) -> tuple[str, str]:
+    """Vietnamese alphabetical order by given name (the last word), then the whole name."""
+    return (name.split()[-1].casefold() if name.split() else "", name.casefold())
 
 
 def latest_publication(session: DbSession, contest: Contest) -> Publication | None:

@@ -24,7 +24,8 @@ GROUPS = {
     "users": {"add", "set-password"},
     "contests": {"create"},
     "clips": {"import", "show", "requeue"},
-    "results": {"show"},
+    "results": {"show", "minutes"},
+    "awards": {"certificates"},
     "uploads": {"sweep"},
     "reminders": {"send"},
 }

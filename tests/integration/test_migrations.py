@@ -119,3 +119,27 @@ def test_0004_names_the_rows_it_cannot_constrain(scratch_url):
     _run(scratch_url, ROWS_AT_0003[:2] + ["UPDATE unit SET kind = 'district' WHERE id = 1"])
     with pytest.raises(RuntimeError, match=r"unit\.kind = 'district'"):
         command.upgrade(cfg, "head")
+
+
+def test_0011_puts_one_author_per_line_and_back(scratch_url):
+    cfg = alembic_config(scratch_url)
+    command.upgrade(cfg, "0005")
+    _run(
+        scratch_url,
+        ROWS_AT_0003[:2]
+        + [
+            "INSERT INTO entry (id, contest_id, unit_id, title, summary, authors, status, created_at, updated_at)"
+            f" VALUES ({i}, 1, 1, 'E', '', '{authors}', 'submitted', :now, :now)"
+            for i, authors in ((1, "Nguyễn Văn A, Lê Thị B;Trần C"), (2, "Phạm Văn Đức"), (3, ""))
+        ],
+    )
+    command.upgrade(cfg, "0011")
+    engine = make_engine(scratch_url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, authors FROM entry")).all())
+    assert rows == {1: "Nguyễn Văn A\nLê Thị B\nTrần C", 2: "Phạm Văn Đức", 3: ""}
+    command.downgrade(cfg, "0005")
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, authors FROM entry")).all())
+    engine.dispose()
+    assert rows == {1: "Nguyễn Văn A, Lê Thị B, Trần C", 2: "Phạm Văn Đức", 3: ""}
