@@ -113,9 +113,13 @@ INLINE = [
 ]
 
 
-@pytest.mark.parametrize("template", sorted((ROOT / "app" / "templates").rglob("*.html")), ids=lambda p: p.name)
+# Mail bodies are not pages: mail clients need inline styles, and no browser shows them under the portal's CSP.
+PAGE_TEMPLATES = sorted(p for p in (ROOT / "app" / "templates").rglob("*.html") if "mail" not in p.parent.parts)
+
+
+@pytest.mark.parametrize("template", PAGE_TEMPLATES, ids=lambda p: str(p.relative_to(ROOT / "app" / "templates")))
 def test_templates_have_nothing_inline_that_the_csp_blocks(template: Path):
-    """Finding 8: no inline scripts, event handlers or styles in templates (the CSP would block them)."""
+    """Finding 8: no inline scripts, event handlers or styles in page templates (the CSP would block them)."""
     text = template.read_text(encoding="utf-8")
     for pattern, what in INLINE:
         match = pattern.search(text)
