@@ -88,7 +88,12 @@ def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(
         finally:
             outage.redis.start()
         # The workers are still there and still work: a clip that arrives after the restart is processed too.
-        assert all(worker.poll() is None for worker in workers)
+        dead = [
+            (log.name, worker.returncode)
+            for log, worker in zip(logs, workers, strict=True)
+            if worker.poll() is not None
+        ]
+        assert not dead, f"workers exited: {dead}\n" + "\n".join(log.read_text()[-4000:] for log in logs)
         later = make.entry(make.contest(), make.unit(), clip_status=None)
         later_id = make.uploaded_clip(later, sample_clip, "later.mp4").id
         assert enqueue_processing(later_id)
