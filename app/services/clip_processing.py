@@ -8,6 +8,7 @@ an error that waiting will not heal (a bug), the clip becomes `failed` with an e
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,8 @@ from app.models import Clip, ClipStatus, User
 from app.services.audit import record_event
 
 RETRYING = "retrying"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,18 @@ def fail_clip(
         after={"status": ClipStatus.FAILED.value, "error_id": error_id, "reason_code": reason_code},
     )
     session.flush()
+    _tell_organisers(session, clip)
+
+
+def _tell_organisers(session: DbSession, clip: Clip) -> None:
+    """Mail the organisers about the failed clip; a mail problem never keeps the clip from being marked failed."""
+    from app.services.notifications import notify_clip_failed
+
+    try:
+        with session.begin_nested():
+            notify_clip_failed(session, clip=clip)
+    except Exception:  # noqa: BLE001 - the failure is recorded and shown in the portal either way
+        log.exception("could not write the failure mail for clip %s", clip.id)
 
 
 def clear_clip_retry(clip: Clip) -> None:

@@ -479,3 +479,45 @@ def preview_participation_reminder(session: DbSession, *, contest: Contest, user
             link=mail_link("units.dashboard"),
         )
     return subject, text
+
+
+# ---------------------------------------------------------------------------------------------------- organisers
+
+
+def notify_clip_failed(session: DbSession, *, clip: Clip) -> int:
+    """Tell every active organiser and admin that a clip failed for good (not the file's fault): its entry, unit and
+    the error id to look for in the worker logs. Not switchable: someone must act on it. Once per clip and error id."""
+    entry = clip.entry
+    if clip.status != ClipStatus.FAILED or entry is None:
+        return 0
+    contest = entry.contest
+    staff = session.scalars(
+        select(User).where(User.role.in_((Role.ORGANISER, Role.ADMIN)), User.active.is_(True)).order_by(User.id)
+    )
+    written = 0
+    for user in staff:
+        locale = mail_locale(user)
+        with link_context(), force_locale(locale):
+            subject, text, html = render_mail(
+                "clip_failed",
+                locale,
+                user=user,
+                contest=contest,
+                contest_title=contest.title,
+                entry=entry,
+                clip=clip,
+                link=mail_link("organisers.contest", slug=contest.slug),
+            )
+        message = queue_mail(
+            session,
+            to_user=user,
+            kind=MailKind.OTHER,
+            subject=subject,
+            text=text,
+            html=html,
+            locale=locale,
+            contest_id=contest.id,
+            dedupe_key=f"clip_failed:{clip.id}:{clip.error_id}:{user.id}",
+        )
+        written += message is not None
+    return written

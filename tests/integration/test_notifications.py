@@ -268,3 +268,28 @@ def test_units_and_judges_cannot_send_reminders(browser, make):
     browser.login(make.user(Role.UNIT).email)
     assert browser.post(f"/org/c/{contest.slug}/participation/remind").status_code == 403
     assert browser.get(f"/org/c/{contest.slug}/notifications").status_code == 403
+
+
+def test_a_failed_clip_is_mailed_to_organisers_and_admins_once(app, session, make):
+    """Issue 14 with mail: a clip that failed for good reaches every active organiser and admin, with its error id."""
+    from app.services.clip_processing import fail_clip
+
+    organiser = make.user(Role.ORGANISER)
+    admin = make.user(Role.ADMIN)
+    admin.locale = "en"
+    make.user(Role.JUDGE)
+    entry = make.entry(make.contest(), make.unit(name="Phường Một"), title="Góc phố", clip_status=ClipStatus.QUEUED)
+    session.commit()
+    with app.app_context():
+        for _ in range(2):  # the same failure recorded twice (a sweeper and a job): one mail each
+            fail_clip(
+                session, clip=entry.clip, error_id="abc123def456", reason_code="processing_failed", reason_text="x"
+            )
+        session.commit()
+    mails = _mails(session, MailKind.OTHER)
+    assert sorted(m.to_email for m in mails) == sorted([organiser.email, admin.email])
+    by = _by_email(mails)
+    assert "abc123def456" in by[organiser.email].body_text and "Góc phố" in by[organiser.email].subject
+    assert by[organiser.email].subject.startswith("Một clip xử lý không thành công")
+    assert "could not be processed" in by[admin.email].body_text and "Phường Một" in by[admin.email].body_text
+    assert f"/org/c/{entry.contest.slug}" in by[admin.email].body_text
