@@ -107,6 +107,9 @@ class Config:
         self.CLIP_STALE_SECONDS = _int("CLIP_STALE_SECONDS", 180)
         # How often each worker looks for stuck clips.
         self.SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 60)
+        # Lifetime of an anonymous public page's rendered body in Redis (app/public/caching.py). Content changes make a
+        # new cache key at once; this only bounds how long unused copies stay.
+        self.PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 600)
         # Largest clip accepted by the plain upload form (bytes). Default 2 GiB.
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 2 * 1024**3)
         # Resumable uploads (app/uploads). `direct`: browsers PUT each part to a presigned S3 URL and the bytes never

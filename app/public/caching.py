@@ -1,0 +1,144 @@
+"""Anonymous public pages that caches may keep: strong ETags, `Cache-Control: public`, 304s, and rendered bodies
+shared by every web node through Redis.
+
+A page's body is a function of its URL, the language, the code that renders it and the contest's content. The
+content is summed up by `contest_version`: one small query over the contest row and the aggregates of what its public
+pages show (publications, published news, materials) plus the contest's phase, which moves with the clock. A cached
+body is found under a key made of all of these, so any change of content is a new key and nothing has to be
+invalidated; stale keys expire (PAGE_CACHE_SECONDS).
+
+Only visitors who are not logged in, carry no flashed message and whose request does not change their session get
+the cached body; everyone else gets the page rendered for them (logged-in pages stay `no-store`, app/security.py).
+When Redis is unreachable the page is rendered as usual and still answers with its ETag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
+
+from flask import Response, current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+
+from app import db
+from app.models import Contest, Material, NewsPost, NewsStatus, Publication
+from app.services.contests import phase
+
+log = logging.getLogger(__name__)
+
+PUBLIC_MAX_AGE = 60  # seconds a browser or proxy may reuse a public page without asking again
+_BUILD: dict[str, str] = {}
+
+
+def contest_version(slug: str) -> str | None:
+    """A digest of everything the contest's public pages show, from one query; None when there is no such contest."""
+    pub = select(func.count(Publication.id), func.max(Publication.id)).where(Publication.contest_id == Contest.id)
+    news = select(func.count(NewsPost.id), func.max(NewsPost.updated_at)).where(
+        NewsPost.contest_id == Contest.id, NewsPost.status == NewsStatus.PUBLISHED
+    )
+    mats = select(func.count(Material.id), func.max(Material.id)).where(Material.contest_id == Contest.id)
+    columns = list(Contest.__table__.columns)
+    query = select(
+        *columns,
+        *(q.scalar_subquery() for q in _split(pub)),
+        *(q.scalar_subquery() for q in _split(news)),
+        *(q.scalar_subquery() for q in _split(mats)),
+    ).where(Contest.slug == slug)
+    row = db.session.execute(query).first()
+    if row is None:
+        return None
+    values = row._mapping
+    dates = SimpleNamespace(**{k: values[k] for k in ("opens_at", "closes_at", "published_at")})
+    text = repr(tuple(row)) + phase(cast(Contest, dates))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _split(query):
+    """One scalar subquery per selected column (a scalar subquery may return only one)."""
+    return [query.with_only_columns(col) for col in query.selected_columns]
+
+
+def build_id() -> str:
+    """Changes when the templates, translations or static files change (a deploy): cached bodies of old code go."""
+    if "id" not in _BUILD:
+        root = Path(current_app.root_path)
+        digest = hashlib.sha256()
+        for folder in ("templates", "translations", "static"):
+            for path in sorted((root / folder).rglob("*")):
+                if path.is_file():
+                    stat = path.stat()
+                    digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+        _BUILD["id"] = digest.hexdigest()[:12]
+    return _BUILD["id"]
+
+
+def _redis() -> Redis | None:
+    ext = current_app.extensions
+    if "portal_page_cache" not in ext:
+        url = current_app.config.get("REDIS_URL")
+        ext["portal_page_cache"] = Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=0.5) if url else None
+    return ext["portal_page_cache"]
+
+
+def _anonymous_and_plain() -> bool:
+    """True when this request may get (and fill) the shared public copy of a page."""
+    if request.method not in ("GET", "HEAD") or "lang" in request.args:
+        return False
+    if "_flashes" in session:
+        return False
+    return not current_user.is_authenticated
+
+
+def _with_cache_headers(response: Response, etag: str) -> Response:
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    return response.make_conditional(request)
+
+
+def public_page(view: Callable) -> Callable:
+    """Serve a contest's public page (view args include `slug`) from the shared cache for anonymous visitors."""
+
+    @wraps(view)
+    def wrapper(**kwargs):
+        if not _anonymous_and_plain():
+            return view(**kwargs)
+        version = contest_version(kwargs["slug"])
+        if version is None:
+            return view(**kwargs)  # its own 404
+        # view.__name__ keeps the key apart from other pages with the same arguments.
+        raw = "|".join((view.__name__, request.full_path, str(get_locale()), version, build_id()))
+        key = "page:" + hashlib.sha256(raw.encode()).hexdigest()
+        store = _redis()
+        cached = None
+        if store is not None:
+            try:
+                cached = store.get(key)
+            except RedisError as exc:
+                log.warning("page cache unreachable: %s", exc)
+                store = None
+        if cached is not None:
+            etag, _, body = cached.partition(b"\n")
+            response = current_app.response_class(body, mimetype="text/html")
+            return _with_cache_headers(response, etag.decode())
+        response = current_app.make_response(view(**kwargs))
+        if response.status_code != 200 or session.modified:
+            return response
+        body = response.get_data()
+        etag = hashlib.sha256(body).hexdigest()[:32]
+        if store is not None:
+            try:
+                store.set(key, etag.encode() + b"\n" + body, ex=int(current_app.config["PAGE_CACHE_SECONDS"]))
+            except RedisError as exc:
+                log.warning("page cache unreachable: %s", exc)
+        return _with_cache_headers(response, etag)
+
+    return wrapper
