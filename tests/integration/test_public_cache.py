@@ -148,3 +148,14 @@ def test_without_redis_pages_are_rendered_and_still_carry_their_etag(app, contes
     first = app.test_client().get("/c/cache-2027")
     etag = _cacheable(first)
     assert app.test_client().get("/c/cache-2027", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_web_nodes_share_the_rendered_page_through_redis(app, contest, services):
+    from app import create_app
+
+    first = app.test_client().get("/c/cache-2027")
+    other_node = create_app({"TESTING": True, **services, "PUBLIC_URL": PUBLIC_URL})
+    with other_node.app_context(), QueryCounter(db.engine()) as counter:
+        hit = other_node.test_client().get("/c/cache-2027")
+    assert hit.data == first.data and hit.headers["ETag"] == first.headers["ETag"]
+    assert len(counter.statements) == 1, counter.statements  # the version query; the body came from Redis
