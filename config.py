@@ -110,6 +110,8 @@ class Config:
         # Lifetime of an anonymous public page's rendered body in Redis (app/public/caching.py). Content changes make a
         # new cache key at once; this only bounds how long unused copies stay.
         self.PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 600)
+        # Lifetime of a round's computed results board in Redis (app/services/board.py); a changed sheet is a new key.
+        self.BOARD_CACHE_SECONDS = _int("BOARD_CACHE_SECONDS", 86400)
         # Largest clip accepted by the plain upload form (bytes). Default 2 GiB.
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 2 * 1024**3)
         # Resumable uploads (app/uploads). `direct`: browsers PUT each part to a presigned S3 URL and the bytes never

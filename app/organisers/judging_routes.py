@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -12,10 +12,12 @@ from sqlalchemy import func, select
 
 from app import db
 from app.committing import committing
+from app.connections import cache_redis
 from app.i18n import local_to_utc
 from app.models import Assignment, AuditEvent, Award, Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, User
 from app.paging import page_number
 from app.permissions import STAFF, require_role
+from app.services import board as board_service
 from app.services import exports, rounds, scoring
 from app.services import results as result_service
 from app.services.contests import get_contest
@@ -223,7 +225,13 @@ def results(round_id: int):
                 kind=form.kind.data,
             )
         return redirect(url_for("organisers_judging.results", round_id=rnd.id))
-    board = result_service.results_board(db.session, rnd)
+    numbers = board_service.cached_numbers(
+        db.session, rnd, cache_redis(), ttl=int(current_app.config["BOARD_CACHE_SECONDS"])
+    )
+    query = (request.args.get("q") or "")[:200]
+    total = len(board_service.matching_positions(db.session, rnd, numbers, query)) if query else len(numbers["entries"])
+    page = page_number(request.args.get("page"), total=total, per_page=board_service.PER_PAGE)
+    board = board_service.board_page(db.session, rnd, numbers, query=query, page=page)
     panel = [m.judge for m in rnd.panel]
     done = scoring.panel_progress(db.session, rnd=rnd, judges=panel)
     progress = [(j, done[j.id]) for j in panel]

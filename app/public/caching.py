@@ -29,11 +29,11 @@ from typing import cast
 from flask import Response, current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
-from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import Select, bindparam, func, select
 
 from app import db
+from app.connections import cache_redis
 from app.models import Contest, Material, NewsPost, NewsStatus, Publication
 from app.services.contests import phase
 
@@ -107,14 +107,6 @@ def _recent() -> _RecentBodies:
     return current_app.extensions.setdefault("portal_recent_pages", _RecentBodies(64))
 
 
-def _redis() -> Redis | None:
-    ext = current_app.extensions
-    if "portal_page_cache" not in ext:
-        url = current_app.config.get("REDIS_URL")
-        ext["portal_page_cache"] = Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=0.5) if url else None
-    return ext["portal_page_cache"]
-
-
 def _anonymous_and_plain() -> bool:
     """True when this request may get (and fill) the shared public copy of a page."""
     if request.method not in ("GET", "HEAD") or "lang" in request.args:
@@ -144,7 +136,7 @@ def public_page(view: Callable) -> Callable:
         config = current_app.config.get("PUBLIC_URL") or ""  # absolute links (og:url, share panel) depend on it
         raw = "|".join((view.__name__, request.full_path, str(get_locale()), version, build_id(), config))
         key = "page:" + hashlib.sha256(raw.encode()).hexdigest()
-        store = _redis()
+        store = cache_redis()
         cached = _recent().get(key)
         if cached is None and store is not None:
             try:

@@ -251,6 +251,7 @@ def save_sheet(
     sheet.comment = (comment or "").strip()
     sheet.criterion_comments = {str(k): v.strip() for k, v in (criterion_comments or {}).items() if v and v.strip()}
     sheet.scores = [Score(criterion_id=cid, points=v) for cid, v in parsed.items() if v is not None]
+    sheet.updated_at = utcnow()  # the results board's cache key follows it (app/services/board.py)
     if submit:
         sheet.status = SheetStatus.SUBMITTED
         sheet.submitted_at = utcnow()
