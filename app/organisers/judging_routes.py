@@ -229,7 +229,7 @@ def results(round_id: int):
         db.session, rnd, cache_redis(), ttl=int(current_app.config["BOARD_CACHE_SECONDS"])
     )
     query = (request.args.get("q") or "")[:200]
-    total = len(board_service.matching_positions(db.session, rnd, numbers, query)) if query else len(numbers["entries"])
+    total = len(board_service.matching_positions(db.session, rnd, numbers, query)) if query else numbers.size
     page = page_number(request.args.get("page"), total=total, per_page=board_service.PER_PAGE)
     board = board_service.board_page(db.session, rnd, numbers, query=query, page=page)
     panel = [m.judge for m in rnd.panel]

@@ -11,12 +11,15 @@ an award shows at once without recomputing anything.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
+import math
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select
@@ -32,7 +35,7 @@ from judging.reliability import agreement_table
 log = logging.getLogger(__name__)
 
 PER_PAGE = 50
-FORMAT = 1  # bump when the cached document's shape changes
+FORMAT = 2  # bump when the cached document's shape changes
 
 
 def board_version(session: DbSession, rnd: Round) -> str:
@@ -56,40 +59,77 @@ def board_version(session: DbSession, rnd: Round) -> str:
     return hashlib.sha256(repr(settings).encode()).hexdigest()[:32]
 
 
-def compute_numbers(session: DbSession, rnd: Round) -> dict[str, Any]:
-    """The board's numbers as plain JSON columns (official order), from one score query fetched as arrays."""
+@dataclass
+class Numbers:
+    """A board's numbers: per-entry columns as numpy arrays in official order, and the panel-level figures."""
+
+    columns: dict[str, np.ndarray]
+    meta: dict[str, Any]
+
+    @property
+    def size(self) -> int:
+        return len(self.columns["entries"])
+
+    def dumps(self) -> bytes:
+        """Bytes for the cache: the JSON meta, then the columns as an .npz (no pickles)."""
+        meta = json.dumps(self.meta, separators=(",", ":")).encode()
+        buffer = io.BytesIO()
+        np.savez(buffer, **self.columns)
+        return len(meta).to_bytes(8, "big") + meta + buffer.getvalue()
+
+    @classmethod
+    def loads(cls, raw: bytes) -> Numbers:
+        size = int.from_bytes(raw[:8], "big")
+        meta = json.loads(raw[8 : 8 + size])
+        with np.load(io.BytesIO(raw[8 + size :]), allow_pickle=False) as npz:
+            columns = {k: npz[k] for k in npz.files}
+        return cls(columns=columns, meta=meta)
+
+
+def compute_numbers(session: DbSession, rnd: Round) -> Numbers:
+    """The board's numbers, from one score query fetched as arrays; every method ranks the same validated table."""
     max_total = sum(c.max_points * c.weight for c in rnd.criteria)
+    meta: dict[str, Any] = {"methods": list(judging.METHODS), "max_total": max_total, "agreement": None}
     table = round_table(session, rnd)
     if table is None:
-        return {"entries": [], "methods": list(judging.METHODS), "max_total": max_total, "agreement": None}
+        empty = np.zeros(0, dtype=np.int64)
+        return Numbers(columns={"entries": empty, "rank": empty}, meta=meta | {"leniency": [], "tie_break": {}})
     tie_breaks = tuple(rnd.tie_breaks or ())
-    by_method = {m: rank_table(table, method=m, tie_breaks=tie_breaks, trim=rnd.trim) for m in judging.METHODS}
-    official = by_method[rnd.aggregation]
+    official = rank_table(table, method=rnd.aggregation, tie_breaks=tie_breaks, trim=rnd.trim)
     order = [r.entry for r in official]
+    position = {e: i for i, e in enumerate(order)}
+    columns: dict[str, np.ndarray] = {
+        "entries": np.array([int(e) for e in order], dtype=np.int64),
+        "rank": np.array([r.rank for r in official], dtype=np.int64),
+        "score": np.array([r.score for r in official], dtype=np.float64),
+        "judges": np.array([r.judges for r in official], dtype=np.int64),
+        "tied": np.array([r.tied for r in official], dtype=bool),
+    }
+    for m in judging.METHODS:
+        ranked = (
+            official
+            if m == rnd.aggregation
+            else rank_table(table, method=m, tie_breaks=tie_breaks, trim=rnd.trim, with_totals=False)
+        )
+        ranks, scores = np.zeros(len(order), dtype=np.int64), np.zeros(len(order), dtype=np.float64)
+        where = np.array([position[r.entry] for r in ranked], dtype=np.int64)
+        ranks[where] = [r.rank for r in ranked]
+        scores[where] = [r.score for r in ranked]
+        columns[f"rank_{m}"], columns[f"score_{m}"] = ranks, scores
     report = agreement_table(table, flag_threshold=rnd.flag_threshold)
-    spreads = {a.entry: a for a in report.per_entry}
+    spread, flag = np.full(len(order), np.nan), np.zeros(len(order), dtype=bool)
+    for a in report.per_entry:
+        spread[position[a.entry]], flag[position[a.entry]] = a.range, a.flag
+    columns["spread"], columns["flag"] = spread, flag
     per_judge: dict[str, list[float]] = {}
-    for ranked in official:
-        for judge, total in ranked.totals.items():
+    for line in official:
+        for judge, total in line.totals.items():
             per_judge.setdefault(judge, []).append(total)
     every = [t for ts in per_judge.values() for t in ts]
     panel_mean = sum(every) / len(every)
-    methods = {}
-    for m, ranked in by_method.items():
-        lookup = {r.entry: (r.rank, r.score) for r in ranked}
-        methods[m] = [lookup[e] for e in order]
-    return {
-        "entries": [int(e) for e in order],
-        "rank": [r.rank for r in official],
-        "score": [r.score for r in official],
-        "judges": [r.judges for r in official],
-        "tied": [r.tied for r in official],
-        "tie_break": [r.tie_break for r in official],
-        "spread": [[spreads[e].range, spreads[e].flag] if e in spreads else None for e in order],
-        "by_method": methods,
-        "methods": list(judging.METHODS),
-        "max_total": max_total,
+    meta |= {
         "panel_mean": panel_mean,
+        "tie_break": {str(i): r.tie_break for i, r in enumerate(official) if r.tie_break},
         "agreement": {
             "kendall_w": report.kendall_w,
             "icc": report.icc,
@@ -101,23 +141,24 @@ def compute_numbers(session: DbSession, rnd: Round) -> dict[str, Any]:
             key=lambda x: -x[3],
         ),
     }
+    return Numbers(columns=columns, meta=meta)
 
 
-def cached_numbers(session: DbSession, rnd: Round, redis: Redis | None, *, ttl: int) -> dict[str, Any]:
+def cached_numbers(session: DbSession, rnd: Round, redis: Redis | None, *, ttl: int) -> Numbers:
     """compute_numbers through the Redis cache (computed and stored on a miss; computed alone when Redis is down)."""
     key = f"board:{rnd.id}:{board_version(session, rnd)}"
     if redis is not None:
         try:
             raw = redis.get(key)
             if raw is not None:
-                return json.loads(raw)
+                return Numbers.loads(raw)
         except RedisError as exc:
             log.warning("board cache unreachable: %s", exc)
             redis = None
     numbers = compute_numbers(session, rnd)
     if redis is not None:
         try:
-            redis.set(key, json.dumps(numbers, separators=(",", ":")), ex=ttl)
+            redis.set(key, numbers.dumps(), ex=ttl)
         except RedisError as exc:
             log.warning("board cache unreachable: %s", exc)
     return numbers
@@ -137,38 +178,39 @@ class BoardPage:
     query: str
 
 
-def matching_positions(session: DbSession, rnd: Round, numbers: dict[str, Any], query: str) -> list[int]:
-    """Positions (in official order) of the rows a search asks for: a rank number, or words of a title or unit."""
+def matching_positions(session: DbSession, rnd: Round, numbers: Numbers, query: str) -> np.ndarray:
+    """Positions (in official order) of the rows a search asks for: a rank, #entry id, or words of a title or unit."""
     query = query.strip()
+    entries = numbers.columns["entries"]
     if not query:
-        return list(range(len(numbers["entries"])))
-    if query.isdigit() or (query.startswith("#") and query[1:].isdigit()):
-        wanted = int(query.lstrip("#"))
-        by_rank = [i for i, r in enumerate(numbers["rank"]) if r == wanted]
-        by_id = [i for i, e in enumerate(numbers["entries"]) if e == wanted] if query.startswith("#") else []
-        return by_id or by_rank
+        return np.arange(numbers.size)
+    if query.startswith("#") and query[1:].isdigit():
+        return np.flatnonzero(entries == int(query[1:]))
+    if query.isdigit():
+        return np.flatnonzero(numbers.columns["rank"] == int(query))
     pattern = f"%{query.lower()}%"
     conditions = [func.lower(Entry.title).like(pattern)]
     if not rnd.blind:
         conditions += [func.lower(Unit.name).like(pattern), func.lower(Unit.code).like(pattern)]
-    ids = set(
+    ids = list(
         session.scalars(
             select(Entry.id)
             .join(Unit, Unit.id == Entry.unit_id)
             .where(Entry.contest_id == rnd.contest_id, or_(*conditions))
         )
     )
-    return [i for i, e in enumerate(numbers["entries"]) if e in ids]
+    return np.flatnonzero(np.isin(entries, np.array(ids, dtype=np.int64)))
 
 
 def board_page(
-    session: DbSession, rnd: Round, numbers: dict[str, Any], *, query: str = "", page: int = 1, per_page: int = PER_PAGE
+    session: DbSession, rnd: Round, numbers: Numbers, *, query: str = "", page: int = 1, per_page: int = PER_PAGE
 ) -> BoardPage:
     """One page of the board (rows with their entries, units and awards), plus the panel-level figures."""
     positions = matching_positions(session, rnd, numbers, query)
     pages = max(1, -(-len(positions) // per_page))
-    shown = positions[(page - 1) * per_page : page * per_page]
-    ids = [numbers["entries"][i] for i in shown]
+    shown = positions[(page - 1) * per_page : page * per_page].tolist()
+    col = {k: v[shown].tolist() for k, v in numbers.columns.items()}
+    ids = col["entries"]
     entries = {
         e.id: e for e in session.scalars(select(Entry).options(selectinload(Entry.unit)).where(Entry.id.in_(ids)))
     }
@@ -181,46 +223,46 @@ def board_page(
             .where(Award.contest_id == rnd.contest_id, AwardGrant.entry_id.in_(ids))
         )
     }
-    methods = tuple(numbers["methods"])
+    methods = tuple(numbers.meta["methods"])
+    notes = numbers.meta.get("tie_break", {})
     rows = []
-    for i in shown:
-        entry_id = numbers["entries"][i]
+    for k, i in enumerate(shown):
+        entry_id = ids[k]
         official = ResultRow(
-            rank=numbers["rank"][i],
+            rank=col["rank"][k],
             entry=entries[entry_id],
-            score=numbers["score"][i],
-            judges=numbers["judges"][i],
-            tied=numbers["tied"][i],
+            score=col["score"][k],
+            judges=col["judges"][k],
+            tied=col["tied"][k],
             award=grants.get(entry_id),
-            tie_break=numbers["tie_break"][i],
+            tie_break=notes.get(str(i)),
         )
-        by_method = {m: tuple(numbers["by_method"][m][i]) for m in methods}
-        spread = numbers["spread"][i]
+        by_method = {m: (col[f"rank_{m}"][k], col[f"score_{m}"][k]) for m in methods}
+        spread = col["spread"][k]
         rows.append(
             BoardRow(
                 official=official,
-                by_method=by_method,  # type: ignore[arg-type]
+                by_method=by_method,
                 delta={m: official.rank - by_method[m][0] for m in methods},
-                spread=SimpleNamespace(range=spread[0], flag=spread[1]) if spread else None,  # type: ignore[arg-type]
+                spread=None if math.isnan(spread) else SimpleNamespace(range=spread, flag=col["flag"][k]),  # type: ignore[arg-type]
             )
         )
     leniency = []
-    if numbers.get("leniency"):
-        judges = {
-            u.id: u for u in session.scalars(select(User).where(User.id.in_([j[0] for j in numbers["leniency"]])))
-        }
+    if numbers.meta.get("leniency"):
+        judge_ids = [j[0] for j in numbers.meta["leniency"]]
+        judges = {u.id: u for u in session.scalars(select(User).where(User.id.in_(judge_ids)))}
         leniency = [
             SimpleNamespace(judge=judges[j], scored=n, mean_total=mean, difference=diff)
-            for j, n, mean, diff in numbers["leniency"]
+            for j, n, mean, diff in numbers.meta["leniency"]
         ]
-    agreement = SimpleNamespace(**numbers["agreement"]) if numbers.get("agreement") else None
+    agreement = SimpleNamespace(**numbers.meta["agreement"]) if numbers.meta.get("agreement") else None
     return BoardPage(
         rows=rows,
         methods=methods,
         agreement=agreement,
         leniency=leniency,
-        panel_mean=numbers.get("panel_mean"),
-        max_total=numbers["max_total"],
+        panel_mean=numbers.meta.get("panel_mean"),
+        max_total=numbers.meta["max_total"],
         total=len(positions),
         page=page,
         pages=pages,
