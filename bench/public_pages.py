@@ -54,6 +54,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--version-seconds", type=float, default=0, help="PAGE_VERSION_SECONDS of the portal")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk not found: apt-get install wrk", file=sys.stderr)
@@ -75,6 +76,7 @@ def main() -> int:
             AWS_SECRET_ACCESS_KEY="bench-secret-key-1234",  # noqa: S106 - a throwaway local store
             S3_BUCKET="bench-public",
             PUBLIC_URL="http://127.0.0.1:5000",
+            PAGE_VERSION_SECONDS=str(args.version_seconds),
         )
         if env["DATABASE_URL"].startswith("postgresql"):
             from sqlalchemy import text
@@ -102,7 +104,10 @@ def main() -> int:
                 ratios[page].append(rate / health)
                 print(f"  {page} {rate:8.1f} req/s  {rate / health:.2f}× /healthz ({detail})", flush=True)
         load = os.getloadavg()
-        print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.seconds}s, {args.rounds} rounds, gunicorn 2×4")
+        print(
+            f"\nwrk -t{args.threads} -c{args.connections} -d{args.seconds}s, {args.rounds} rounds, gunicorn 2×4,",
+            f"PAGE_VERSION_SECONDS={args.version_seconds:g}, {env['DATABASE_URL'].split(':')[0]}",
+        )
         print(f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} ({os.cpu_count()} CPUs)")
         print("| path | req/s (median) | × /healthz (median) |")
         print("| --- | ---: | ---: |")

@@ -159,3 +159,16 @@ def test_web_nodes_share_the_rendered_page_through_redis(app, contest, services)
         hit = other_node.test_client().get("/c/cache-2027")
     assert hit.data == first.data and hit.headers["ETag"] == first.headers["ETag"]
     assert len(counter.statements) == 1, counter.statements  # the version query; the body came from Redis
+
+
+def test_with_page_version_seconds_a_hot_page_needs_no_query(app, session, make, contest):
+    app.config["PAGE_VERSION_SECONDS"] = 3600  # far longer than the test: the reuse is what is checked
+    first = app.test_client().get("/c/cache-2027")
+    with app.app_context(), QueryCounter(db.engine()) as counter:
+        hit = app.test_client().get("/c/cache-2027")
+    assert hit.data == first.data and counter.statements == []
+    app.config["PAGE_VERSION_SECONDS"] = 0  # the default: every request asks the database
+    contest = contests.get_contest(session, "cache-2027")  # the app context above ended the fixture's session
+    contests.update_contest(session, actor=make.user(Role.ORGANISER), contest=contest, title="Renamed contest 2027")
+    session.commit()
+    assert "Renamed contest 2027" in app.test_client().get("/c/cache-2027").get_data(as_text=True)
