@@ -111,6 +111,6 @@ def fetch_tuples(session: DbSession, query) -> list[tuple]:
     sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     result = connection.exec_driver_sql(sql)  # through SQLAlchemy (events, logging), read from its cursor
     try:
-        return result.cursor.fetchall() if result.cursor is not None else []
+        return list(result.cursor.fetchall()) if result.cursor is not None else []
     finally:
         result.close()

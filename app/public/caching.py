@@ -32,6 +32,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import Select, bindparam, func, select
+from werkzeug.wrappers import Response as BaseResponse
 
 from app import db
 from app.connections import cache_redis
@@ -138,7 +139,7 @@ def _anonymous_and_plain() -> bool:
     return not current_user.is_authenticated
 
 
-def _with_cache_headers(response: Response, etag: str) -> Response:
+def _with_cache_headers(response: Response, etag: str) -> BaseResponse:
     response.set_etag(etag)
     response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
     return response.make_conditional(request)

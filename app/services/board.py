@@ -74,7 +74,7 @@ class Numbers:
         """Bytes for the cache: the JSON meta, then the columns as an .npz (no pickles)."""
         meta = json.dumps(self.meta, separators=(",", ":")).encode()
         buffer = io.BytesIO()
-        np.savez(buffer, **self.columns)
+        np.savez(buffer, **self.columns)  # type: ignore[arg-type]
         return len(meta).to_bytes(8, "big") + meta + buffer.getvalue()
 
     @classmethod
@@ -151,7 +151,7 @@ def cached_numbers(session: DbSession, rnd: Round, redis: Redis | None, *, ttl: 
         try:
             raw = redis.get(key)
             if raw is not None:
-                return Numbers.loads(raw)
+                return Numbers.loads(raw)  # type: ignore[arg-type]  # a client without decode_responses
         except RedisError as exc:
             log.warning("board cache unreachable: %s", exc)
             redis = None
