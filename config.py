@@ -124,6 +124,15 @@ class Config:
         self.CLIP_RETRY_BASE_SECONDS = float(_env("CLIP_RETRY_BASE_SECONDS", "30"))
         self.CLIP_RETRY_MAX_SECONDS = float(_env("CLIP_RETRY_MAX_SECONDS", "900"))
         self.CLIP_RETRY_HOURS = float(_env("CLIP_RETRY_HOURS", "24"))
+        # Lifetime of an anonymous public page's rendered body in Redis (app/public/caching.py). Content changes make a
+        # new cache key at once; this only bounds how long unused copies stay.
+        self.PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 600)
+        # Seconds a web process may reuse a contest's content version for anonymous pages without asking the database
+        # (0: ask on every request). 1 lets a node serve its hottest public pages from memory, a change showing up to a
+        # second late; see docs/performance.md, "Public pages".
+        self.PAGE_VERSION_SECONDS = float(_env("PAGE_VERSION_SECONDS", "0") or 0)
+        # Lifetime of a round's computed results board in Redis (app/services/board.py); a changed sheet is a new key.
+        self.BOARD_CACHE_SECONDS = _int("BOARD_CACHE_SECONDS", 86400)
         # Largest clip accepted by the plain upload form (bytes). Default 2 GiB.
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 2 * 1024**3)
         # Resumable uploads (app/uploads). `direct`: browsers PUT each part to a presigned S3 URL and the bytes never

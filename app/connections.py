@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
+from redis import Redis
 from redis.exceptions import RedisError
 
 from app import db
@@ -31,6 +32,15 @@ def public_storage() -> Storage:
     if "portal_public_storage" not in ext:
         ext["portal_public_storage"] = Storage.from_config({**current_app.config, "S3_ENDPOINT_URL": public})
     return ext["portal_public_storage"]
+
+
+def cache_redis() -> Redis | None:
+    """The Redis that caches rendered public pages and results boards (short timeouts: a cache must not hang pages)."""
+    ext = current_app.extensions
+    if "portal_cache_redis" not in ext:
+        url = current_app.config.get("REDIS_URL")
+        ext["portal_cache_redis"] = Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=2) if url else None
+    return ext["portal_cache_redis"]
 
 
 def queue():

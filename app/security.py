@@ -36,6 +36,25 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+def same_origin_request() -> bool:
+    """False when the browser says this request came from another site (Sec-Fetch-Site, else Origin).
+
+    Browsers that send neither header (very old ones) are let through: the check guards low-stakes anonymous forms
+    (the language switch) that carry no CSRF token so that their pages stay cacheable.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    allowed = {request.host}
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        allowed.add(urlsplit(public).netloc)
+    return urlsplit(origin).netloc in allowed
+
+
 def embeddable(view: Callable | None = None, *, ancestors: str = "*") -> Any:
     """Let other sites frame this view (CSP `frame-ancestors`); use it only on pages made to be embedded."""
 

@@ -59,8 +59,10 @@ def rank_table(
     method: str = "mean",
     tie_breaks: Sequence[str] = (),
     trim: int = 1,
+    with_totals: bool = True,
 ) -> list[RankedEntry]:
-    """Rank a validated ScoreTable (shared by rank() and the CLI)."""
+    """Rank a validated ScoreTable (shared by rank() and the CLI); with_totals=False leaves each line's per-judge
+    totals empty (a caller that ranks by several methods needs them once)."""
     check_options(method, trim)
     rules = parse_tie_breaks(tie_breaks, table.rubric)
     n = len(table.entries)
@@ -113,7 +115,7 @@ def rank_table(
                 notes[pos] = f"score tie with {others(0, pos)}; separated by {rules[level - 1]} ({_fmt(value)})"
 
     counts = table.entry_counts()
-    totals = table.totals_by_entry()
+    totals = table.totals_by_entry() if with_totals else {}
     scores = keys[0].tolist()  # reported as compared, so tied entries show equal scores
     return [
         RankedEntry(
@@ -122,7 +124,7 @@ def rank_table(
             score=scores[e],
             tied=tied[pos],
             judges=int(counts[e]),
-            totals=totals[ids[pos]],
+            totals=totals[ids[pos]] if with_totals else {},
             tie_break=notes[pos],
         )
         for pos, e in enumerate(order.tolist())

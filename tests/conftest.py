@@ -293,7 +293,7 @@ class Browser:
 
     def post(self, path: str, data: dict | None = None, **kwargs):
         data = dict(data or {})
-        data.setdefault("csrf_token", self.token("/"))
+        data.setdefault("csrf_token", self.token("/login"))  # anonymous pages carry no token (cacheable)
         return self.client.post(path, data=data, **kwargs)
 
     def get(self, path: str, **kwargs):

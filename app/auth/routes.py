@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import db
+from app.extensions import csrf
 from app.models import Role
-from app.security import safe_next
+from app.security import safe_next, same_origin_request
 from app.services.accounts import authenticate
 
 from . import login_session
@@ -59,10 +60,19 @@ def logout():
 
 
 @bp.route("/language/<code>", methods=["POST"])
+@csrf.exempt
 def set_language(code: str):
-    """Switch the interface language and remember it (for the account too)."""
+    """Switch the interface language and remember it (for the account too).
+
+    Logged-in users send the form's CSRF token. Anonymous pages carry none (caches share them), so for anonymous
+    visitors the browser's own Sec-Fetch-Site / Origin headers must say the form came from this site.
+    """
     from flask import current_app
 
+    if current_user.is_authenticated:
+        csrf.protect()
+    elif not same_origin_request():
+        abort(403)
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         if current_user.is_authenticated:

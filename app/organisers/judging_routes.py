@@ -13,10 +13,12 @@ from sqlalchemy import func, select, true
 from app import db
 from app.audit_log import readable
 from app.committing import committing
+from app.connections import cache_redis
 from app.i18n import local_to_utc
 from app.models import Assignment, AuditEvent, Award, Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, User
 from app.paging import page_number
 from app.permissions import STAFF, has_role, require_role
+from app.services import board as board_service
 from app.services import exports, rounds, scoring
 from app.services import results as result_service
 from app.services.contests import get_contest
@@ -242,7 +244,13 @@ def results(round_id: int):
                 kind=form.kind.data,
             )
         return redirect(url_for("organisers_judging.results", round_id=rnd.id))
-    board = result_service.results_board(db.session, rnd)
+    numbers = board_service.cached_numbers(
+        db.session, rnd, cache_redis(), ttl=int(current_app.config["BOARD_CACHE_SECONDS"])
+    )
+    query = (request.args.get("q") or "")[:200]
+    total = len(board_service.matching_positions(db.session, rnd, numbers, query)) if query else numbers.size
+    page = page_number(request.args.get("page"), total=total, per_page=board_service.PER_PAGE)
+    board = board_service.board_page(db.session, rnd, numbers, query=query, page=page)
     panel = [m.judge for m in rnd.panel]
     done = scoring.panel_progress(db.session, rnd=rnd, judges=panel)
     progress = [(j, done[j.id]) for j in panel]

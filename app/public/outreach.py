@@ -25,6 +25,7 @@ from app.services.gallery import gallery_entries, gallery_open
 from app.services.results import latest_publication
 from app.templating import render_markdown
 
+from .caching import public_page
 from .previews import absolute_or_none, preview_meta
 from .routes import bp
 
@@ -100,6 +101,7 @@ def banner(slug: str):
 
 
 @bp.route("/c/<slug>/news")
+@public_page
 def news_list(slug: str):
     contest = _contest(slug)
     posts = news.published_posts(db.session, contest)
@@ -109,6 +111,7 @@ def news_list(slug: str):
 
 
 @bp.route("/c/<slug>/news/<int:post_id>")
+@public_page
 def news_post(slug: str, post_id: int):
     contest = _contest(slug)
     post = news.public_post(db.session, contest, post_id) or abort(404)

@@ -10,6 +10,7 @@ from app.services.contests import get_contest, list_contests
 from app.services.gallery import gallery_open
 from app.services.results import latest_publication
 
+from .caching import public_page
 from .previews import outreach_context, preview_meta
 
 bp = Blueprint("public", __name__)
@@ -24,6 +25,7 @@ def index():
 
 
 @bp.route("/c/<slug>")
+@public_page
 def contest(slug: str):
     contest = get_contest(db.session, slug) or abort(404)
     return render_template(
@@ -35,6 +37,7 @@ def contest(slug: str):
 
 
 @bp.route("/c/<slug>/winners")
+@public_page
 def winners(slug: str):
     contest = get_contest(db.session, slug) or abort(404)
     pub = latest_publication(db.session, contest)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 import judging
-from app.db import DbSession
+from app.db import DbSession, fetch_tuples
 from app.models import (
     Award,
     AwardGrant,
@@ -54,17 +54,18 @@ def round_table(session: DbSession, rnd: Round) -> ScoreTable | None:
     Built straight from columns: constructing one object per score would dominate the results page's time."""
     names = {c.id: c.name for c in rnd.criteria}
     rubric = [judging.Criterion(name=c.name, max_points=c.max_points, weight=c.weight) for c in rnd.criteria]
-    rows = session.execute(
+    query = (
         select(ScoreSheet.entry_id, ScoreSheet.judge_id, Score.criterion_id, Score.points)
         .join(Score, Score.sheet_id == ScoreSheet.id)
         .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
-    ).all()
+    )
+    rows = fetch_tuples(session, query)
     if not rows:
         return None
     entries, judges, criteria, points = zip(*rows, strict=True)
     return build_table(
-        [str(e) for e in entries],
-        [str(j) for j in judges],
+        list(map(str, entries)),
+        list(map(str, judges)),
         [names[c] for c in criteria],
         np.asarray(points, dtype=np.float64),
         rubric,

