@@ -50,10 +50,10 @@ system-deps:
 	  || echo "system-deps: warning: Node.js $$(node --version) is older than 20.19, which eslint 10 (make lint) needs" >&2; \
 	command -v pg_isready >/dev/null || echo "system-deps: pg_isready not found (optional: PostgreSQL passes are skipped)"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	@touch $@
 
 venv: $(VENV)/.installed
