@@ -90,7 +90,7 @@ def process_clip(clip_id: int) -> str:
         return "skipped"
     config = Config()
     with _heartbeat(clip_id, config.CLIP_STALE_SECONDS / 6):
-        return _process(clip_id, *started, Storage.from_config(config))
+        return _process(clip_id, *started, Storage.from_config(config), config)
 
 
 def _sha256(path: Path) -> str:
@@ -101,7 +101,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _process(clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool, storage: Storage) -> str:
+def _process(
+    clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool, storage: Storage, config: Config
+) -> str:
     try:
         with tempfile.TemporaryDirectory(prefix=f"clip-{clip_id}-") as tmp:
             job_dir = Path(tmp) / "in"
@@ -123,7 +125,14 @@ def _process(clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool
                     height=info.height,
                     probe=_probe_doc(info),
                 )
-                renditions = transcode(source, out_dir, info, on_progress=_progress_writer(clip_id))
+                renditions = transcode(
+                    source,
+                    out_dir,
+                    info,
+                    on_progress=_progress_writer(clip_id),
+                    quick_max_bitrate=config.QUICK_MAX_BITRATE,
+                    threads=config.MEDIA_FFMPEG_THREADS or None,
+                )
             except Rejected as exc:
                 _reject(clip_id, exc)
                 return ClipStatus.REJECTED.value
@@ -145,6 +154,7 @@ def _process(clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool
                         "height": r.height,
                         "bitrate": r.bitrate,
                         "size_bytes": r.size_bytes,
+                        "copied": r.copied,
                     }
                 )
             poster_keys = {}
