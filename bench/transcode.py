@@ -85,6 +85,9 @@ def make_input(
 ) -> None:
     """testsrc2 + sine as H.264 or HEVC with AAC; a 10 s pattern is looped (testsrc2 is slow at 1080p).
 
+    Only the video is looped, so its timestamps run on at a constant rate (looping audio and video together leaves
+    a gap at each join, which makes the file VFR); the tone is made for the whole length.
+
     With a bitrate the picture gets temporal grain and is encoded at that average rate, like a phone camera's file
     (sensor noise, 10-20 Mbit/s at 1080p); without it the synthetic pattern compresses to a few Mbit/s."""
     chunk = min(seconds, 10)
@@ -106,17 +109,9 @@ def make_input(
             "lavfi",
             "-i",
             video,
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=f=440:d={chunk}:sample_rate=48000",
             *CODECS[codec],
             *rate,
             *(HLG if hdr else ["-pix_fmt", "yuv420p"]),
-            "-c:a",
-            "aac",
-            "-b:a",
-            "128k",
             str(piece),
         ],
         check=True,
@@ -133,10 +128,20 @@ def make_input(
             str(loops),
             "-i",
             str(piece),
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=f=440:d={seconds}:sample_rate=48000",
             "-t",
             str(seconds),
-            "-c",
+            "-c:v",
             "copy",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            "-ac",
+            "2",
             "-movflags",
             "+faststart",
             str(path),
