@@ -315,6 +315,8 @@ def quick_vs_full(fig: Figures, big: Path, work: Path, runs: int) -> None:
             else:
                 fig.scan.append(timed(lambda: quick_refusal(big, info, rungs, max_bitrate=None, timeout=60)))
                 fig.quick.append(bare(quick_cmd))
+            wall, cpu = (fig.full if name == "full" else fig.quick)[-1]
+            log(f"[{i + 1}/{runs}] {name} path ladder took {wall:.1f} s wall / {cpu:.1f} s cpu")
     fig.loads.append(os.getloadavg()[0])
     for rung in rungs[:-1]:
         same = _md5(work / "out-full" / f"{rung.name}.mp4") == _md5(work / "out-quick" / f"{rung.name}.mp4")
@@ -374,6 +376,7 @@ def quality(fig: Figures, big: Path, work: Path, before: str | None) -> None:
     fig.quality.append(f"full path {top} vs source: PSNR {psnr(big, full)} dB")
     if quick.exists():
         fig.quality.append(f"quick path {top} (copy) vs source: PSNR {psnr(big, quick)} dB")
+    log("; ".join(fig.quality))
     if before:
         # x264 under VBV with threads is not bit-reproducible (the same argv gives files that differ by a few
         # hundredths of a dB), so each side runs twice and the PSNRs are compared, not checksums.
@@ -395,6 +398,7 @@ def quality(fig: Figures, big: Path, work: Path, before: str | None) -> None:
             scores["before"].append(psnr(big, out / f"{top}.mp4"))
             bare(build_command(big, work / "out-full", fig.info, fig.rungs))
             scores["after"].append(psnr(big, full))
+            log(f"PSNR before {scores['before'][-1]}, after {scores['after'][-1]}")
         fig.quality.append(
             f"full path {top} vs source, PSNR dB: at {before} {', '.join(scores['before'])}; this tree "
             f"{', '.join(scores['after'])} (argv {'identical' if same else 'DIFFERENT'})"
@@ -428,6 +432,7 @@ def throughput(fig: Figures, work: Path, args) -> None:
                 list(pool.map(worker, range(workers)))
             wall = time.monotonic() - started
             used = _children_cpu() - cpu
+            log(f"throughput, {label}, {workers} x {threads or 'auto'}: {wall:.1f} s wall / {used:.1f} s cpu")
             fig.throughput.append(
                 f"| {label} | {workers} x {threads or 'auto'} threads | {n} | {wall:.1f} s | {used:.1f} s | "
                 f"{n / wall * 3600:.0f} | {load:.1f} / {os.getloadavg()[0]:.1f} |"
