@@ -190,7 +190,9 @@ def main() -> int:
     ap.add_argument("--psnr", action="store_true", help="PSNR of each path's top rung against the source")
     ap.add_argument("--before", help="git ref: also run that commit's full-path argv, compare its top rung (PSNR, md5)")
     ap.add_argument("--throughput", type=int, default=0, help="clips per hour: N clips, 1 worker vs 2 x 1 thread")
+    ap.add_argument("--throughput-quick", action="store_true", help="measure throughput on the quick path too")
     ap.add_argument("--throughput-seconds", type=int, default=20, help="length of each throughput clip")
+    ap.add_argument("--input", type=Path, help="use this file as the large input instead of generating one")
     ap.add_argument("--skip-ladder", action="store_true", help="skip worker overhead, per-rung runs and storyboard")
     args = ap.parse_args()
     if args.hdr and args.codec != "hevc":
@@ -408,17 +410,21 @@ def quality(fig: Figures, big: Path, work: Path, before: str | None) -> None:
 def throughput(fig: Figures, work: Path, args) -> None:
     """Clips per hour through the whole pipeline: 1 worker with ffmpeg's threads vs 2 workers with 1 thread each."""
     clip = work / "in" / "throughput.mp4"
-    make_input(
-        clip,
-        size=args.size,
-        seconds=args.throughput_seconds,
-        codec=args.codec,
-        bitrate=args.bitrate,
-        hdr=args.hdr,
-        gop=args.gop,
-    )
+    if args.input:
+        shutil.copyfile(args.input, clip)
+    else:
+        make_input(
+            clip,
+            size=args.size,
+            seconds=args.throughput_seconds,
+            codec=args.codec,
+            bitrate=args.bitrate,
+            hdr=args.hdr,
+            gop=args.gop,
+        )
     n = args.throughput
-    for quick, label in ((0, "full path"), (None, "quick path")):
+    paths = ((0, "full path"), (None, "quick path")) if args.throughput_quick else ((0, "full path"),)
+    for quick, label in paths:
         for workers, threads in ((1, None), (2, 1)):
             log(f"throughput, {label}: {n} clips, {workers} worker(s), threads {threads or 'auto'}")
             load = os.getloadavg()[0]
@@ -449,9 +455,18 @@ def run(work: Path, args) -> int:
         f"generating {args.seconds}s {args.size}@30 {args.codec}{' HLG' if args.hdr else ''} "
         f"{args.bitrate or 'synthetic'} and 5s 360p inputs"
     )
-    make_input(
-        big, size=args.size, seconds=args.seconds, codec=args.codec, bitrate=args.bitrate, hdr=args.hdr, gop=args.gop
-    )
+    if args.input:
+        shutil.copyfile(args.input, big)
+    else:
+        make_input(
+            big,
+            size=args.size,
+            seconds=args.seconds,
+            codec=args.codec,
+            bitrate=args.bitrate,
+            hdr=args.hdr,
+            gop=args.gop,
+        )
     if args.rotate:
         sys.path.insert(0, str(ROOT / "tests" / "unit" / "media"))
         from mediakit import set_rotation  # the test helper that writes a phone's tkhd matrix (ffmpeg 5.1 cannot)
