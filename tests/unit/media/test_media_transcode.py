@@ -337,3 +337,12 @@ def make_info():
         return ProbeInfo(**fields)
 
     return make
+
+
+def test_thread_setting_reaches_decoder_filters_and_every_encoder(make_info, tmp_path):
+    info = make_info()
+    default = pipeline_transcode.build_command(tmp_path / "in.mp4", tmp_path, info, plan_ladder(info))
+    assert "-threads" not in default and "-filter_complex_threads" not in default
+    cmd = pipeline_transcode.build_command(tmp_path / "in.mp4", tmp_path, info, plan_ladder(info), threads=1)
+    assert cmd.index("-threads") < cmd.index("-i")  # the decoder's
+    assert cmd.count("-threads") == 1 + 3 and cmd[cmd.index("-filter_complex_threads") + 1] == "1"
