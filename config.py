@@ -133,6 +133,12 @@ class Config:
         self.PAGE_VERSION_SECONDS = float(_env("PAGE_VERSION_SECONDS", "0") or 0)
         # Lifetime of a round's computed results board in Redis (app/services/board.py); a changed sheet is a new key.
         self.BOARD_CACHE_SECONDS = _int("BOARD_CACHE_SECONDS", 86400)
+        # Quick path: an H.264/AAC source whose video bitrate is at most this (bits/s) becomes the top rung by stream
+        # copy instead of a re-encode. Unset: twice the top rung's cap (12 Mbit/s at 1080p30); 0: always re-encode.
+        quick = _env("QUICK_MAX_BITRATE")
+        self.QUICK_MAX_BITRATE: int | None = int(quick) if quick is not None else None
+        # Threads per ffmpeg stage for the worker's transcodes; 0: ffmpeg's choice (about 1.5 per core).
+        self.MEDIA_FFMPEG_THREADS = _int("MEDIA_FFMPEG_THREADS", 0)
         # Largest clip accepted by the plain upload form (bytes). Default 2 GiB.
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 2 * 1024**3)
         # Resumable uploads (app/uploads). `direct`: browsers PUT each part to a presigned S3 URL and the bytes never

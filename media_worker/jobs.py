@@ -115,7 +115,7 @@ def process_clip(clip_id: int) -> str:
         return "skipped"
     try:
         with _heartbeat(clip_id, config.CLIP_STALE_SECONDS / 6):
-            return _process(clip_id, *started, Storage.from_config(config))
+            return _process(clip_id, *started, Storage.from_config(config), config)
     except Exception as exc:
         return _after_error(clip_id, exc, RetryPolicy.from_config(config))
 
@@ -177,7 +177,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _process(clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool, storage: Storage) -> str:
+def _process(
+    clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool, storage: Storage, config: Config
+) -> str:
     with tempfile.TemporaryDirectory(prefix=f"clip-{clip_id}-") as tmp:
         job_dir = Path(tmp) / "in"
         out_dir = Path(tmp) / "out"
@@ -198,7 +200,14 @@ def _process(clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool
                 height=info.height,
                 probe=_probe_doc(info),
             )
-            renditions = transcode(source, out_dir, info, on_progress=_progress_writer(clip_id))
+            renditions = transcode(
+                source,
+                out_dir,
+                info,
+                on_progress=_progress_writer(clip_id),
+                quick_max_bitrate=config.QUICK_MAX_BITRATE,
+                threads=config.MEDIA_FFMPEG_THREADS or None,
+            )
         except Rejected as exc:
             _reject(clip_id, exc)
             return ClipStatus.REJECTED.value
@@ -220,6 +229,7 @@ def _process(clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool
                     "height": r.height,
                     "bitrate": r.bitrate,
                     "size_bytes": r.size_bytes,
+                    "copied": r.copied,
                 }
             )
         poster_keys = {}

@@ -151,6 +151,12 @@ def _float(value: object) -> float | None:
     return result if math.isfinite(result) else None
 
 
+def _int(value: object) -> int | None:
+    """ffprobe integer (often a string) or None for N/A, zero and negatives."""
+    number = _float(value)
+    return int(number) if number is not None and number > 0 else None
+
+
 def _demuxed_duration(path: Path, index: int, *, timeout: float) -> float | None:
     """Duration by reading every packet (no decode) when the container header does not state it."""
     last: list[float] = []
@@ -269,6 +275,15 @@ def _parse(data: FFJson, size: int) -> tuple[ProbeInfo, float | None]:
         variable_frame_rate=bool(avg and real and abs(avg - real) / real > Fraction(1, 100)),
         base_rate=f"{real.numerator}/{real.denominator}" if real else "",
         color_transfer=video.get("color_transfer"),
+        video_profile=video.get("profile") or "",
+        video_level=_int(video.get("level")) or 0,
+        video_bit_rate=_int(video.get("bit_rate")),
+        color_range=video.get("color_range"),
+        color_primaries=video.get("color_primaries"),
+        audio_profile=audio.get("profile") if audio else None,
+        audio_channels=(_int(audio.get("channels")) or 0) if audio else 0,
+        audio_sample_rate=(_int(audio.get("sample_rate")) or 0) if audio else 0,
+        audio_bit_rate=_int(audio.get("bit_rate")) if audio else None,
     )
     return info, duration if duration and duration > 0 else None
 

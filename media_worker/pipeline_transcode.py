@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import ffmpeg
 
+from media_worker import pipeline_quick
 from media_worker.pipeline_ff import (
     FFMPEG,
     QUIET,
@@ -26,8 +27,9 @@ from media_worker.pipeline_ff import (
     run_ff,
 )
 from media_worker.pipeline_probe import check_hard_caps
-from media_worker.pipeline_types import MediaError, ProbeInfo, Rendition
+from media_worker.pipeline_types import MediaError, ProbeInfo, Rendition, Rung
 
+log = logging.getLogger(__name__)
 # veryfast: the 3-rung 1080p ladder runs at about real time on 2 idle cores. Measured on 720p: "faster" and "medium"
 # cost 1.6x and 2.2x the encode CPU and, at the same CRF, write 6 % and 17 % bigger files (a little more quality);
 # previews for judges capped by maxrate do not need that.
@@ -43,18 +45,7 @@ STANDARD_RATES = tuple(
 )
 PROGRESS_EVERY_S = 0.5
 # PQ and HLG (iPhones record HLG by default): without tone mapping an 8-bit BT.709 rendition looks washed out.
-HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
-
-
-@dataclass(frozen=True)
-class Rung:
-    """One planned output: name, exact even dimensions and rate caps."""
-
-    name: str
-    width: int
-    height: int
-    maxrate: int
-    audio_bitrate: int
+HDR_TRANSFERS = pipeline_quick.HDR_TRANSFERS
 
 
 def _even_round(value: float) -> int:
@@ -102,10 +93,15 @@ def default_timeout(info: ProbeInfo) -> float:
     return 60.0 + 20.0 * max(info.duration_s, 1.0)
 
 
-def _max_file_size(info: ProbeInfo, rungs: list[Rung]) -> int:
-    """RLIMIT_FSIZE for the encoder: twice the top rung's capped bitrate plus container slack, never above 4 GiB."""
+def _max_file_size(info: ProbeInfo, rungs: list[Rung], *, copy_top: bool = False) -> int:
+    """RLIMIT_FSIZE for the encoder: twice the top rung's capped bitrate plus container slack, never above 4 GiB.
+
+    A copied top rung holds the source's own streams, so it may be as large as the source file."""
     top = max(r.maxrate + r.audio_bitrate for r in rungs)
-    return min(4 << 30, int(top / 8 * (info.duration_s + 2) * 2) + (16 << 20))
+    limit = int(top / 8 * (info.duration_s + 2) * 2) + (16 << 20)
+    if copy_top:
+        limit = max(limit, info.size_bytes + (16 << 20))
+    return min(4 << 30, limit)
 
 
 def _fit(video: Any, rung: Rung) -> Any:
@@ -116,13 +112,55 @@ def _fit(video: Any, rung: Rung) -> Any:
 
 
 def build_command(
-    path: str | os.PathLike[str], out_dir: str | os.PathLike[str], info: ProbeInfo, rungs: list[Rung]
+    path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    info: ProbeInfo,
+    rungs: list[Rung],
+    *,
+    copy_top: bool = False,
+    threads: int | None = None,
 ) -> list[str]:
-    """The complete ffmpeg argv for the ladder (built with ffmpeg-python, never run by it)."""
+    """The complete ffmpeg argv for the ladder (built with ffmpeg-python, never run by it).
+
+    copy_top: the quick path; the top rung is the source's own streams remuxed (see pipeline_quick), and only the
+    lower rungs are encoded, from the same decode and the same filter graph as on the full path.
+    threads: ffmpeg's decoder, filter and encoder threads (None: ffmpeg's choice, about 1.5 per core).
+    """
     rate = output_rate(info)
     gop = max(1, round(GOP_S * rate))
     # -t caps reading at the probed duration: a header that lies about length cannot make us encode for hours.
-    src = ffmpeg.input(file_url(path), t=f"{info.duration_s + 1:.3f}", **input_options())
+    in_opts: dict[str, object] = {**input_options()}
+    if threads:
+        in_opts["threads"] = threads
+    src = ffmpeg.input(file_url(path), t=f"{info.duration_s + 1:.3f}", **in_opts)
+    top = max(rungs, key=lambda r: r.width * r.height)
+    encoded = [r for r in rungs if not (copy_top and r is top)]
+    outputs: dict[str, Any] = {}
+    if encoded:
+        made = _encode_outputs(src, info, encoded, top, gop, out_dir, threads)
+        outputs.update(zip((r.name for r in encoded), made, strict=True))
+    if copy_top:
+        outputs[top.name] = _copy_output(src, info, Path(out_dir) / f"{top.name}.mp4")
+    spec = ffmpeg.merge_outputs(*(outputs[r.name] for r in rungs)).global_args(
+        *QUIET, "-progress", "pipe:1", "-nostats"
+    )
+    if threads:
+        spec = spec.global_args("-filter_complex_threads", str(threads))
+    argv: list[str] = spec.compile(cmd=FFMPEG, overwrite_output=True)
+    return argv
+
+
+def _encode_outputs(
+    src: Any,
+    info: ProbeInfo,
+    rungs: list[Rung],
+    top: Rung,
+    gop: int,
+    out_dir: str | os.PathLike[str],
+    threads: int | None,
+) -> list[Any]:
+    """One libx264/AAC output per rung, all cut from one decode: the picture is made top-rung sized, then split."""
+    rate = output_rate(info)
     video = src[str(info.video_index)]
     if info.interlaced:
         # deint=interlaced leaves frames flagged progressive alone (mixed-content broadcasts).
@@ -130,7 +168,6 @@ def build_command(
     video = video.filter("fps", fps=f"{rate.numerator}/{rate.denominator}")
     # Scale once to the top rung (display size, square pixels, 8-bit 4:2:0, TV range) before the split, so a 4K
     # source is resampled once instead of once per rung; the lower rungs are cut from that top-rung picture.
-    top = max(rungs, key=lambda r: r.width * r.height)
     if info.color_transfer in HDR_TRANSFERS:
         # Tone map once, after shrinking to the top rung (still 10-bit): float RGB at 4K costs 4x what it does at
         # 1080p. zscale reads the input's primaries/matrix from the frames.
@@ -160,7 +197,7 @@ def build_command(
         if rung is not top:
             v = _fit(v, rung)
         streams = [v] + ([audios[i]] if audios is not None else [])
-        opts = {
+        opts: dict[str, object] = {
             "c:v": "libx264",
             "preset": PRESET,
             "crf": CRF,
@@ -179,12 +216,49 @@ def build_command(
             "max_muxing_queue_size": 4096,
             "format": "mp4",
         }
+        if threads:
+            opts["threads"] = threads
         if audios is not None:
             opts.update({"c:a": "aac", "b:a": rung.audio_bitrate, "flags:a": "+bitexact"})
         outputs.append(ffmpeg.output(*streams, file_url(Path(out_dir) / f"{rung.name}.mp4"), **opts))
-    spec = ffmpeg.merge_outputs(*outputs).global_args(*QUIET, "-progress", "pipe:1", "-nostats")
-    argv: list[str] = spec.compile(cmd=FFMPEG, overwrite_output=True)
-    return argv
+    return outputs
+
+
+def _copy_output(src: Any, info: ProbeInfo, target: Path) -> Any:
+    """The quick path's top rung: the source's video (and AAC audio) remuxed, faststart, with no tag and no SEI."""
+    streams = [src[str(info.video_index)]] + ([src[str(info.audio_index)]] if info.audio_index is not None else [])
+    opts = {
+        "c": "copy",
+        "bsf:v": pipeline_quick.STRIP_SEI,
+        "movflags": "+faststart",
+        "map_metadata": -1,
+        "map_metadata:s": -1,
+        "map_chapters": -1,
+        "fflags": "+bitexact",
+        "max_muxing_queue_size": 4096,
+        "format": "mp4",
+    }
+    return ffmpeg.output(*streams, file_url(target), **opts)
+
+
+def quick_refusal(
+    path: str | os.PathLike[str], info: ProbeInfo, rungs: list[Rung], *, max_bitrate: int | None, timeout: float
+) -> str | None:
+    """Why this source's top rung must be encoded, or None when it can be a stream copy (the quick path).
+
+    max_bitrate: QUICK_MAX_BITRATE in bits/s (None: twice the top rung's cap; 0: never take the quick path).
+    """
+    top = max(rungs, key=lambda r: r.width * r.height)
+    limit = pipeline_quick.default_max_bitrate(top) if max_bitrate is None else max_bitrate
+    rate = output_rate(info)
+    reason = pipeline_quick.refusal(info, top, rate, max_bitrate=limit)
+    if reason is not None:
+        return reason
+    try:
+        scan = pipeline_quick.scan_packets(path, info, timeout=timeout)
+    except MediaError as exc:
+        return f"packet scan failed: {exc}"
+    return pipeline_quick.scan_refusal(scan, rate, info.duration_s)
 
 
 class Progress:
@@ -220,7 +294,7 @@ class Progress:
         self.callback(self.best)
 
 
-def _measure(path: Path, name: str, *, timeout: float) -> Rendition:
+def _measure(path: Path, name: str, *, timeout: float, copied: bool = False) -> Rendition:
     """Read back an output: real dimensions and bitrate (bits/s over the whole file)."""
     data, done = ffprobe_json(path, timeout=timeout)
     if data is None:
@@ -231,7 +305,7 @@ def _measure(path: Path, name: str, *, timeout: float) -> Rendition:
     if video is None or size == 0 or duration <= 0:
         raise MediaError(f"ffmpeg wrote an empty or video-less {path.name}")
     bitrate = int(data["format"].get("bit_rate") or size * 8 / duration)
-    return Rendition(name, path, int(video["width"]), int(video["height"]), bitrate, size)
+    return Rendition(name, path, int(video["width"]), int(video["height"]), bitrate, size, copied)
 
 
 def transcode(
@@ -241,8 +315,14 @@ def transcode(
     *,
     on_progress: Callable[[float], None] | None = None,
     timeout: float | None = None,
+    quick_max_bitrate: int | None = None,
+    threads: int | None = None,
 ) -> list[Rendition]:
-    """Encode every supported rung into out_dir as <name>.mp4, smallest first."""
+    """Make every supported rung in out_dir as <name>.mp4, smallest first; the top one is a copy when it may be.
+
+    quick_max_bitrate: QUICK_MAX_BITRATE (None: twice the top rung's cap; 0: always encode every rung).
+    threads: ffmpeg threads per stage (None: ffmpeg's choice).
+    """
     check_hard_caps(info)
     path, out_dir = Path(path), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -250,18 +330,25 @@ def transcode(
     targets = [out_dir / f"{r.name}.mp4" for r in rungs]
     progress = Progress(info.duration_s, on_progress)
     budget = timeout if timeout is not None else default_timeout(info)
+    started = time.monotonic()
+    reason = quick_refusal(path, info, rungs, max_bitrate=quick_max_bitrate, timeout=min(60.0, budget / 4))
+    copy_top = reason is None
+    log.info("%s: top rung %s", path.name, "copied (quick path)" if copy_top else f"encoded ({reason})")
     try:
         done = run_ff(
-            build_command(path, out_dir, info, rungs),
-            timeout=budget,
+            build_command(path, out_dir, info, rungs, copy_top=copy_top, threads=threads),
+            timeout=max(0.1, budget - (time.monotonic() - started)),
             cwd=path.parent,
-            file_size=_max_file_size(info, rungs),
+            file_size=_max_file_size(info, rungs, copy_top=copy_top),
             on_stdout_line=progress.feed,
         )
         if done.returncode != 0:
             what = "killed" if killed_by_us(done) else "failed"
             raise MediaError(f"ffmpeg {what} (rc={done.returncode}): {done.stderr[-500:].decode(errors='replace')}")
-        renditions = [_measure(t, r.name, timeout=30) for t, r in zip(targets, rungs, strict=True)]
+        top = max(rungs, key=lambda r: r.width * r.height)
+        renditions = [
+            _measure(t, r.name, timeout=30, copied=copy_top and r is top) for t, r in zip(targets, rungs, strict=True)
+        ]
     except BaseException:
         remove_quietly(targets)
         raise

@@ -98,6 +98,16 @@ class ProbeInfo:
     variable_frame_rate: bool
     base_rate: str = ""
     color_transfer: str | None = None
+    # What the quick path (pipeline_quick) needs to know about the streams; empty or None when ffprobe did not say.
+    video_profile: str = ""
+    video_level: int = 0
+    video_bit_rate: int | None = None
+    color_range: str | None = None
+    color_primaries: str | None = None
+    audio_profile: str | None = None
+    audio_channels: int = 0
+    audio_sample_rate: int = 0
+    audio_bit_rate: int | None = None
 
     @property
     def interlaced(self) -> bool:
@@ -111,8 +121,19 @@ class ProbeInfo:
 
 
 @dataclass(frozen=True)
+class Rung:
+    """One planned output: name, exact even dimensions and rate caps."""
+
+    name: str
+    width: int
+    height: int
+    maxrate: int
+    audio_bitrate: int
+
+
+@dataclass(frozen=True)
 class Rendition:
-    """One encoded rung; bitrate is measured from the written file."""
+    """One rung as written; bitrate is measured from the file; copied: the source's streams, remuxed (quick path)."""
 
     name: str
     path: Path
@@ -120,6 +141,7 @@ class Rendition:
     height: int
     bitrate: int
     size_bytes: int
+    copied: bool = False
 
 
 @dataclass(frozen=True)

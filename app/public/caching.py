@@ -3,7 +3,7 @@ shared by every web node through Redis.
 
 A page's body is a function of its URL, the language, the code that renders it and the contest's content. The
 content is summed up by `contest_version`: one small query over the contest row and the aggregates of what its public
-pages show (publications, published news, materials) plus the contest's intake state, which moves with the clock. A cached
+pages show (publications, published news, materials) plus the intake state, which moves with the clock. A cached
 body is found under a key made of all of these, so any change of content is a new key and nothing has to be
 invalidated; stale keys expire (PAGE_CACHE_SECONDS). Because a key names its content, each web process may also
 keep the few hottest bodies in a small LRU in front of Redis (a key can never be served stale: nodes stay consistent

@@ -25,6 +25,7 @@ def _tone(dur=2, freq=440, rate=44100):
 
 
 AV = [*_src(), *_tone()]
+SEI_UUID = "dc45e9bde6d948b7962cd820d923eeef"
 H264 = ["-c:v", "libx264", "-preset", "ultrafast"]
 AAC = ["-c:a", "aac"]
 META = [
@@ -97,6 +98,25 @@ CLIPS: dict[str, list[str]] = {
     "meta.mp4": [*AV, *H264, *AAC, *META],
     "ladder.mp4": [*_src("1920x1080", "30", 1), *_tone(1), *H264, *AAC],
     "seven.mp4": [*_src(dur=7), *H264],
+    # Quick path sources: an editor-style export (x264 High, 1 s GOP, AAC 48 kHz stereo) carrying identity in tags
+    # and in an SEI user-data message; the same at 720p (two rungs); and one with a single keyframe in 7 s.
+    "quick.mp4": [
+        *_src("640x360", "30", 3),
+        *_tone(3, rate=48000),
+        *["-c:v", "libx264", "-preset", "veryfast", "-g", "30", "-keyint_min", "30"],
+        *["-bsf:v", f"h264_metadata=sei_user_data={SEI_UUID}+Ward 7 camera"],
+        *AAC,
+        *["-ac", "2"],
+        *META,
+    ],
+    "quick720.mp4": [
+        *_src("1280x720", "30", 2),
+        *_tone(2, rate=48000),
+        *["-c:v", "libx264", "-preset", "veryfast", "-crf", "30", "-g", "30", "-keyint_min", "30"],
+        *AAC,
+        *["-ac", "2"],
+    ],
+    "longgop.mp4": [*_src("640x360", "30", 7), *["-c:v", "libx264", "-preset", "ultrafast", "-g", "300"]],
     # Written to a pipe, as a browser's MediaRecorder does: no duration in the header.
     "live.webm": [*_src(), "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-f", "webm", "pipe:1"],
     "hlg.mp4": [

@@ -11,6 +11,7 @@ from mediakit import FFMPEG, ffprobe
 
 from media_worker import pipeline_transcode
 from media_worker.pipeline import ClipRules, MediaError, probe_file, transcode, validate
+from media_worker.pipeline_quick import PROFILES
 from media_worker.pipeline_transcode import Progress, output_rate, plan_ladder
 from media_worker.pipeline_types import ProbeInfo
 
@@ -39,14 +40,22 @@ def _streams(path):
 
 def _assert_browser_safe(rendition, *, audio: bool):
     data, v, a = _streams(rendition.path)
-    assert (v["codec_name"], v["profile"], v["pix_fmt"]) == ("h264", "High", "yuv420p")
+    if rendition.copied:  # the quick path: the source's own H.264 and AAC, as pipeline_quick lets through
+        assert (v["codec_name"], v["pix_fmt"]) == ("h264", "yuv420p") and v["profile"] in PROFILES
+        assert int(v["level"]) <= 42
+    else:
+        assert (v["codec_name"], v["profile"], v["pix_fmt"]) == ("h264", "High", "yuv420p")
     assert (int(v["width"]), int(v["height"])) == (rendition.width, rendition.height)
     assert rendition.width % 2 == 0 and rendition.height % 2 == 0
     assert v.get("field_order", "progressive") == "progressive"
     assert v["r_frame_rate"] == v["avg_frame_rate"], "output must be constant frame rate"
     assert v.get("sample_aspect_ratio", "1:1") in ("1:1", "N/A")
     assert not any("rotation" in sd and sd["rotation"] for sd in v.get("side_data_list", [])), "rotation left"
-    if audio:
+    if audio and rendition.copied:
+        assert a is not None
+        assert (a["codec_name"], a["profile"]) == ("aac", "LC") and a["sample_rate"] in ("44100", "48000")
+        assert a["channels"] in (1, 2)
+    elif audio:
         assert a is not None
         assert (a["codec_name"], a["sample_rate"], a["channels"]) == ("aac", "48000", 2)
     else:
@@ -83,12 +92,21 @@ KINDS = [  # name, expected (w, h) of the single rung, has audio
 ]
 
 
-@pytest.mark.slow  # a real transcode per input kind: 17 of them, ~20 s in all
-@pytest.mark.parametrize("name, size, audio", KINDS, ids=[k[0] for k in KINDS])
-def test_input_kinds(clips, tmp_path, name, size, audio):
-    info, renditions = _run(clips, name, tmp_path)
+# H.264 + AAC kinds that are their own single rung. Encoded with x264 ultrafast they are above the default quick-path
+# bitrate limit, so they take the full path by default; with a higher QUICK_MAX_BITRATE they take the quick path (top
+# rung copied). Both paths must pass the same checks.
+QUICK_KINDS = {"h264.mp4", "noaudio.mp4", "portrait916.mp4", "multiaudio.mkv"}
+QUICK_MAX_BITRATE = {"default": None, "quick": 50_000_000}
+PATHS = [(*k, "default") for k in KINDS] + [(*k, "quick") for k in KINDS if k[0] in QUICK_KINDS]
+
+
+@pytest.mark.slow  # a real transcode per input kind: 25 of them, ~25 s in all
+@pytest.mark.parametrize("name, size, audio, path", PATHS, ids=[f"{p[0]}-{p[3]}" for p in PATHS])
+def test_input_kinds(clips, tmp_path, name, size, audio, path):
+    info, renditions = _run(clips, name, tmp_path, quick_max_bitrate=QUICK_MAX_BITRATE[path])
     assert len(renditions) == 1
     (r,) = renditions
+    assert r.copied is (path == "quick")
     assert (r.width, r.height) == size
     v, a = _assert_browser_safe(r, audio=audio)
     assert float(v["duration"]) == pytest.approx(info.duration_s, abs=0.15)
@@ -129,7 +147,7 @@ def test_rotated_output_is_turned_pixels_not_a_flag(clips, tmp_path):
 
 @pytest.mark.slow
 def test_ladder_is_one_process_smallest_first_no_upscale(clips, tmp_path):
-    info, renditions = _run(clips, "ladder.mp4", tmp_path)
+    info, renditions = _run(clips, "ladder.mp4", tmp_path, quick_max_bitrate=0)
     assert [(r.name, r.width, r.height) for r in renditions] == [
         ("360p", 640, 360),
         ("720p", 1280, 720),
@@ -212,10 +230,12 @@ def test_first_audio_track_is_the_one_used(clips, tmp_path):
     assert mean > -40
 
 
-def test_no_input_metadata_survives(clips, tmp_path):
+@pytest.mark.parametrize("path", ["quick", "full"])
+def test_no_input_metadata_survives(clips, tmp_path, path):
     src = ffprobe(clips["meta.mp4"], "-show_format", "-show_streams", "-show_chapters")
     assert "Ward" in str(src)  # the fixture really carries identifying tags
-    _, (r,) = _run(clips, "meta.mp4", tmp_path)
+    _, (r,) = _run(clips, "meta.mp4", tmp_path, quick_max_bitrate=0 if path == "full" else 50_000_000)
+    assert r.copied is (path == "quick")
     out = ffprobe(r.path, "-show_format", "-show_streams", "-show_chapters")
     assert out["chapters"] == []
     assert set(out["format"].get("tags", {})) <= ALLOWED_FORMAT_TAGS
@@ -317,3 +337,12 @@ def make_info():
         return ProbeInfo(**fields)
 
     return make
+
+
+def test_thread_setting_reaches_decoder_filters_and_every_encoder(make_info, tmp_path):
+    info = make_info()
+    default = pipeline_transcode.build_command(tmp_path / "in.mp4", tmp_path, info, plan_ladder(info))
+    assert "-threads" not in default and "-filter_complex_threads" not in default
+    cmd = pipeline_transcode.build_command(tmp_path / "in.mp4", tmp_path, info, plan_ladder(info), threads=1)
+    assert cmd.index("-threads") < cmd.index("-i")  # the decoder's
+    assert cmd.count("-threads") == 1 + 3 and cmd[cmd.index("-filter_complex_threads") + 1] == "1"
