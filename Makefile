@@ -7,7 +7,9 @@ PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Each program the portal, its tests or its gates run, and the Debian package that provides it.
 SYSTEM_PROGRAMS := ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server chromium:chromium node:nodejs npm:npm \
-	unshare:util-linux
+	unshare:util-linux nginx:nginx
+# nginx lives in /usr/sbin, which is not on an ordinary user's PATH on Debian.
+export PATH := $(PATH):/usr/sbin
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 # PostgreSQL for the migration check (a private schema in it, dropped afterwards); skipped when none answers.
 PG_URL := $(or $(TEST_DATABASE_URL),postgresql://postgres@127.0.0.1:5432/test)
