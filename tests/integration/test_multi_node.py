@@ -161,6 +161,18 @@ def cluster(services, tmp_path_factory):
         nodes.stop()
 
 
+@pytest.fixture(autouse=True)
+def on_the_cluster_database(cluster):
+    """This process's engine on the cluster's database again: a test of another module that ran on this xdist worker
+    in between has pointed it at its own."""
+    from app import db
+
+    db.session.remove()
+    db.configure(cluster.env["DATABASE_URL"])
+    yield
+    db.session.remove()
+
+
 @pytest.fixture
 def make(cluster):
     from app import db
