@@ -5,8 +5,8 @@ play at all, then seek to the last seconds.
 - `redirect` on the embedded store: the browser follows the 302 to a presigned URL, and `rclone serve s3` answers every
   ranged GET with **200** and a correct Content-Range (DESIGN.md, decision 1). Chromium takes a 200 as the whole file
   from byte 0, so it never finds the index: the video stays at readyState 0, "loading" for ever (measured with
-  Chromium 156.0.8078.114 on Debian 12, 2026-12-03). Marked as an expected failure (strict: it fails the day it passes, so that
-  docs/deploy.md is updated). AWS S3 and MinIO answer 206; with rclone, deploy `stream` or `accel` instead.
+  Chromium 156.0.8078.114 on Debian 12, 2026-12-03). Marked as an expected failure (strict: it fails the day it
+  passes, so that docs/deploy.md is updated). AWS S3 and MinIO answer 206; with rclone, deploy `stream` or `accel`.
 """
 
 from __future__ import annotations
