@@ -360,6 +360,9 @@ http {{
             # nginx keeps only a few of the portal's headers on X-Accel-Redirect (Content-Disposition, Cache-Control…)
             add_header X-Content-Type-Options nosniff always;
             proxy_buffering on;
+            proxy_buffer_size 64k;  # large reads: the default 4-8 KiB buffers cost nginx ~0.5 CPU s per GB
+            proxy_buffers 8 64k;
+            proxy_busy_buffers_size 128k;
             proxy_max_temp_file_size 0;  # stream, never spool a rendition to disk
             proxy_read_timeout 900s;
         }}
