@@ -6,8 +6,9 @@
   both workers take part;
 - a worker SIGKILLed mid-job leaves its clip to the other one, which makes it `ready`.
 
-Its own database (`<TEST_DATABASE_URL's name>_multi`, default `test_multi`), bucket and queue; gunicorns without
-control sockets. Skipped when PostgreSQL does not answer on TEST_DATABASE_URL's server (default 127.0.0.1:5432).
+Its own database (`<TEST_DATABASE_URL's name>_multi`, default `test_multi`, plus `_gwN` under xdist), bucket and
+queue; gunicorns without control sockets. Skipped when PostgreSQL does not answer on TEST_DATABASE_URL's server
+(default 127.0.0.1:5432).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sqlalchemy import select
 
 from app.models import Clip, ClipStatus, Entry, EntryStatus, Role
 from devtools.services import start_web, stop_processes
-from tests.conftest import ROOT, _create_postgres_database, _environment, _migrate, make_clip
+from tests.conftest import ROOT, WORKER, _create_postgres_database, _environment, _migrate, make_clip
 from tests.portal_client import PortalClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("multi-node")]
@@ -47,7 +48,9 @@ def _pg_url() -> str:
     parsed = make_url(base)
     if not parsed.drivername.startswith("postgresql"):
         parsed = make_url("postgresql://postgres@127.0.0.1:5432/test")
-    return parsed.set(database=f"{parsed.database}_multi").render_as_string(hide_password=False)
+    # Per xdist worker as well: should the module's tests be spread over workers after all, each gets its own cluster.
+    suffix = f"_{WORKER}" if WORKER else ""
+    return parsed.set(database=f"{parsed.database}_multi{suffix}").render_as_string(hide_password=False)
 
 
 def _pg_answers(url: str) -> bool:
