@@ -158,6 +158,12 @@ def cluster(services, tmp_path_factory):
             nodes.start_web(name)
             nodes.start_worker(name)
         with app.app_context():
+            from rq import Worker
+
+            from app.connections import queue
+
+            # Both workers must be listening before any test queues work (on a loaded machine one boots late).
+            _wait(lambda: len(Worker.all(queue=queue())) == 2, 300, "both workers to register with Redis")
             nodes.app = app  # type: ignore[attr-defined]
             yield nodes
     finally:
@@ -267,7 +273,8 @@ def test_imported_clips_are_each_processed_exactly_once_by_either_worker(cluster
     session = _session(cluster)
     clips = session.scalars(select(Clip).where(Clip.id.in_(ids))).all()
     assert {c.status for c in clips} == {ClipStatus.READY}, [(c.id, c.status, c.reason) for c in clips]
-    assert {c.attempts for c in clips} == {1}
+    twice = {c.id: c.attempts for c in clips if c.attempts != 1}
+    assert not twice, (twice, {name: cluster.worker_log(name)[-4000:] for name in cluster.workers})
     shapes = {tuple(sorted(k.rsplit("/", 1)[1] for k in storage().keys(f"derived/{c.id}/"))) for c in clips}
     assert len(shapes) == 1 and shapes != {()}, shapes  # the same set of derived objects for each, no extra
     runs = {name: re.findall(r"Job OK \(clip-(\d+)\)", cluster.worker_log(name)) for name in cluster.workers}
@@ -310,4 +317,5 @@ def test_a_killed_worker_leaves_its_clip_to_the_other(cluster, make, tmp_path):
     survivor = next(name for name in cluster.workers if name != victim)
     assert clip.status == ClipStatus.READY, cluster.worker_log(survivor)[-3000:]
     assert clip.attempts == 2
-    assert f"Job OK (clip-{clip_id})" in cluster.worker_log(survivor)
+    # RQ logs the success just after the job has written `ready`.
+    _wait(lambda: f"Job OK (clip-{clip_id})" in cluster.worker_log(survivor), 60, "the survivor to report the job")
