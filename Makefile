@@ -8,7 +8,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Each program the portal, its tests or its gates run, and the Debian package that provides it.
 SYSTEM_PROGRAMS := ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server chromium:chromium node:nodejs npm:npm \
 	unshare:util-linux runuser:util-linux pg_dump:postgresql-client pg_restore:postgresql-client zbarimg:zbar-tools \
-	pdftotext:poppler-utils pdftoppm:poppler-utils
+	pdftotext:poppler-utils pdftoppm:poppler-utils nginx:nginx
+# nginx lives in /usr/sbin, which is not on an ordinary user's PATH on Debian.
+export PATH := $(PATH):/usr/sbin
 # PostgreSQL's server programs (initdb, pg_ctl: the fault tests start a private server) live outside PATH on Debian,
 # under /usr/lib/postgresql/<version>/bin; the package is installed when neither place has them.
 PG_SERVER_FOUND = command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1

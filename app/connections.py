@@ -56,8 +56,11 @@ def enqueue_processing(clip_id: int) -> bool:
 
 
 def enqueue_committed_clip(session, q, clip_id: int, *, force: bool = False) -> bool:
-    """Mark queued and enqueue; the status is written first so a fast worker's `processing` is never overwritten."""
-    clip = session.get(Clip, clip_id)
+    """Mark queued and enqueue; the status is written first so a fast worker's `processing` is never overwritten.
+
+    The row is read FOR UPDATE (PostgreSQL): a sweeper that read `queued` just before a worker made the clip `ready`
+    would otherwise write `queued` over `ready` and run the clip a second time (seen with two workers under load)."""
+    clip = session.get(Clip, clip_id, with_for_update=True)
     if clip is None or clip.status not in (
         ClipStatus.UPLOADED,
         ClipStatus.QUEUED,

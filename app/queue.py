@@ -23,22 +23,25 @@ def enqueue_clip(queue: Queue, clip_id: int, *, duration_hint_s: float | None = 
     force replaces a job that Redis still calls started although its worker died (found by the sweeper).
     """
     job_id = f"clip-{clip_id}"
-    existing = queue.fetch_job(job_id)
-    if existing is not None:
-        if force:
-            existing.delete(remove_from_queue=True)
-        elif existing.get_status(refresh=True) in ("queued", "started", "deferred", "scheduled"):
-            return existing
-    # Transcoding a ladder takes up to a few times real time on one core; leave ample room, never less than 10 min.
-    timeout = 600 + int(6 * (duration_hint_s or 600))
-    return queue.enqueue(
-        PROCESS_CLIP,
-        clip_id,
-        job_id=job_id,
-        job_timeout=timeout,
-        result_ttl=3600,
-        failure_ttl=7 * 86400,
-        # No RQ retries: the job itself puts the clip back for a later try after an infrastructure error, and the
-        # workers' periodic sweeps enqueue it when due (RQ's scheduled retries stop after minutes, and depend on the
-        # one worker that holds the scheduler lock).
-    )
+    # One enqueuer at a time per clip: two that both find no pending job (the upload completing and a worker's
+    # sweeper, or two sweepers) would each push the id onto the queue, and two workers would run the clip at once.
+    with queue.connection.lock(f"{queue.name}:enqueue:{job_id}", timeout=30, blocking_timeout=30):
+        existing = queue.fetch_job(job_id)
+        if existing is not None:
+            if force:
+                existing.delete(remove_from_queue=True)
+            elif existing.get_status(refresh=True) in ("queued", "started", "deferred", "scheduled"):
+                return existing
+        # Transcoding a ladder takes up to a few times real time on one core; leave ample room, never less than 10 min.
+        timeout = 600 + int(6 * (duration_hint_s or 600))
+        return queue.enqueue(
+            PROCESS_CLIP,
+            clip_id,
+            job_id=job_id,
+            job_timeout=timeout,
+            result_ttl=3600,
+            failure_ttl=7 * 86400,
+            # No RQ retries: the job itself puts the clip back for a later try after an infrastructure error, and the
+            # workers' periodic sweeps enqueue it when due (RQ's scheduled retries stop after minutes, and depend on
+            # the one worker that holds the scheduler lock).
+        )

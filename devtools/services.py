@@ -281,3 +281,161 @@ def start_missing(var_dir: Path, *, fixed_ports: bool = True, allow_origin: str 
         services.procs.append(proc)
         services.env["SMTP_URL"] = url
     return services
+
+
+def nginx_config(
+    *,
+    listen: str,
+    work_dir: Path,
+    portals: list[str],
+    store_url: str,
+    accel_prefix: str = "/_store",
+    store_answers_ranges: bool = False,
+) -> str:
+    """nginx in front of the portal, with the internal location that MEDIA_DELIVERY=accel sends to (docs/deploy.md).
+
+    portals: the gunicorn addresses (host:port) to balance over. store_url: S3_ENDPOINT_URL, the host the portal
+    signs for; nginx must reach the store under that very Host or the signature fails. store_answers_ranges: False
+    for rclone (it answers a presigned ranged GET with 200 + Content-Range): nginx asks for the whole object and cuts
+    the range itself (proxy_force_ranges); True for AWS S3 and MinIO, which answer 206: Range goes through."""
+    from urllib.parse import urlsplit
+
+    store = urlsplit(store_url)
+    servers = "\n".join(f"        server {address};" for address in portals)
+    tmp = work_dir
+    if store_answers_ranges:
+        ranges = "            # The store answers 206 itself: the client's Range goes through (nginx passes it on)."
+    else:
+        ranges = (
+            "            # The store answers 200 + Content-Range: fetch the whole object, nginx cuts the range (206).\n"
+            '            proxy_set_header Range "";\n'
+            '            proxy_set_header If-Range "";\n'
+            "            proxy_force_ranges on;"
+        )
+    # As root (a container), the workers would switch to `nobody`, who cannot reach a private temp directory.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    return f"""\
+daemon off;
+{user}worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{
+    worker_connections 1024;
+}}
+http {{
+    include /etc/nginx/mime.types;
+    access_log {tmp}/access.log;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server_tokens off;
+    sendfile on;
+    tcp_nopush on;
+
+    upstream portal {{
+{servers}
+        keepalive 16;
+    }}
+    upstream store {{
+        server {store.netloc};
+        keepalive 16;
+    }}
+
+    server {{
+        listen {listen};
+        client_max_body_size 0;  # the portal enforces MAX_UPLOAD_BYTES itself
+
+        location / {{
+            proxy_pass http://portal;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_request_buffering off;
+            proxy_read_timeout 900s;
+        }}
+
+        # MEDIA_DELIVERY=accel: the portal has checked the permission and answers X-Accel-Redirect:
+        # {accel_prefix}/<bucket>/<key>?<presigned query>. Only such answers reach this location (internal).
+        location {accel_prefix}/ {{
+            internal;
+            rewrite ^{accel_prefix}(/.*)$ $1 break;
+            proxy_pass http://store;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host {store.netloc};  # the host the URL is signed for
+            proxy_set_header Authorization "";
+            proxy_set_header Cookie "";
+{ranges}
+            proxy_hide_header Set-Cookie;
+            proxy_hide_header x-amz-request-id;
+            proxy_hide_header x-amz-id-2;
+            proxy_hide_header x-amz-date;
+            proxy_hide_header x-amz-content-sha256;
+            proxy_hide_header x-amz-version-id;
+            proxy_hide_header x-amz-server-side-encryption;
+            proxy_hide_header x-amz-storage-class;
+            proxy_hide_header x-amz-meta-s3cmd-attrs;
+            proxy_hide_header Access-Control-Allow-Origin;  # the bytes come from the portal's own origin
+            proxy_hide_header Access-Control-Allow-Methods;
+            proxy_hide_header Access-Control-Allow-Headers;
+            proxy_hide_header Access-Control-Expose-Headers;
+            proxy_hide_header Access-Control-Max-Age;
+            proxy_hide_header Content-Disposition;  # the portal's own (clip-<id>-<name>) is kept
+            # nginx keeps only a few of the portal's headers on X-Accel-Redirect (Content-Disposition, Cache-Control…)
+            add_header X-Content-Type-Options nosniff always;
+            proxy_buffering on;
+            proxy_buffer_size 64k;  # large reads: the default 4-8 KiB buffers cost nginx ~0.5 CPU s per GB
+            proxy_buffers 8 64k;
+            proxy_busy_buffers_size 128k;
+            proxy_max_temp_file_size 0;  # stream, never spool a rendition to disk
+            proxy_read_timeout 900s;
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(
+    work_dir: Path,
+    *,
+    portals: list[str],
+    store_url: str,
+    accel_prefix: str = "/_store",
+    store_answers_ranges: bool = False,
+    attempts: int = 3,
+) -> tuple[subprocess.Popen, str]:
+    """Debian's nginx as an ordinary process (no root, no daemon) on a free port, in front of portals; returns the
+    process and its base URL. Its config, logs, pid and temp files live under work_dir."""
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if not binary:
+        raise RuntimeError("nginx not found: run `make setup` (apt-get install nginx)")
+    work_dir.mkdir(parents=True, exist_ok=True)
+
+    def start(port: int) -> tuple[subprocess.Popen, str]:
+        conf = work_dir / "nginx.conf"
+        conf.write_text(
+            nginx_config(
+                listen=f"127.0.0.1:{port}",
+                work_dir=work_dir,
+                portals=portals,
+                store_url=store_url,
+                accel_prefix=accel_prefix,
+                store_answers_ranges=store_answers_ranges,
+            )
+        )
+        log = work_dir / "error.log"
+        with open(work_dir / "nginx.out", "ab") as out:
+            proc = subprocess.Popen(
+                [binary, "-p", str(work_dir), "-c", str(conf), "-e", str(log)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        _wait_for_port(port, proc, "nginx", log)
+        return proc, f"http://127.0.0.1:{port}"
+
+    return _with_free_port(start, None, attempts)
