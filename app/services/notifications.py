@@ -132,13 +132,15 @@ def _send(
     kind: MailKind,
     contest: Contest,
     dedupe_key: str | None,
+    template: str | None = None,
     **context: Any,
 ) -> OutboxMessage | None:
+    """Render templates/mail/<template> (default: the kind's name) in the user's language and queue it."""
     locale = mail_locale(user)
     with link_context(), force_locale(locale):
         context = {key: (value() if callable(value) else value) for key, value in context.items()}
         subject, text, html = render_mail(
-            kind.value, locale, user=user, contest=contest, contest_title=contest.title, **context
+            template or kind.value, locale, user=user, contest=contest, contest_title=contest.title, **context
         )
     return queue_mail(
         session,
@@ -496,28 +498,16 @@ def notify_clip_failed(session: DbSession, *, clip: Clip) -> int:
     )
     written = 0
     for user in staff:
-        locale = mail_locale(user)
-        with link_context(), force_locale(locale):
-            subject, text, html = render_mail(
-                "clip_failed",
-                locale,
-                user=user,
-                contest=contest,
-                contest_title=contest.title,
-                entry=entry,
-                clip=clip,
-                link=mail_link("organisers.contest", slug=contest.slug),
-            )
-        message = queue_mail(
+        message = _send(
             session,
-            to_user=user,
+            user=user,
             kind=MailKind.OTHER,
-            subject=subject,
-            text=text,
-            html=html,
-            locale=locale,
-            contest_id=contest.id,
+            template="clip_failed",
+            contest=contest,
             dedupe_key=f"clip_failed:{clip.id}:{clip.error_id}:{user.id}",
+            entry=entry,
+            clip=clip,
+            link=lambda: mail_link("organisers.contest", slug=contest.slug),
         )
         written += message is not None
     return written

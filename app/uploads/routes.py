@@ -29,7 +29,7 @@ from app.permissions import is_unit_member_of
 from app.services import PortalError
 from app.services import uploads as upload_service
 from app.services.uploads import UploadDiscarded, UploadRules
-from app.storage import Storage, StorageError
+from app.storage import StorageError
 
 bp = Blueprint("uploads", __name__, url_prefix="/uploads")
 
@@ -169,7 +169,7 @@ def sign_part(clip_id: int, part_number: str):
         token = upload_service.sign_part_token(current_app.config["SECRET_KEY"], grant)
         url = url_for("uploads.put_part", token=token)
     else:
-        url = _presigner().presign_part(
+        url = public_storage().presign_part(
             grant.key, grant.upload_id, grant.part_number, length=grant.length, expires_in=rules.url_expires_s
         )
     return jsonify(
@@ -237,11 +237,6 @@ def _drain(stream, length: int | None, limit: int = 64 * 1024 * 1024) -> None:
         return
     while stream.read(1024 * 1024):
         pass
-
-
-def _presigner() -> Storage:
-    """The store as browsers reach it (S3_PUBLIC_ENDPOINT_URL), for presigning; the usual one otherwise."""
-    return public_storage()
 
 
 @bp.app_template_global()
