@@ -38,6 +38,16 @@ def pytest_sessionstart(session) -> None:
         )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the long tests first (`slow`, `e2e`), the many short ones after them.
+
+    Under pytest-xdist a worker asks for the next test when it is nearly idle, so short tests fill in around the long
+    ones; a long test collected last would start when the other worker is almost done and run alone at the end. The
+    order is the same in every worker (xdist requires it); `--dist loadgroup` still sends the `xdist_group`s first,
+    the largest first. No test depends on the order: each starts from an empty database, queue and bucket."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") or item.get_closest_marker("e2e") else 1)
+
+
 def _uncompiled_catalogs(translations: Path) -> list[str]:
     """The .mo files that are missing or older than their .po."""
     stale = []

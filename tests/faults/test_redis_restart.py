@@ -11,6 +11,8 @@ from app.models import Clip, ClipStatus, Role
 from tests.conftest import make_clip
 from tests.faults.conftest import start_worker, stop_worker, wait_for
 
+STALE_S = 15
+
 
 def _clip(session, clip_id: int) -> Clip:
     session.expire_all()
@@ -73,7 +75,11 @@ def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(
     assert enqueue_processing(clip_id)
 
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
-    workers = [start_worker(log, {"CLIP_STALE_SECONDS": "6"}) for log in logs]
+    # The job beats every CLIP_STALE_SECONDS / 6 (here 2.5 s) while Redis is down, and the other worker's sweeper
+    # (every second) would take the clip over, attempt 2, if the beats stopped. A beat can itself wait up to SQLite's
+    # busy timeout (10 s) behind another writer on a loaded machine: with 6 s, one slow beat could make the living job look
+    # dead. 15 s outlasts one blocked beat plus the interval.
+    workers = [start_worker(log, {"CLIP_STALE_SECONDS": str(STALE_S)}) for log in logs]
     try:
         wait_for(
             lambda: _clip(session, clip_id).status == ClipStatus.PROCESSING and _clip(session, clip_id).progress > 0,
