@@ -77,8 +77,8 @@ def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
     # The job beats every CLIP_STALE_SECONDS / 6 (here 2.5 s) while Redis is down, and the other worker's sweeper
     # (every second) would take the clip over, attempt 2, if the beats stopped. A beat can itself wait up to SQLite's
-    # busy timeout (10 s) behind another writer on a loaded machine: with 6 s, one slow beat could make the living job look
-    # dead. 15 s outlasts one blocked beat plus the interval.
+    # busy timeout (10 s) behind another writer on a loaded machine: with 6 s, one slow beat could make the living job
+    # look dead. 15 s outlasts one blocked beat plus the interval.
     workers = [start_worker(log, {"CLIP_STALE_SECONDS": str(STALE_S)}) for log in logs]
     try:
         wait_for(
