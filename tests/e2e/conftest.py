@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -123,15 +122,6 @@ def new_page(chromium, request):
                 page.screenshot(path=str(_artifact_name(request, f"{n}-{m}.png")), full_page=True)
         context.close()
     assert not blocked, f"the Content-Security-Policy blocked: {blocked[:3]}"
-
-
-def wait_until(predicate, timeout_s: float, what: str) -> None:
-    """Poll predicate until it holds; fail after timeout_s, saying what did not happen."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.2)
 
 
 def login(page, base: str, email: str) -> None:

@@ -9,9 +9,9 @@ import re
 import pytest
 
 from app.models import Role
-from tests.conftest import SMTP_TEST_PUBLIC_URL, make_clip
+from tests.conftest import SMTP_TEST_PUBLIC_URL, make_clip, wait_until
 from tests.e2e.accessibility import assert_accessible
-from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login, logout, wait_until
+from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login, logout
 
 pytestmark = pytest.mark.e2e
 

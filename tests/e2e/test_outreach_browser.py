@@ -14,7 +14,8 @@ import pytest
 from app.connections import storage
 from app.models import Role, utcnow
 from app.services import materials, news
-from tests.e2e.conftest import ARTIFACTS, login, wait_until
+from tests.conftest import wait_until
+from tests.e2e.conftest import ARTIFACTS, login
 
 pytestmark = pytest.mark.e2e
 

@@ -6,9 +6,9 @@ import pytest
 
 from app.connections import enqueue_processing
 from app.models import Clip, ClipStatus, Role
-from tests.conftest import make_clip
+from tests.conftest import make_clip, wait_until
 from tests.e2e.accessibility import assert_accessible
-from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login, wait_until
+from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login
 
 pytestmark = pytest.mark.e2e
 FINAL = (ClipStatus.READY, ClipStatus.REJECTED, ClipStatus.FAILED)

@@ -145,17 +145,6 @@ def stop_worker(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> object:
-    """Poll predicate until it returns something true; a bound for a loaded machine, never waited out when all works."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 # --- a private PostgreSQL server (initdb + pg_ctl on a free port) -------------------------------------------------
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.models import Clip, ClipStatus, Role
-from tests.conftest import NOWHERE, Browser, IsolatedClient, _environment, make_clip
-from tests.faults.conftest import migrate, start_worker, stop_worker, wait_for
+from tests.conftest import NOWHERE, Browser, IsolatedClient, _environment, make_clip, wait_until
+from tests.faults.conftest import migrate, start_worker, stop_worker
 
 
 @pytest.fixture
@@ -90,18 +90,19 @@ def test_a_worker_mid_job_during_a_database_restart_finishes_or_retries_and_lose
         log = tmp_path / "worker.log"
         worker = start_worker(log)
         try:
-            wait_for(lambda: state()[0] == ClipStatus.PROCESSING and state()[1] > 0, 300, "transcoding to start")
+            wait_until(lambda: state()[0] == ClipStatus.PROCESSING and state()[1] > 0, 300, "transcoding to start")
             private_postgres.stop()
             try:
                 # Down until the job has tried to write (progress or heartbeat) and met the outage.
-                wait_for(
+                wait_until(
                     lambda: "progress not stored" in log.read_text() or "heartbeat for clip" in log.read_text(),
                     120,
                     "the job to meet the outage",
                 )
             finally:
                 private_postgres.start()
-            wait_for(lambda: state()[0] in (ClipStatus.READY, ClipStatus.FAILED, ClipStatus.REJECTED), 600, "the clip")
+            final = (ClipStatus.READY, ClipStatus.FAILED, ClipStatus.REJECTED)
+            wait_until(lambda: state()[0] in final, 600, "the clip")
         finally:
             stop_worker(worker)
         status, _, attempts = state()

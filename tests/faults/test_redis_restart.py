@@ -8,8 +8,8 @@ import urllib.request
 import pytest
 
 from app.models import Clip, ClipStatus, Role
-from tests.conftest import make_clip
-from tests.faults.conftest import start_worker, stop_worker, wait_for
+from tests.conftest import make_clip, wait_until
+from tests.faults.conftest import start_worker, stop_worker
 
 STALE_S = 15
 
@@ -81,7 +81,7 @@ def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(
     # look dead. 15 s outlasts one blocked beat plus the interval.
     workers = [start_worker(log, {"CLIP_STALE_SECONDS": str(STALE_S)}) for log in logs]
     try:
-        wait_for(
+        wait_until(
             lambda: _clip(session, clip_id).status == ClipStatus.PROCESSING and _clip(session, clip_id).progress > 0,
             300,
             "transcoding to start",
@@ -90,7 +90,7 @@ def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(
         try:
             # The job goes on without Redis and finishes: its state lives in the database. RQ's loop in that worker
             # meets the outage when it reports the job; the worker keeps running and reconnects later.
-            wait_for(lambda: _clip(session, clip_id).status != ClipStatus.PROCESSING, 600, "the clip to finish")
+            wait_until(lambda: _clip(session, clip_id).status != ClipStatus.PROCESSING, 600, "the clip to finish")
         finally:
             outage.redis.start()
         # The workers are still there and still work: a clip that arrives after the restart is processed too.
@@ -103,7 +103,7 @@ def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(
         later = make.entry(make.contest(), make.unit(), clip_status=None)
         later_id = make.uploaded_clip(later, sample_clip, "later.mp4").id
         assert enqueue_processing(later_id)
-        wait_for(lambda: _clip(session, later_id).status == ClipStatus.READY, 300, "the later clip")
+        wait_until(lambda: _clip(session, later_id).status == ClipStatus.READY, 300, "the later clip")
     finally:
         for worker in workers:
             stop_worker(worker)
