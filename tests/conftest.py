@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 import os
 import re
 import subprocess
@@ -437,3 +438,90 @@ def wait_until(predicate: Callable[[], object], timeout_s: float, what: str) -> 
             raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
         time.sleep(0.2)
     return value
+
+
+DEMO_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+@pytest.fixture(scope="session")
+def published_demo(services, tmp_path_factory):
+    """`flask --app wsgi demo seed --published` (12 real transcodes, judging, publication, certificates) run once per
+    run (per xdist worker), into a database and a bucket of its own; `published_demo.restore()` copies it into the
+    test's empty database and bucket, so that each test starts from the same fresh copy and changes only its own.
+
+    Tests that use it share the xdist_group "published-demo", so the seed runs once in the whole run."""
+    url = services["DATABASE_URL"]
+    if url.startswith("postgresql"):
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        url = parsed.set(database=f"{parsed.database}_demo").render_as_string(hide_password=False)
+        _create_postgres_database(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('published-demo') / 'demo.sqlite3'}"
+    _migrate(url)
+    bucket = f"{services['S3_BUCKET']}-demo"
+    env = {**os.environ, "DATABASE_URL": url, "S3_BUCKET": bucket, "PUBLIC_URL": DEMO_PUBLIC_URL}
+    env.pop("SMTP_URL", None)  # mail stays in the outbox, as in a test without the smtp fixture
+    from app.storage import Storage
+    from config import Config
+
+    with _environment({"S3_BUCKET": bucket}):
+        template_store = Storage.from_config(Config())
+    template_store.ensure_bucket()
+    seeded = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "demo", "seed", "--published"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert seeded.returncode == 0, seeded.stderr[-4000:]
+    yield PublishedDemo(output=json.loads(seeded.stdout), database_url=url, store=template_store)
+    wipe_bucket(template_store)
+
+
+class PublishedDemo:
+    """The seeded demo (`output`: what the command printed) and a way to copy it into the running test's state."""
+
+    def __init__(self, *, output: dict, database_url: str, store) -> None:
+        self.output, self.database_url, self.store = output, database_url, store
+
+    def restore(self, app) -> None:
+        """Copy every row into app's (empty) database and every object into its bucket, ids and keys unchanged."""
+        from sqlalchemy import insert, select, text
+
+        from app import db
+        from app.db import make_engine
+        from app.models import Base
+        from app.storage import Storage
+
+        source = make_engine(self.database_url)
+        target = db.engine()
+        postgres = target.dialect.name == "postgresql"
+        try:
+            with source.connect() as read, target.begin() as write:
+                # The rows go in table order, but entry and clip refer to each other: SQLite checks the foreign keys
+                # at commit; PostgreSQL skips them (the rows come from a database that checked them).
+                defer = "SET session_replication_role = replica" if postgres else "PRAGMA defer_foreign_keys=ON"
+                write.execute(text(defer))
+                for table in Base.metadata.sorted_tables:
+                    rows = [dict(row) for row in read.execute(select(table)).mappings()]
+                    if rows:
+                        write.execute(insert(table), rows)
+                if postgres:
+                    write.execute(text("SET session_replication_role = DEFAULT"))
+                    for table in Base.metadata.sorted_tables:
+                        if "id" in table.c and table.c.id.autoincrement in (True, "auto"):
+                            write.execute(
+                                text(
+                                    f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                                    f'COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM "{table.name}"'
+                                )
+                            )
+        finally:
+            source.dispose()
+        store = Storage.from_config(app.config)
+        keys = self.store.keys()
+        for key in keys:
+            store.client.copy_object(Bucket=store.bucket, Key=key, CopySource={"Bucket": self.store.bucket, "Key": key})
