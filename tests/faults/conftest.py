@@ -108,7 +108,7 @@ def _port(url: str) -> int:
 
 
 @pytest.fixture
-def app(outage, memoized_password_hashing):
+def app(outage, memoized_password_hashing, memoized_url_builders):
     """The portal on this test's private servers (the environment too, for the processes the test starts)."""
     from app import create_app
     from app.storage import Storage
