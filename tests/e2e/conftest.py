@@ -16,7 +16,7 @@ from tests.conftest import ROOT, WORKER
 ARTIFACTS = ROOT / "test-artifacts"
 # How long the portal's worker may take to make a clip ready: a bound for a loaded machine, never a pace to wait out.
 PROCESSING_S = 600
-STARTUP_S = 120  # the same, for gunicorn to answer
+STARTUP_S = 300  # the same, for gunicorn to answer (120 s was not enough at a load average of 28)
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
