@@ -1,8 +1,8 @@
 """The organiser's results board at national scale: numbers computed once per version of a round's sheets, cached in
 Redis (shared by every web node, never in process memory), shown a page at a time with search.
 
-The cache key names its content: the round's judging settings and rubric, and the count and latest `updated_at` of
-its submitted sheets, read from the index (round_id, status, updated_at) alone (sheet_state). Saving, submitting or
+The cache key names its content: the round's judging settings and rubric, and the latest `updated_at` of its sheets
+per status, read from the index (round_id, status, updated_at) alone (sheet_state). Saving, submitting or
 reopening a sheet is therefore a new key at once, with nothing to invalidate; old keys expire (BOARD_CACHE_SECONDS).
 A view after a change reads the scores once and ranks by the official method only; the other methods are compared
 on request (`?compare=1`), cached under the same version. The panel's progress is cached beside them. Titles, units
@@ -38,31 +38,29 @@ from judging.reliability import agreement_table
 log = logging.getLogger(__name__)
 
 PER_PAGE = 50
-FORMAT = 3  # bump when a cached document's shape changes
+FORMAT = 4  # bump when a cached document's shape changes
 
 
 @dataclass(frozen=True)
 class SheetState:
-    """Per status, how many sheets a round has and when the latest changed: read from the index
-    (round_id, status, updated_at) alone, so the warm board never reads the sheet or score tables."""
+    """When the latest sheet of each status changed, read from the index (round_id, status, updated_at) with one
+    seek per status: the warm board reads neither the sheet nor the score table, whatever the round's size."""
 
-    groups: tuple[tuple[str, int, str], ...]
-
-    def submitted(self) -> tuple[int, str]:
-        for status, count, latest in self.groups:
-            if status == SheetStatus.SUBMITTED.value:
-                return count, latest
-        return 0, "None"
+    groups: tuple[tuple[str, str], ...]
 
 
 def sheet_state(session: DbSession, rnd: Round) -> SheetState:
-    """One aggregate over the round's sheets; saving, submitting or reopening a sheet moves it."""
-    rows = session.execute(
-        select(ScoreSheet.status, func.count(), func.max(ScoreSheet.updated_at))
-        .where(ScoreSheet.round_id == rnd.id)
-        .group_by(ScoreSheet.status)
-    ).all()
-    return SheetState(tuple(sorted((SheetStatus(s).value, n, str(latest)) for s, n, latest in rows)))
+    """The latest `updated_at` per status. Saving, submitting or reopening a sheet moves one of them: a reopened sheet
+    becomes the latest draft. (Sheets are never deleted by the portal; a cascade from a deleted entry or account
+    shows once any sheet of the round changes or the cache expires.)"""
+    latest = [
+        select(func.max(ScoreSheet.updated_at))
+        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == status)
+        .scalar_subquery()
+        for status in SheetStatus
+    ]
+    row = session.execute(select(*latest)).one()
+    return SheetState(tuple((status.value, str(at)) for status, at in zip(SheetStatus, row, strict=True)))
 
 
 def _digest(*parts: object) -> str:
@@ -80,7 +78,7 @@ def board_version(session: DbSession, rnd: Round, state: SheetState | None = Non
         rnd.trim,
         rnd.flag_threshold,
         [(c.id, c.name, c.max_points, c.weight) for c in rnd.criteria],
-        state.submitted(),
+        state.groups,
     )
 
 
