@@ -8,7 +8,6 @@ sees a winners page, certificates and minutes at once. Three steps, each committ
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.demo_clips import make_synthetic_clip
 from app.models import AwardKind, ClipStatus, Contest, Entry, RoundStatus, SheetStatus, Unit, User, utcnow
 from app.services import accounts, contests, entries, paperwork, results, rounds, scoring
 from app.storage import Storage
@@ -163,36 +163,7 @@ ORGANISER = "organiser@demo.vn"
 
 def make_clip(path: Path, source: str, tone_hz: int) -> Path:
     """A 6 s 854x480 H.264/AAC clip from ffmpeg's lavfi sources (nothing binary in the repository)."""
-    size = "854x480"
-    video = f"{source}=size={size}:rate=25"
-    cmd = [
-        "ffmpeg",
-        "-v",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        video,
-        "-f",
-        "lavfi",
-        "-i",
-        f"sine=frequency={tone_hz}:sample_rate=44100",
-        "-t",
-        str(CLIP_SECONDS),
-        "-vf",
-        f"scale={size},format=yuv420p",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-c:a",
-        "aac",
-        "-shortest",
-        str(path),
-    ]
-    subprocess.run(cmd, check=True, timeout=300)  # noqa: S603 - fixed arguments, no shell
-    return path
+    return make_synthetic_clip(path, size="854x480", seconds=CLIP_SECONDS, source=source, tone_hz=tone_hz, timeout=300)
 
 
 def _user(session: Session, email: str) -> User:
