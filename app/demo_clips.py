@@ -28,9 +28,10 @@ def synthetic_clip_command(
     """The ffmpeg command writing `path`: the `source` pattern at `size` and `rate` for `seconds`, with a sine tone of
     `tone_hz` as AAC (no audio when None), the picture through `video_filter` and encoded with `encode`."""
     cmd = [ffmpeg, "-nostdin", "-v", "error", "-y"]
-    cmd += ["-f", "lavfi", "-i", f"{source}=size={size}:rate={rate}:duration={seconds}"]
+    cmd += ["-f", "lavfi", "-i", f"{source}=size={size}:rate={rate}"]  # not every source takes a duration
     if tone_hz is not None:
-        cmd += ["-f", "lavfi", "-i", f"sine=frequency={tone_hz}:duration={seconds}"]
+        cmd += ["-f", "lavfi", "-i", f"sine=frequency={tone_hz}"]
+    cmd += ["-t", str(seconds)]
     if video_filter:
         cmd += ["-vf", video_filter]
     cmd += encode

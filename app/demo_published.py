@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -157,6 +158,12 @@ CRITERIA = [
     {"name": "Kỹ thuật", "description": "Hình ảnh, âm thanh, dựng phim.", "max_points": 20, "step": 0.5},
     {"name": "Khả năng nhân rộng", "description": "Áp dụng được ở nơi khác.", "max_points": 10, "step": 0.5},
 ]
+# The one round; tied totals go to the better content score, then to more first places.
+FINAL_ROUND: dict[str, Any] = {
+    "name": "Chung khảo",
+    "criteria": CRITERIA,
+    "tie_breaks": ["criterion:Nội dung", "first_places"],
+}
 JUDGES = ("judge1@demo.vn", "judge2@demo.vn", "judge3@demo.vn")
 ORGANISER = "organiser@demo.vn"
 
@@ -263,14 +270,7 @@ def _judge_and_publish(session: Session, contest: Contest) -> None:
     judges = [_user(session, email) for email in JUDGES]
     rnd = scoring.current_round(session, contest)
     if rnd is None:
-        rnd = rounds.create_round(
-            session,
-            actor=organiser,
-            contest=contest,
-            name="Chung khảo",
-            criteria=CRITERIA,
-            tie_breaks=["criterion:Nội dung", "first_places"],
-        )
+        rnd = rounds.create_round(session, actor=organiser, contest=contest, **FINAL_ROUND)
         rounds.set_panel(session, actor=organiser, rnd=rnd, judges=judges)
         rounds.set_round_status(session, actor=organiser, rnd=rnd, status=RoundStatus.OPEN)
     quality = {title: 0.93 - 0.045 * n for n, (_u, title, *_rest) in enumerate(ENTRIES)}
