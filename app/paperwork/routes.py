@@ -50,7 +50,6 @@ def overview(slug: str):
     """Paper settings, the certificates of the latest publication, the ZIP's progress and the minutes."""
     contest = contest_or_404(slug)
     form = PaperSettingsForm(obj=contest)
-    paper = ("paper_place", "signer_title", "signer_name", "panel_head_name")
     saved = save_form(
         form,
         _("Changes saved."),
@@ -58,8 +57,11 @@ def overview(slug: str):
             db.session,
             actor=current_user,
             contest=contest,
+            paper_place=(form.paper_place.data or "").strip(),
             paper_date=form.paper_date.data,
-            **{name: (form[name].data or "").strip() for name in paper},
+            signer_title=(form.signer_title.data or "").strip(),
+            signer_name=(form.signer_name.data or "").strip(),
+            panel_head_name=(form.panel_head_name.data or "").strip(),
         ),
     )
     if saved.ok:
