@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.demo_clips import make_synthetic_clip  # noqa: E402
 from media_worker import sandbox  # noqa: E402
 from media_worker.pipeline import make_storyboard, probe_file  # noqa: E402
 from media_worker.pipeline_transcode import build_command, plan_ladder, quick_refusal  # noqa: E402
@@ -92,29 +93,22 @@ def make_input(
     (sensor noise, 10-20 Mbit/s at 1080p); without it the synthetic pattern compresses to a few Mbit/s."""
     chunk = min(seconds, 10)
     piece = path.with_suffix(".piece.mp4")
-    video, rate = f"testsrc2=s={size}:r=30:d={chunk}", ["-crf", CRF[codec]]
+    noise: str | None = None  # temporal grain, with a bitrate
+    rate = ["-crf", CRF[codec]]
     if bitrate:
-        video += ",noise=alls=12:allf=t"
+        noise = "noise=alls=12:allf=t"
         rate = ["-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate]
     if gop:  # a fixed keyframe interval, as editors export (x264's default is up to 250 frames)
         rate += ["-g", str(round(gop * 30)), "-keyint_min", str(round(gop * 30))]
-    subprocess.run(
-        [
-            FFMPEG,
-            "-nostdin",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            video,
-            *CODECS[codec],
-            *rate,
-            *(HLG if hdr else ["-pix_fmt", "yuv420p"]),
-            str(piece),
-        ],
-        check=True,
+    make_synthetic_clip(
+        piece,
+        size=size,
+        seconds=chunk,
+        rate=30,
+        tone_hz=None,
+        video_filter=noise,
+        encode=[*CODECS[codec], *rate, *(HLG if hdr else ["-pix_fmt", "yuv420p"])],
+        ffmpeg=FFMPEG,
     )
     loops = -(-seconds // chunk) - 1
     subprocess.run(

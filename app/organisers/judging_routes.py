@@ -217,16 +217,10 @@ def advance(round_id: int):
     target = db.session.get(Round, request.form.get("target", type=int) or 0)
     if target is None:
         abort(404)
-    picked = [int(entry_id) for entry_id in request.form.getlist("entries") if entry_id.isdigit()]
+    top = request.form.get("top", type=int)
+    picked = [int(entry_id) for entry_id in request.form.getlist("entries") if entry_id.isdigit()] or None
     with committing() as outcome:
-        moved = rounds.advance(
-            db.session,
-            actor=current_user,
-            source=rnd,
-            target=target,
-            top=request.form.get("top", type=int),
-            entry_ids=picked or None,
-        )
+        moved = rounds.advance(db.session, actor=current_user, source=rnd, target=target, top=top, entry_ids=picked)
     if outcome.ok:
         flash(_("%(n)d entries advance to %(round)s.", n=len(moved), round=target.name), "success")
     return redirect(url_for("organisers_judging.round_view", round_id=target.id))
