@@ -150,7 +150,7 @@ def _shows_publicly(obj: object) -> bool:
     version is in the winners page; clips that are uploading change all the time and are not counted)."""
     if isinstance(obj, _VERSIONED):
         return True
-    return isinstance(obj, Clip) and (obj.status == ClipStatus.READY or inspect(obj).attrs.status.history.deleted)
+    return isinstance(obj, Clip) and (obj.status == ClipStatus.READY or bool(inspect(obj).attrs.status.history.deleted))
 
 
 @event.listens_for(Session, "after_flush")
