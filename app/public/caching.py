@@ -13,8 +13,8 @@ The version query itself is most of the cost of a hit (docs/performance.md, "Pub
 contest's version for PAGE_VERSION_SECONDS (default 1). The bound on staleness: a change made through another process
 (another node, another gunicorn worker, a CLI command, the media worker) reaches this process's anonymous pages at
 most PAGE_VERSION_SECONDS late; a change committed by this process forgets its versions at once (`_forget_versions`:
-the ORM's commit of a contest, publication, news post or material). Browsers and proxies keep a page PUBLIC_MAX_AGE
-anyway.
+the ORM's commit of a contest, publication, news post, material or ready clip). Bulk UPDATEs and raw SQL are not
+seen by that hook and fall under the same bound. Browsers and proxies keep a page PUBLIC_MAX_AGE anyway.
 
 Only visitors who are not logged in, carry no flashed message and whose request does not change their session get
 the cached body; everyone else gets the page rendered for them (logged-in pages stay `no-store`, app/security.py).
@@ -55,6 +55,7 @@ _BUILD: dict[str, str] = {}
 # Rows whose change is a new contest_version (with ready clips: _shows_publicly).
 _VERSIONED = (Contest, Publication, NewsPost, Material)
 _LOCAL_WRITES = [0]  # bumped by every commit of this process that changed a _VERSIONED row
+_LOCAL_WRITES_LOCK = threading.Lock()
 _clock = time.monotonic  # what ends a reused version (tests move it forward instead of sleeping)
 
 
@@ -163,7 +164,8 @@ def _note_versioned_writes(session: Session, _context) -> None:
 def _forget_versions(session: Session) -> None:
     """A commit of this process that changed a public page's content: every version this process knows is old."""
     if session.info.pop("portal_public_writes", False):
-        _LOCAL_WRITES[0] += 1
+        with _LOCAL_WRITES_LOCK:
+            _LOCAL_WRITES[0] += 1
 
 
 @event.listens_for(Session, "after_rollback")
