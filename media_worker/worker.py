@@ -110,12 +110,12 @@ def run_worker(config, *, burst: bool = False, queues: list[str] | None = None, 
         threading.Thread(target=_sweep_forever, args=(config, sweeps, stop), name="sweeper", daemon=True).start()
     try:
         while True:
-            worker = Worker(
-                [media_queue(config["REDIS_URL"], name) for name in queues], connection=connect(config["REDIS_URL"])
-            )
             try:
+                worker = Worker(
+                    [media_queue(config["REDIS_URL"], name) for name in queues], connection=connect(config["REDIS_URL"])
+                )
                 worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
-            except (RedisError, OSError) as exc:  # Redis down as the worker registers itself
+            except (RedisError, OSError) as exc:  # Redis down as the worker is made (CLIENT SETNAME) or registers
                 if burst:
                     raise
                 log.warning("the RQ worker cannot reach Redis (%s)", exc)
