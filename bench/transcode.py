@@ -401,21 +401,21 @@ def quality(fig: Figures, big: Path, work: Path, before: str | None) -> None:
         )
 
 
+def source_input(path: Path, args, *, seconds: float) -> None:
+    """The clip a measurement starts from: a copy of --input, else one generated as --size, --codec, --bitrate, --hdr
+    and --gop ask, of this length."""
+    if args.input:
+        shutil.copyfile(args.input, path)
+    else:
+        make_input(
+            path, size=args.size, seconds=seconds, codec=args.codec, bitrate=args.bitrate, hdr=args.hdr, gop=args.gop
+        )
+
+
 def throughput(fig: Figures, work: Path, args) -> None:
     """Clips per hour through the whole pipeline: 1 worker with ffmpeg's threads vs 2 workers with 1 thread each."""
     clip = work / "in" / "throughput.mp4"
-    if args.input:
-        shutil.copyfile(args.input, clip)
-    else:
-        make_input(
-            clip,
-            size=args.size,
-            seconds=args.throughput_seconds,
-            codec=args.codec,
-            bitrate=args.bitrate,
-            hdr=args.hdr,
-            gop=args.gop,
-        )
+    source_input(clip, args, seconds=args.throughput_seconds)
     n = args.throughput
     paths = ((0, "full path"), (None, "quick path")) if args.throughput_quick else ((0, "full path"),)
     for quick, label in paths:
@@ -449,18 +449,7 @@ def run(work: Path, args) -> int:
         f"generating {args.seconds}s {args.size}@30 {args.codec}{' HLG' if args.hdr else ''} "
         f"{args.bitrate or 'synthetic'} and 5s 360p inputs"
     )
-    if args.input:
-        shutil.copyfile(args.input, big)
-    else:
-        make_input(
-            big,
-            size=args.size,
-            seconds=args.seconds,
-            codec=args.codec,
-            bitrate=args.bitrate,
-            hdr=args.hdr,
-            gop=args.gop,
-        )
+    source_input(big, args, seconds=args.seconds)
     if args.rotate:
         sys.path.insert(0, str(ROOT / "tests" / "unit" / "media"))
         from mediakit import set_rotation  # the test helper that writes a phone's tkhd matrix (ffmpeg 5.1 cannot)
