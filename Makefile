@@ -5,10 +5,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Each program the portal, its tests or its gates run, and the Debian package that provides it.
+# Each program the portal, its tests, gates or benches run, and the Debian package that provides it (wrk: the
+# public-pages bench; stress-ng: the loaded-machine proof in docs/testing.md).
 SYSTEM_PROGRAMS := ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server chromium:chromium node:nodejs npm:npm \
 	unshare:util-linux runuser:util-linux pg_dump:postgresql-client pg_restore:postgresql-client zbarimg:zbar-tools \
-	pdftotext:poppler-utils pdftoppm:poppler-utils nginx:nginx
+	pdftotext:poppler-utils pdftoppm:poppler-utils nginx:nginx \
+	wrk:wrk stress-ng:stress-ng
 # nginx lives in /usr/sbin, which is not on an ordinary user's PATH on Debian.
 export PATH := $(PATH):/usr/sbin
 # PostgreSQL's server programs (initdb, pg_ctl: the fault tests start a private server) live outside PATH on Debian,

@@ -128,9 +128,9 @@ class Config:
         # new cache key at once; this only bounds how long unused copies stay.
         self.PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 600)
         # Seconds a web process may reuse a contest's content version for anonymous pages without asking the database
-        # (0: ask on every request). 1 lets a node serve its hottest public pages from memory, a change showing up to a
-        # second late; see docs/performance.md, "Public pages".
-        self.PAGE_VERSION_SECONDS = float(_env("PAGE_VERSION_SECONDS", "0") or 0)
+        # (0: ask on every request). A change made elsewhere (another node or worker process) shows up on this process's
+        # anonymous pages at most this late; its own commits show at once. See docs/performance.md, "Public pages".
+        self.PAGE_VERSION_SECONDS = float(_env("PAGE_VERSION_SECONDS", "1") or 0)
         # Lifetime of a round's computed results board in Redis (app/services/board.py); a changed sheet is a new key.
         self.BOARD_CACHE_SECONDS = _int("BOARD_CACHE_SECONDS", 86400)
         # Quick path: an H.264/AAC source whose video bitrate is at most this (bits/s) becomes the top rung by stream

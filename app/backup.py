@@ -51,6 +51,7 @@ class Summary:
 
 
 def sha256_of(path: Path) -> str:
+    """The hex SHA-256 of a file, read in 1 MiB blocks (backups, and the worker's check of a downloaded original)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from flask import flash
+from flask_wtf import FlaskForm
 
 from app import db
 from app.services import PortalError
@@ -14,10 +16,12 @@ from app.services import PortalError
 
 @dataclass
 class Outcome:
-    """What `committing()` did: `ok` once committed; `error` is the broken rule otherwise."""
+    """What `committing()` did: `ok` once committed; `error` is the broken rule otherwise. `value` is what
+    `save_form()`'s service calls returned."""
 
     ok: bool = False
     error: PortalError | None = None
+    value: Any = None
 
 
 @contextmanager
@@ -36,3 +40,13 @@ def committing(success: str | None = None, category: str = "success") -> Iterato
     outcome.ok = True
     if success is not None:
         flash(success, category)
+
+
+def save_form(form: FlaskForm, success: str | None, save: Callable[[], Any], category: str = "success") -> Outcome:
+    """A form view's POST: when `form` validates, run `save` (the view's service calls) through `committing(success)`
+    and keep what it returns in the Outcome's `value`. Not ok if the form was not sent, is invalid, or broke a rule."""
+    if not form.validate_on_submit():
+        return Outcome()
+    with committing(success, category) as outcome:
+        outcome.value = save()
+    return outcome

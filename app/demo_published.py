@@ -8,14 +8,15 @@ sees a winners page, certificates and minutes at once. Three steps, each committ
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.demo_clips import make_synthetic_clip
 from app.models import AwardKind, ClipStatus, Contest, Entry, RoundStatus, SheetStatus, Unit, User, utcnow
 from app.services import accounts, contests, entries, paperwork, results, rounds, scoring
 from app.storage import Storage
@@ -157,42 +158,19 @@ CRITERIA = [
     {"name": "Kỹ thuật", "description": "Hình ảnh, âm thanh, dựng phim.", "max_points": 20, "step": 0.5},
     {"name": "Khả năng nhân rộng", "description": "Áp dụng được ở nơi khác.", "max_points": 10, "step": 0.5},
 ]
+# The one round; tied totals go to the better content score, then to more first places.
+FINAL_ROUND: dict[str, Any] = {
+    "name": "Chung khảo",
+    "criteria": CRITERIA,
+    "tie_breaks": ["criterion:Nội dung", "first_places"],
+}
 JUDGES = ("judge1@demo.vn", "judge2@demo.vn", "judge3@demo.vn")
 ORGANISER = "organiser@demo.vn"
 
 
 def make_clip(path: Path, source: str, tone_hz: int) -> Path:
     """A 6 s 854x480 H.264/AAC clip from ffmpeg's lavfi sources (nothing binary in the repository)."""
-    size = "854x480"
-    video = f"{source}=size={size}:rate=25"
-    cmd = [
-        "ffmpeg",
-        "-v",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        video,
-        "-f",
-        "lavfi",
-        "-i",
-        f"sine=frequency={tone_hz}:sample_rate=44100",
-        "-t",
-        str(CLIP_SECONDS),
-        "-vf",
-        f"scale={size},format=yuv420p",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-c:a",
-        "aac",
-        "-shortest",
-        str(path),
-    ]
-    subprocess.run(cmd, check=True, timeout=300)  # noqa: S603 - fixed arguments, no shell
-    return path
+    return make_synthetic_clip(path, size="854x480", seconds=CLIP_SECONDS, source=source, tone_hz=tone_hz, timeout=300)
 
 
 def _user(session: Session, email: str) -> User:
@@ -292,14 +270,7 @@ def _judge_and_publish(session: Session, contest: Contest) -> None:
     judges = [_user(session, email) for email in JUDGES]
     rnd = scoring.current_round(session, contest)
     if rnd is None:
-        rnd = rounds.create_round(
-            session,
-            actor=organiser,
-            contest=contest,
-            name="Chung khảo",
-            criteria=CRITERIA,
-            tie_breaks=["criterion:Nội dung", "first_places"],
-        )
+        rnd = rounds.create_round(session, actor=organiser, contest=contest, **FINAL_ROUND)
         rounds.set_panel(session, actor=organiser, rnd=rnd, judges=judges)
         rounds.set_round_status(session, actor=organiser, rnd=rnd, status=RoundStatus.OPEN)
     quality = {title: 0.93 - 0.045 * n for n, (_u, title, *_rest) in enumerate(ENTRIES)}

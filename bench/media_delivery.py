@@ -23,7 +23,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -32,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from devtools.services import start_nginx, start_redis, start_s3, start_web, stop_processes  # noqa: E402
+from bench.portal_env import scratch, start_portal_services  # noqa: E402
+from devtools.services import start_nginx, start_web  # noqa: E402
 from tests.portal_client import PortalClient  # noqa: E402
 
 MIB = 1024 * 1024
@@ -172,28 +172,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="rounds over every mode; each figure is the median")
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-media-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
-    procs: list[subprocess.Popen] = []
-    logs = []
-    try:
-        redis_proc, redis_url = start_redis(tmp / "redis")
-        s3_proc, s3_url = start_s3(tmp / "s3", "bench-access-key", "bench-secret-key-123")
-        procs += [redis_proc, s3_proc]
-        env = {
-            "REDIS_URL": redis_url,
-            "S3_ENDPOINT_URL": s3_url,
-            "AWS_ACCESS_KEY_ID": "bench-access-key",
-            "AWS_SECRET_ACCESS_KEY": "bench-secret-key-123",
-            "S3_BUCKET": "bench",
-            "SECRET_KEY": "bench-secret-key-for-this-run-only-0123456789",
-            "DATABASE_URL": f"sqlite:///{tmp / 'portal.sqlite3'}",
-            "RQ_QUEUE": "bench",
-            "RATELIMIT_ENABLED": "0",
-        }
-        os.environ.update(env)
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, check=True, capture_output=True
-        )
+    scratch_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
+    with scratch("bench-media-", scratch_dir) as (tmp, procs, logs):
+        env = start_portal_services(tmp, procs, RATELIMIT_ENABLED="0")
         from app.storage import Storage
         from config import Config
 
@@ -210,7 +191,7 @@ def main() -> int:
             procs.append(web)
             portals[mode] = (base, web)
         nginx, nginx_base = start_nginx(
-            tmp / "nginx", portals=[portals["accel"][0].removeprefix("http://")], store_url=s3_url
+            tmp / "nginx", portals=[portals["accel"][0].removeprefix("http://")], store_url=env["S3_ENDPOINT_URL"]
         )
         procs.append(nginx)
         entry_points = {"stream": portals["stream"][0], "redirect": portals["redirect"][0], "accel": nginx_base}
@@ -273,11 +254,6 @@ def main() -> int:
                 f"{row['web_cpu_s_per_gb']:.3f} | {vs_stream:.3f} | {row['nginx_cpu_s_per_gb']:.3f} |"
             )
         return 0 if ok else 1
-    finally:
-        stop_processes(procs, timeout=15)
-        for log in logs:
-            log.close()
-        subprocess.run(["rm", "-rf", str(tmp)], check=False)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.demo_clips import make_synthetic_clip  # noqa: E402
 from media_worker import sandbox  # noqa: E402
 from media_worker.pipeline import make_storyboard, probe_file  # noqa: E402
 from media_worker.pipeline_transcode import build_command, plan_ladder, quick_refusal  # noqa: E402
@@ -92,29 +93,22 @@ def make_input(
     (sensor noise, 10-20 Mbit/s at 1080p); without it the synthetic pattern compresses to a few Mbit/s."""
     chunk = min(seconds, 10)
     piece = path.with_suffix(".piece.mp4")
-    video, rate = f"testsrc2=s={size}:r=30:d={chunk}", ["-crf", CRF[codec]]
+    noise: str | None = None  # temporal grain, with a bitrate
+    rate = ["-crf", CRF[codec]]
     if bitrate:
-        video += ",noise=alls=12:allf=t"
+        noise = "noise=alls=12:allf=t"
         rate = ["-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate]
     if gop:  # a fixed keyframe interval, as editors export (x264's default is up to 250 frames)
         rate += ["-g", str(round(gop * 30)), "-keyint_min", str(round(gop * 30))]
-    subprocess.run(
-        [
-            FFMPEG,
-            "-nostdin",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            video,
-            *CODECS[codec],
-            *rate,
-            *(HLG if hdr else ["-pix_fmt", "yuv420p"]),
-            str(piece),
-        ],
-        check=True,
+    make_synthetic_clip(
+        piece,
+        size=size,
+        seconds=chunk,
+        rate=30,
+        tone_hz=None,
+        video_filter=noise,
+        encode=[*CODECS[codec], *rate, *(HLG if hdr else ["-pix_fmt", "yuv420p"])],
+        ffmpeg=FFMPEG,
     )
     loops = -(-seconds // chunk) - 1
     subprocess.run(
@@ -407,21 +401,21 @@ def quality(fig: Figures, big: Path, work: Path, before: str | None) -> None:
         )
 
 
+def source_input(path: Path, args, *, seconds: float) -> None:
+    """The clip a measurement starts from: a copy of --input, else one generated as --size, --codec, --bitrate, --hdr
+    and --gop ask, of this length."""
+    if args.input:
+        shutil.copyfile(args.input, path)
+    else:
+        make_input(
+            path, size=args.size, seconds=seconds, codec=args.codec, bitrate=args.bitrate, hdr=args.hdr, gop=args.gop
+        )
+
+
 def throughput(fig: Figures, work: Path, args) -> None:
     """Clips per hour through the whole pipeline: 1 worker with ffmpeg's threads vs 2 workers with 1 thread each."""
     clip = work / "in" / "throughput.mp4"
-    if args.input:
-        shutil.copyfile(args.input, clip)
-    else:
-        make_input(
-            clip,
-            size=args.size,
-            seconds=args.throughput_seconds,
-            codec=args.codec,
-            bitrate=args.bitrate,
-            hdr=args.hdr,
-            gop=args.gop,
-        )
+    source_input(clip, args, seconds=args.throughput_seconds)
     n = args.throughput
     paths = ((0, "full path"), (None, "quick path")) if args.throughput_quick else ((0, "full path"),)
     for quick, label in paths:
@@ -455,18 +449,7 @@ def run(work: Path, args) -> int:
         f"generating {args.seconds}s {args.size}@30 {args.codec}{' HLG' if args.hdr else ''} "
         f"{args.bitrate or 'synthetic'} and 5s 360p inputs"
     )
-    if args.input:
-        shutil.copyfile(args.input, big)
-    else:
-        make_input(
-            big,
-            size=args.size,
-            seconds=args.seconds,
-            codec=args.codec,
-            bitrate=args.bitrate,
-            hdr=args.hdr,
-            gop=args.gop,
-        )
+    source_input(big, args, seconds=args.seconds)
     if args.rotate:
         sys.path.insert(0, str(ROOT / "tests" / "unit" / "media"))
         from mediakit import set_rotation  # the test helper that writes a phone's tkhd matrix (ffmpeg 5.1 cannot)

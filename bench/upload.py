@@ -25,7 +25,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -36,7 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from devtools.services import free_port, start_redis, start_s3, stop_processes, wait_http  # noqa: E402
+from bench.portal_env import scratch, start_portal_services  # noqa: E402
+from devtools.run import gunicorn_command  # noqa: E402
+from devtools.services import free_port, wait_http  # noqa: E402
 
 MIB = 1024 * 1024
 PASSWORD = "bench-pass-2026"
@@ -258,31 +259,11 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-upload-", dir=args.dir))
-    procs: list[subprocess.Popen] = []
-    logs = []
-    try:
-        redis_proc, redis_url = start_redis(tmp / "redis")
-        procs.append(redis_proc)
-        s3_proc, s3_url = start_s3(tmp / "s3", "bench-access-key", "bench-secret-key-123", allow_origin="*")
-        procs.append(s3_proc)
-        env = {
-            "REDIS_URL": redis_url,
-            "S3_ENDPOINT_URL": s3_url,
-            "AWS_ACCESS_KEY_ID": "bench-access-key",
-            "AWS_SECRET_ACCESS_KEY": "bench-secret-key-123",
-            "S3_BUCKET": "bench",
-            "SECRET_KEY": "bench-secret-key-for-this-run-only-0123456789",
-            "DATABASE_URL": f"sqlite:///{tmp / 'portal.sqlite3'}",
-            "RQ_QUEUE": "bench",
-            "MAX_UPLOAD_BYTES": str(max(args.size_mib * MIB, 2 * 1024 * MIB)),
-        }
+    with scratch("bench-upload-", args.dir) as (tmp, procs, logs):
+        sizes = {"MAX_UPLOAD_BYTES": str(max(args.size_mib * MIB, 2 * 1024 * MIB))}
         if args.part_mib:
-            env["UPLOAD_PART_BYTES"] = str(args.part_mib * MIB)
-        os.environ.update(env)
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, check=True, capture_output=True
-        )
+            sizes["UPLOAD_PART_BYTES"] = str(args.part_mib * MIB)
+        start_portal_services(tmp, procs, allow_origin="*", **sizes)
         from app.storage import Storage
         from config import Config
 
@@ -298,19 +279,7 @@ def main() -> int:
             log = open(tmp / f"gunicorn-{mode}.log", "wb")  # noqa: SIM115 - closed after the portal stops
             logs.append(log)
             proc = subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "gunicorn"),
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "2",
-                    "--threads",
-                    "4",
-                    "--timeout",
-                    "900",
-                    "--no-control-socket",  # two portals at once: a shared ~/.gunicorn/gunicorn.ctl would clash
-                    "wsgi:app",
-                ],
+                gunicorn_command(f"127.0.0.1:{port}"),  # two portals at once, as `make run` serves one
                 cwd=ROOT,
                 env={**os.environ, "UPLOAD_MODE": mode},
                 stdout=log,
@@ -423,11 +392,6 @@ def main() -> int:
         print(f"  worker RSS now: {', '.join(f'{rss(p) / MIB:.0f} MiB' for p in proxy_pids)}")
 
         return 0 if all(checks) else 1
-    finally:
-        stop_processes(procs, timeout=15)
-        for log in logs:
-            log.close()
-        subprocess.run(["rm", "-rf", str(tmp)], check=False)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,18 @@ def _interrupt(signum, _frame):
     raise KeyboardInterrupt
 
 
+def gunicorn_command(bind: str, *options: str) -> list[str]:
+    """gunicorn serving wsgi:app as `make run` does: 2 workers × 4 threads, 15 minutes for a request (a large upload
+    through the portal), plus options."""
+    return [
+        str(Path(sys.executable).with_name("gunicorn")),
+        *["--bind", bind, "--workers", "2", "--threads", "4", "--timeout", "900"],
+        "--no-control-socket",  # one shared ~/.gunicorn/gunicorn.ctl for every gunicorn otherwise: they would clash
+        *options,
+        "wsgi:app",
+    ]
+
+
 def ensure_secret_key(var_dir: Path) -> Path:
     """The key file `make run` uses: made once with 48 random bytes (64 characters), readable by the owner only."""
     path = var_dir / "secret_key"
@@ -60,26 +72,7 @@ def main() -> int:
         # The published demo contest's twelve clips go through the real pipeline on the first start (about a minute).
         print("seeding the demo (first start: processing the published demo's clips, about a minute)…", flush=True)
         subprocess.run(flask + ["demo", "seed", "--published"], env=env, check=True, stdout=subprocess.DEVNULL)
-        procs.append(
-            subprocess.Popen(
-                [
-                    str(bindir / "gunicorn"),
-                    "--bind",
-                    f"{host}:{port}",
-                    "--workers",
-                    "2",
-                    "--threads",
-                    "4",
-                    "--timeout",
-                    "900",
-                    "--no-control-socket",  # one shared ~/.gunicorn/gunicorn.ctl for every gunicorn otherwise
-                    "--access-logfile",
-                    "-",
-                    "wsgi:app",
-                ],
-                env=env,
-            )
-        )
+        procs.append(subprocess.Popen(gunicorn_command(f"{host}:{port}", "--access-logfile", "-"), env=env))
         # The media worker, and a mail worker of its own so that a reset mail never waits behind a transcode.
         procs.append(subprocess.Popen(flask + ["worker", "--queue", env.get("RQ_QUEUE", "clips")], env=env))
         procs.append(subprocess.Popen(flask + ["worker", "--queue", env.get("MAIL_QUEUE", "mail")], env=env))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
 # Order matters: it is the order shown in --help and error messages.
@@ -46,16 +46,8 @@ class RankedEntry:
     tie_break: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain-JSON form of this line."""
-        return {
-            "entry": self.entry,
-            "rank": self.rank,
-            "score": self.score,
-            "tied": self.tied,
-            "judges": self.judges,
-            "totals": dict(self.totals),
-            "tie_break": self.tie_break,
-        }
+        """Plain-JSON form of this line (its fields, in their order)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +62,8 @@ class EntryAgreement:
     flag: bool
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain-JSON form of this line."""
-        return {
-            "entry": self.entry,
-            "judges": self.judges,
-            "mean": self.mean,
-            "sd": self.sd,
-            "range": self.range,
-            "flag": self.flag,
-        }
+        """Plain-JSON form of this line (its fields, in their order)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)

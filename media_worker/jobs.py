@@ -8,7 +8,6 @@ staying alive. Any other error fails the clip with an error id that the log line
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import tempfile
@@ -19,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from app import db
+from app.backup import sha256_of
 from app.clip_reasons import english_reason
 from app.models import Clip, ClipStatus, utcnow
 from app.notification_jobs import notify_clip
@@ -130,11 +130,10 @@ def _after_error(clip_id: int, exc: Exception, policy: RetryPolicy) -> str:
                 clip = s.get(Clip, clip_id)
                 if clip is None:
                     return "skipped"
-                now = utcnow()
                 scheduled = schedule_clip_retry(
                     s,
                     clip=clip,
-                    now=now,
+                    now=utcnow(),
                     policy=policy,
                     error_id=error_id,
                     give_up_reason=INFRASTRUCTURE_UNAVAILABLE,
@@ -169,14 +168,6 @@ def _after_error(clip_id: int, exc: Exception, policy: RetryPolicy) -> str:
     raise RuntimeError(f"clip {clip_id} failed, error_id={error_id}: {exc}") from exc
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _process(
     clip_id: int, original_key: str, rules: ClipRules, needs_hash: bool, storage: Storage, config: Config
 ) -> str:
@@ -188,7 +179,7 @@ def _process(
         source = job_dir / f"source{os.path.splitext(original_key)[1]}"
         storage.download_file(original_key, str(source))
         if needs_hash:  # resumable uploads go straight to S3; fingerprint the original here
-            _update(clip_id, sha256=_sha256(source))
+            _update(clip_id, sha256=sha256_of(source))
         try:
             info = probe_file(source)
             validate(info, rules)

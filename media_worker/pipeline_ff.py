@@ -21,6 +21,8 @@ FFPROBE = shutil.which("ffprobe") or "/usr/bin/ffprobe"
 # which is what keeps playlists and scripts saved as .mp4 from reaching the network or other files.
 DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,mpeg"
 PROTOCOLS = "file"
+# The same, as command-line options (before "-i" on an ffmpeg or ffprobe command line).
+INPUT_ARGS = ("-format_whitelist", DEMUXERS, "-protocol_whitelist", PROTOCOLS)
 # ffmpeg's quiet flags; -nostdin matters: stdin is /dev/null but ffmpeg would still poll it for "q".
 QUIET = ("-nostdin", "-hide_banner", "-loglevel", "error")
 # ffprobe's JSON: an object of nested objects and lists.
@@ -67,10 +69,7 @@ def ffprobe_json(
     cmd = [
         FFPROBE,
         *QUIET[1:],
-        "-format_whitelist",
-        DEMUXERS,
-        "-protocol_whitelist",
-        PROTOCOLS,
+        *INPUT_ARGS,
         "-of",
         "json",
         *entries,

@@ -11,9 +11,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from media_worker.pipeline_ff import (
-    DEMUXERS,
     FFMPEG,
-    PROTOCOLS,
+    INPUT_ARGS,
     QUIET,
     FFJson,
     display_size,
@@ -157,6 +156,24 @@ def _int(value: object) -> int | None:
     return int(number) if number is not None and number > 0 else None
 
 
+def _null_output_cmd(
+    path: Path, stream: int, *, input_args: tuple[str, ...] = (), output_args: tuple[str, ...] = ()
+) -> list[str]:
+    """ffmpeg reading one stream of path to the null muxer, reporting its progress as key=value lines on stdout."""
+    return [
+        FFMPEG,
+        *QUIET,
+        *input_args,
+        *INPUT_ARGS,
+        "-i",
+        file_url(path),
+        "-map",
+        f"0:{stream}",
+        *output_args,
+        *("-f", "null", "-progress", "pipe:1", "-nostats", "-"),
+    ]
+
+
 def _demuxed_duration(path: Path, index: int, *, timeout: float) -> float | None:
     """Duration by reading every packet (no decode) when the container header does not state it."""
     last: list[float] = []
@@ -166,26 +183,7 @@ def _demuxed_duration(path: Path, index: int, *, timeout: float) -> float | None
         if key == "out_time_us" and value.strip().lstrip("-").isdigit():
             last.append(int(value) / 1e6)
 
-    cmd = [
-        FFMPEG,
-        *QUIET,
-        "-format_whitelist",
-        DEMUXERS,
-        "-protocol_whitelist",
-        PROTOCOLS,
-        "-i",
-        file_url(path),
-        "-map",
-        f"0:{index}",
-        "-c",
-        "copy",
-        "-f",
-        "null",
-        "-progress",
-        "pipe:1",
-        "-nostats",
-        "-",
-    ]
+    cmd = _null_output_cmd(path, index, output_args=("-c", "copy"))
     done = run_ff(cmd, timeout=timeout, cwd=path.parent, file_size=0, on_stdout_line=on_line)
     return max(last) if done.returncode == 0 and last and max(last) > 0 else None
 
@@ -200,26 +198,7 @@ def _tail_decode(path: Path, info: ProbeInfo, *, timeout: float) -> None:
             frames.append(int(value))
 
     start = max(0.0, info.duration_s - TAIL_S)
-    cmd = [
-        FFMPEG,
-        *QUIET,
-        "-ss",
-        f"{start:.3f}",
-        "-format_whitelist",
-        DEMUXERS,
-        "-protocol_whitelist",
-        PROTOCOLS,
-        "-i",
-        file_url(path),
-        "-map",
-        f"0:{info.video_index}",
-        "-f",
-        "null",
-        "-progress",
-        "pipe:1",
-        "-nostats",
-        "-",
-    ]
+    cmd = _null_output_cmd(path, info.video_index, input_args=("-ss", f"{start:.3f}"))
     done = run_ff(cmd, timeout=timeout, cwd=path.parent, file_size=0, on_stdout_line=on_line)
     if killed_by_us(done):
         raise MediaError(f"decode check killed (rc={done.returncode}): {done.stderr[-300:]!r}")

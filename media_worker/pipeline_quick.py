@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from media_worker.pipeline_ff import DEMUXERS, FFPROBE, PROTOCOLS, QUIET, file_url, fraction, run_ff
+from media_worker.pipeline_ff import FFPROBE, INPUT_ARGS, QUIET, file_url, fraction, run_ff
 from media_worker.pipeline_types import MediaError, ProbeInfo, Rung
 
 # Containers whose H.264 is stored length-prefixed (avcC) with reliable timestamps; MPEG-TS/PS and AVI take the full
@@ -132,10 +132,7 @@ def scan_packets(path: str | os.PathLike[str], info: ProbeInfo, *, timeout: floa
     cmd = [
         FFPROBE,
         *QUIET[1:],
-        "-format_whitelist",
-        DEMUXERS,
-        "-protocol_whitelist",
-        PROTOCOLS,
+        *INPUT_ARGS,
         "-select_streams",
         str(info.video_index),
         "-show_entries",

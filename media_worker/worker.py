@@ -26,32 +26,34 @@ log = logging.getLogger(__name__)
 RESTART_PAUSE_SECONDS = 5
 
 
-def sweep_once(config) -> list[int]:
-    """Requeue stuck clips once; errors are logged, never fatal to the worker."""
+def _sweep_logged(sweep: Callable[[], list[int]], *, done: str, failed: str) -> list[int]:
+    """Run one sweep and log what it re-enqueued; errors are logged, never fatal to the worker."""
     try:
-        queue = media_queue(config["REDIS_URL"], config["RQ_QUEUE"])
-        with db.session_scope() as session:
-            requeued = requeue_stuck(
-                session, queue, stale_seconds=config["CLIP_STALE_SECONDS"], policy=RetryPolicy.from_config(config)
-            )
+        requeued = sweep()
         if requeued:
-            log.info("requeued stuck clips: %s", requeued)
+            log.info("%s: %s", done, requeued)
         return requeued
     except Exception:  # noqa: BLE001 - the sweeper must not take the worker down
-        log.exception("sweep failed")
+        log.exception(failed)
         return []
+
+
+def _requeue_stuck_clips(config) -> list[int]:
+    queue = media_queue(config["REDIS_URL"], config["RQ_QUEUE"])
+    with db.session_scope() as session:
+        return requeue_stuck(
+            session, queue, stale_seconds=config["CLIP_STALE_SECONDS"], policy=RetryPolicy.from_config(config)
+        )
+
+
+def sweep_once(config) -> list[int]:
+    """Requeue stuck clips once; errors are logged, never fatal to the worker."""
+    return _sweep_logged(lambda: _requeue_stuck_clips(config), done="requeued stuck clips", failed="sweep failed")
 
 
 def sweep_mail_once(config) -> list[int]:
     """Re-enqueue queued mail that no job will send; errors are logged, never fatal to the worker."""
-    try:
-        requeued = sweep_outbox(config)
-        if requeued:
-            log.info("re-enqueued queued mail: %s", requeued)
-        return requeued
-    except Exception:  # noqa: BLE001 - the sweeper must not take the worker down
-        log.exception("mail sweep failed")
-        return []
+    return _sweep_logged(lambda: sweep_outbox(config), done="re-enqueued queued mail", failed="mail sweep failed")
 
 
 def remind_once(config, app=None) -> dict[str, int]:
@@ -108,12 +110,12 @@ def run_worker(config, *, burst: bool = False, queues: list[str] | None = None, 
         threading.Thread(target=_sweep_forever, args=(config, sweeps, stop), name="sweeper", daemon=True).start()
     try:
         while True:
-            worker = Worker(
-                [media_queue(config["REDIS_URL"], name) for name in queues], connection=connect(config["REDIS_URL"])
-            )
             try:
+                worker = Worker(
+                    [media_queue(config["REDIS_URL"], name) for name in queues], connection=connect(config["REDIS_URL"])
+                )
                 worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
-            except (RedisError, OSError) as exc:  # Redis down as the worker registers itself
+            except (RedisError, OSError) as exc:  # Redis down as the worker is made (CLIENT SETNAME) or registers
                 if burst:
                     raise
                 log.warning("the RQ worker cannot reach Redis (%s)", exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from datetime import timedelta
 
@@ -98,6 +99,23 @@ class Factories:
             self.session.flush()
             entry.clip_id = clip.id
         return self._commit(entry)
+
+    def member_entry(self, contest=None, **entry_fields) -> tuple[User, Entry]:
+        """A new unit's member and an entry of that unit, in `contest` or a new one."""
+        unit = self.unit()
+        member = self.user(Role.UNIT, unit)
+        return member, self.entry(contest or self.contest(), unit, **entry_fields)
+
+    def rendered_clip(self, body: bytes, unit=None) -> Clip:
+        """The ready clip of a submitted entry, its one rendition (360p) holding `body` in the store."""
+        from app.connections import storage
+        from app.storage import derived_key
+
+        clip = self.entry(self.contest(), unit or self.unit()).clip
+        key = derived_key(clip.id, "360p.mp4")
+        storage().put_stream(key, io.BytesIO(body), content_type="video/mp4")
+        clip.renditions = [{"name": "360p", "key": key, "width": 640, "height": 360}]
+        return self._commit(clip)
 
     def round(self, contest, *, judges=(), status: RoundStatus = RoundStatus.OPEN, criteria=None, **kwargs):
         criteria = criteria or [

@@ -9,14 +9,26 @@
   path and query), which proxies to the store; nginx answers ranges (206).
 
 The file name in Content-Disposition is `clip-<id>-<name>` in every mode: it never names the unit (blind rounds).
+
+Caching. Derived files keep deterministic keys (DESIGN.md, decision 3), so a URL alone does not name its bytes; the
+pages add `?v=<clip version>` (`clip_version`: changes whenever processing rewrites the clip's files). Every answer
+(stream and accel) carries a strong ETag made of that version and the file name, and an `If-None-Match` that matches
+is a 304 before the store is asked. Only a versioned URL of a clip that the public may watch is `public, max-age=1
+year, immutable`; an unversioned or outdated `v`, and every clip that only logged-in users may see, keep the short
+private policy (PRIVATE_MEDIA_CACHE). Redirects point at presigned URLs that expire, so they stay short whatever `v`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Iterable
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, stream_with_context
-from flask_login import current_user
+from flask_login import AnonymousUserMixin, current_user
+from sqlalchemy import select
 from werkzeug.datastructures import Range
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -28,6 +40,26 @@ from app.permissions import can_view_clip
 bp = Blueprint("media", __name__, url_prefix="/media")
 
 TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".vtt": "text/vtt"}  # Werkzeug adds "; charset=utf-8" to text types
+PRIVATE_MEDIA_CACHE = "private, max-age=300"
+IMMUTABLE_MEDIA_CACHE = "public, max-age=31536000, immutable"
+
+
+@bp.app_template_global()
+def clip_version(clip_id: int, updated_at: datetime | None) -> str:
+    """The `?v=` of a clip's derived files: changes whenever processing rewrites them (the row's updated_at).
+
+    An HMAC under SECRET_KEY, so it is opaque: nothing in it tells the unit or the upload (blind rounds)."""
+    message = f"{clip_id}:{updated_at.isoformat() if updated_at else ''}".encode()
+    return hmac.new(str(current_app.config["SECRET_KEY"]).encode(), message, hashlib.sha256).hexdigest()[:20]
+
+
+def clip_versions(session, clip_ids: Iterable[int]) -> dict[int, str]:
+    """clip_version of each clip id, from one query (pages that know only ids, such as the published snapshot)."""
+    wanted = set(clip_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(select(Clip.id, Clip.updated_at).where(Clip.id.in_(wanted)))
+    return {clip_id: clip_version(clip_id, updated_at) for clip_id, updated_at in rows}
 
 
 def _key_for(clip: Clip, name: str) -> str | None:
@@ -64,16 +96,28 @@ def clip_file(clip_id: int, name: str):
     mimetype = TYPES.get(name[name.rfind(".") :], "application/octet-stream")
     disposition = f'inline; filename="clip-{clip_id}-{name}"'
     mode = current_app.config["MEDIA_DELIVERY"]
-    if mode != "stream":
+    if mode == "redirect":
         return _hand_over(key, mode=mode, mimetype=mimetype, disposition=disposition)
+    version = clip_version(clip.id, clip.updated_at)
+    etag = hashlib.sha256(f"{version}:{name}".encode()).hexdigest()[:32]
+    cache = _media_cache_policy(clip, version)
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"', "Cache-Control": cache})
+    if mode == "accel":
+        response = _hand_over(key, mode=mode, mimetype=mimetype, disposition=disposition)
+        response.headers["ETag"] = f'"{etag}"'
+        if cache == IMMUTABLE_MEDIA_CACHE:  # the bytes are fetched by nginx now: the URL's expiry does not bound them
+            response.headers["Cache-Control"] = cache
+        return response
     store = storage()
     size = store.size(key)
     if size is None:
         abort(404)
     headers = {
         "Accept-Ranges": "bytes",
-        "Cache-Control": "private, max-age=300",
+        "Cache-Control": cache,
         "Content-Disposition": disposition,
+        "ETag": f'"{etag}"',
         "X-Content-Type-Options": "nosniff",
     }
     start, stop, status = 0, size, 200
@@ -91,6 +135,14 @@ def clip_file(clip_id: int, name: str):
     return Response(
         stream_with_context(body), status=status, headers=headers, mimetype=mimetype, direct_passthrough=True
     )
+
+
+def _media_cache_policy(clip: Clip, version: str) -> str:
+    """Immutable for a URL that names the current version of a clip the public may watch; short and private else."""
+    if request.args.get("v") != version:
+        return PRIVATE_MEDIA_CACHE
+    public = not current_user.is_authenticated or can_view_clip(db.session, AnonymousUserMixin(), clip)
+    return IMMUTABLE_MEDIA_CACHE if public else PRIVATE_MEDIA_CACHE
 
 
 def _hand_over(key: str, *, mode: str, mimetype: str, disposition: str) -> BaseResponse:

@@ -1,25 +1,10 @@
 """All tables; import models from here."""
 
+from . import enums
 from .awards import AuditEvent, Award, AwardGrant, Certificate, Publication
 from .base import Base, utcnow
 from .contest import Category, Clip, Contest, Entry
-from .enums import (
-    AggregationMethod,
-    AssignmentMode,
-    AwardKind,
-    ClipStatus,
-    EntryStatus,
-    IntakeState,
-    MailKind,
-    MailStatus,
-    MaterialKind,
-    NewsStatus,
-    Role,
-    RoundStatus,
-    SheetStatus,
-    TokenPurpose,
-    UnitKind,
-)
+from .enums import *  # noqa: F403 - every vocabulary, as listed in enums.__all__
 from .judging import Assignment, Conflict, Criterion, PanelMember, Round, RoundEntry, Score, ScoreSheet
 from .mail import AccountToken, ContestNotificationOff, OutboxMessage
 from .org import Unit, User
@@ -29,15 +14,7 @@ from .sessions import LoginSession
 __all__ = [
     "AccountToken",
     "ContestNotificationOff",
-    "MailKind",
-    "MailStatus",
     "OutboxMessage",
-    "TokenPurpose",
-    "AggregationMethod",
-    "AssignmentMode",
-    "AwardKind",
-    "IntakeState",
-    "UnitKind",
     "Assignment",
     "AuditEvent",
     "Award",
@@ -48,25 +25,19 @@ __all__ = [
     "Category",
     "Certificate",
     "Clip",
-    "ClipStatus",
     "Contest",
     "Criterion",
     "Entry",
     "LoginSession",
     "Material",
-    "MaterialKind",
     "NewsPost",
-    "NewsStatus",
-    "EntryStatus",
     "PanelMember",
     "Publication",
-    "Role",
     "Round",
-    "RoundStatus",
     "Score",
     "ScoreSheet",
-    "SheetStatus",
     "Unit",
     "User",
     "utcnow",
 ]
+__all__ += enums.__all__

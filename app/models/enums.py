@@ -8,6 +8,25 @@ import enum
 
 from sqlalchemy import Enum
 
+# The vocabularies, re-exported by `app.models`.
+__all__ = [
+    "AggregationMethod",
+    "AssignmentMode",
+    "AwardKind",
+    "ClipStatus",
+    "EntryStatus",
+    "IntakeState",
+    "MailKind",
+    "MailStatus",
+    "MaterialKind",
+    "NewsStatus",
+    "Role",
+    "RoundStatus",
+    "SheetStatus",
+    "TokenPurpose",
+    "UnitKind",
+]
+
 
 class Role(enum.StrEnum):
     UNIT = "unit"

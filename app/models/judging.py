@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -81,7 +81,11 @@ class PanelMember(Base):
 
 class ScoreSheet(Base):
     __tablename__ = "score_sheet"
-    __table_args__ = (UniqueConstraint("round_id", "entry_id", "judge_id"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "entry_id", "judge_id"),
+        # Covers the results board's version check (count and latest change per status) without reading the table.
+        Index("ix_score_sheet_round_id_status_updated_at", "round_id", "status", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))  # indexed by the unique

@@ -5,18 +5,16 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from wtforms import SelectChoice
 
 from app import db
-from app.committing import committing
+from app.committing import committing, save_form
 from app.labels import choices
-from app.models import Role, Unit, User
+from app.models import Role, User
 from app.permissions import can_manage_account
 from app.services import accounts
 
 from .forms import AccountEditForm
-from .routes import bp
+from .routes import bp, chosen_unit, unit_choices
 
 
 def _managed_account_or_404(user_id: int) -> User:
@@ -31,26 +29,26 @@ def edit_account(user_id: int):
     user = _managed_account_or_404(user_id)
     form = AccountEditForm(obj=user) if request.method == "GET" else AccountEditForm()
     form.role.choices = choices(Role, [role for role in Role if can_manage_account(current_user, role)])
-    form.unit_id.choices = [SelectChoice(0, _("— none —"))] + [
-        SelectChoice(u.id, f"{u.code} — {u.name}") for u in db.session.scalars(select(Unit).order_by(Unit.code))
-    ]
+    form.unit_id.choices = unit_choices()
     if request.method == "GET":
         form.role.data = user.role.value
         form.unit_id.data = user.unit_id or 0
-    if form.validate_on_submit():
-        with committing(_("Account %(email)s saved.", email=form.email.data)) as outcome:
-            accounts.update_account(
-                db.session,
-                actor=current_user,
-                user=user,
-                name=form.name.data,
-                email=form.email.data,
-                role=Role(form.role.data),
-                unit=db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None,
-                active=form.active.data,
-            )
-        if outcome.ok:
-            return redirect(url_for("organisers.accounts_view"))
+    saved = save_form(
+        form,
+        _("Account %(email)s saved.", email=form.email.data),
+        lambda: accounts.update_account(
+            db.session,
+            actor=current_user,
+            user=user,
+            name=form.name.data,
+            email=form.email.data,
+            role=Role(form.role.data),
+            unit=chosen_unit(form.unit_id.data),
+            active=form.active.data,
+        ),
+    )
+    if saved.ok:
+        return redirect(url_for("organisers.accounts_view"))
     return render_template("organisers/account_edit.html", form=form, account=user)
 
 

@@ -15,7 +15,19 @@ from app.audit_log import readable
 from app.committing import committing
 from app.connections import cache_redis
 from app.i18n import local_to_utc
-from app.models import Assignment, AuditEvent, Award, Entry, Role, Round, RoundStatus, ScoreSheet, SheetStatus, User
+from app.models import (
+    Assignment,
+    AuditEvent,
+    Award,
+    Entry,
+    PanelMember,
+    Role,
+    Round,
+    RoundStatus,
+    ScoreSheet,
+    SheetStatus,
+    User,
+)
 from app.paging import page_number
 from app.permissions import STAFF, has_role, require_role
 from app.services import board as board_service
@@ -205,16 +217,10 @@ def advance(round_id: int):
     target = db.session.get(Round, request.form.get("target", type=int) or 0)
     if target is None:
         abort(404)
-    picked = [int(entry_id) for entry_id in request.form.getlist("entries") if entry_id.isdigit()]
+    top = request.form.get("top", type=int)
+    picked = [int(entry_id) for entry_id in request.form.getlist("entries") if entry_id.isdigit()] or None
     with committing() as outcome:
-        moved = rounds.advance(
-            db.session,
-            actor=current_user,
-            source=rnd,
-            target=target,
-            top=request.form.get("top", type=int),
-            entry_ids=picked or None,
-        )
+        moved = rounds.advance(db.session, actor=current_user, source=rnd, target=target, top=top, entry_ids=picked)
     if outcome.ok:
         flash(_("%(n)d entries advance to %(round)s.", n=len(moved), round=target.name), "success")
     return redirect(url_for("organisers_judging.round_view", round_id=target.id))
@@ -244,15 +250,27 @@ def results(round_id: int):
                 kind=form.kind.data,
             )
         return redirect(url_for("organisers_judging.results", round_id=rnd.id))
-    numbers = board_service.cached_numbers(
-        db.session, rnd, cache_redis(), ttl=int(current_app.config["BOARD_CACHE_SECONDS"])
+    ttl = int(current_app.config["BOARD_CACHE_SECONDS"])
+    redis = cache_redis()
+    state = board_service.sheet_state(db.session, rnd)
+    numbers = board_service.cached_numbers(db.session, rnd, redis, ttl=ttl, state=state)
+    compare = request.args.get("compare") == "1"
+    comparison = (
+        board_service.cached_comparison(db.session, rnd, numbers, redis, ttl=ttl, state=state) if compare else None
     )
     query = (request.args.get("q") or "")[:200]
-    total = len(board_service.matching_positions(db.session, rnd, numbers, query)) if query else numbers.size
-    page = page_number(request.args.get("page"), total=total, per_page=board_service.PER_PAGE)
-    board = board_service.board_page(db.session, rnd, numbers, query=query, page=page)
-    panel = [m.judge for m in rnd.panel]
-    done = scoring.panel_progress(db.session, rnd=rnd, judges=panel)
+    positions = board_service.matching_positions(db.session, rnd, numbers, query)
+    page = page_number(request.args.get("page"), total=len(positions), per_page=board_service.PER_PAGE)
+    board = board_service.board_page(db.session, rnd, numbers, positions, query=query, page=page, comparison=comparison)
+    panel = list(
+        db.session.scalars(
+            select(User)
+            .join(PanelMember, PanelMember.judge_id == User.id)
+            .where(PanelMember.round_id == rnd.id)
+            .order_by(User.name, User.id)
+        )
+    )
+    done = board_service.cached_progress(db.session, rnd, panel, redis, ttl=ttl, state=state)
     progress = [(j, done[j.id]) for j in panel]
     awards = result_service.awards_of(db.session, contest)
     return render_template(
@@ -264,6 +282,7 @@ def results(round_id: int):
         awards=awards,
         award_options=_award_options(awards),
         progress=progress,
+        compare=compare,
         publication=result_service.latest_publication(db.session, contest),
     )
 

@@ -10,11 +10,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
 from app import db
-from app.committing import committing
+from app.committing import committing, save_form
+from app.lookups import contest_or_404
 from app.models import MailKind, utcnow
 from app.services import notifications
 
-from .routes import bp, contest_or_404
+from .routes import bp
 
 # What each notification is, as the settings page describes it (the switch's label).
 DESCRIPTIONS = {
@@ -45,12 +46,14 @@ class ReminderForm(FlaskForm):
 def contest_notifications(slug: str):
     contest = contest_or_404(slug)
     form = NotificationsForm()
-    if form.validate_on_submit():
-        chosen = [kind for kind in notifications.SWITCHABLE if request.form.get(kind.value)]
-        with committing(_("Notifications saved.")) as outcome:
-            notifications.set_notifications(db.session, actor=current_user, contest=contest, enabled=chosen)
-        if outcome.ok:
-            return redirect(url_for("organisers.contest_notifications", slug=contest.slug))
+    chosen = [kind for kind in notifications.SWITCHABLE if request.form.get(kind.value)]
+    saved = save_form(
+        form,
+        _("Notifications saved."),
+        lambda: notifications.set_notifications(db.session, actor=current_user, contest=contest, enabled=chosen),
+    )
+    if saved.ok:
+        return redirect(url_for("organisers.contest_notifications", slug=contest.slug))
     return render_template(
         "organisers/notifications.html",
         contest=contest,

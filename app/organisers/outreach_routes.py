@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import db
-from app.committing import committing
+from app.committing import committing, save_form
 from app.connections import storage
-from app.models import Material, NewsPost
+from app.lookups import contest_or_404
+from app.models import Contest, Material, NewsPost, NewsStatus
 from app.outreach.documents import MIME_TYPES
 from app.public.previews import share_links
 from app.services import materials as material_service
@@ -18,7 +19,7 @@ from app.services import showcase
 from app.services.gallery import gallery_open
 
 from .forms import BannerForm, GalleryForm, MaterialForm, NewsForm
-from .routes import bp, contest_or_404
+from .routes import bp
 
 
 @bp.route("/c/<slug>/news")
@@ -28,23 +29,27 @@ def news_admin(slug: str):
     return render_template("organisers/news.html", contest=contest, posts=posts)
 
 
+def _news_form(contest: Contest, post: NewsPost | None):
+    """The news post form: a new post of `contest`, or editing `post`."""
+    form = NewsForm(obj=post) if request.method == "GET" else NewsForm()
+    if post is not None and request.method == "GET":
+        form.publish.data = post.status == NewsStatus.PUBLISHED
+
+    def save() -> None:
+        fields = dict(title=form.title.data, body_md=form.body_md.data or "", publish=form.publish.data)
+        if post is None:
+            news_service.create_post(db.session, actor=current_user, contest=contest, **fields)
+        else:
+            news_service.update_post(db.session, actor=current_user, post=post, **fields)
+
+    if save_form(form, _("News post saved."), save).ok:
+        return redirect(url_for("organisers.news_admin", slug=contest.slug))
+    return render_template("organisers/news_form.html", contest=contest, form=form, post=post)
+
+
 @bp.route("/c/<slug>/news/new", methods=["GET", "POST"])
 def new_post(slug: str):
-    contest = contest_or_404(slug)
-    form = NewsForm()
-    if form.validate_on_submit():
-        with committing(_("News post saved.")) as outcome:
-            news_service.create_post(
-                db.session,
-                actor=current_user,
-                contest=contest,
-                title=form.title.data,
-                body_md=form.body_md.data or "",
-                publish=form.publish.data,
-            )
-        if outcome.ok:
-            return redirect(url_for("organisers.news_admin", slug=contest.slug))
-    return render_template("organisers/news_form.html", contest=contest, form=form, post=None)
+    return _news_form(contest_or_404(slug), None)
 
 
 def _post_or_404(post_id: int) -> NewsPost:
@@ -54,22 +59,7 @@ def _post_or_404(post_id: int) -> NewsPost:
 @bp.route("/news/<int:post_id>/edit", methods=["GET", "POST"])
 def edit_post(post_id: int):
     post = _post_or_404(post_id)
-    form = NewsForm(obj=post) if request.method == "GET" else NewsForm()
-    if request.method == "GET":
-        form.publish.data = post.status.value == "published"
-    if form.validate_on_submit():
-        with committing(_("News post saved.")) as outcome:
-            news_service.update_post(
-                db.session,
-                actor=current_user,
-                post=post,
-                title=form.title.data,
-                body_md=form.body_md.data or "",
-                publish=form.publish.data,
-            )
-        if outcome.ok:
-            return redirect(url_for("organisers.news_admin", slug=post.contest.slug))
-    return render_template("organisers/news_form.html", contest=post.contest, form=form, post=post)
+    return _news_form(post.contest, post)
 
 
 @bp.route("/news/<int:post_id>/delete", methods=["POST"])
@@ -85,26 +75,24 @@ def delete_post(post_id: int):
 def materials_admin(slug: str):
     contest = contest_or_404(slug)
     form = MaterialForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        with committing(_("Document added.")) as outcome:
-            material_service.add_material(
-                db.session,
-                storage(),
-                actor=current_user,
-                contest=contest,
-                stream=upload.stream,
-                filename=upload.filename or "",
-                title=form.title.data or "",
-            )
-        if outcome.ok:
-            return redirect(url_for("organisers.materials_admin", slug=contest.slug))
+    saved = save_form(
+        form,
+        _("Document added."),
+        lambda: material_service.add_material(
+            db.session,
+            storage(),
+            actor=current_user,
+            contest=contest,
+            stream=form.file.data.stream,
+            filename=form.file.data.filename or "",
+            title=form.title.data or "",
+        ),
+    )
+    if saved.ok:
+        return redirect(url_for("organisers.materials_admin", slug=contest.slug))
+    materials = material_service.contest_materials(db.session, contest)
     return render_template(
-        "organisers/materials.html",
-        contest=contest,
-        form=form,
-        materials=material_service.contest_materials(db.session, contest),
-        MIME_TYPES=MIME_TYPES,
+        "organisers/materials.html", contest=contest, form=form, materials=materials, MIME_TYPES=MIME_TYPES
     )
 
 
@@ -117,18 +105,20 @@ def delete_material(material_id: int):
     return redirect(url_for("organisers.materials_admin", slug=slug))
 
 
-@bp.route("/c/<slug>/showcase", methods=["GET"])
-def showcase_admin(slug: str):
-    contest = contest_or_404(slug)
-    gallery_form = GalleryForm(public=contest.gallery_public)
+def _showcase_page(contest: Contest, banner_form: BannerForm) -> str:
     return render_template(
         "organisers/showcase.html",
         contest=contest,
-        banner_form=BannerForm(),
-        gallery_form=gallery_form,
+        banner_form=banner_form,
+        gallery_form=GalleryForm(public=contest.gallery_public),
         gallery_open=gallery_open(db.session, contest),
         share=share_links(contest),
     )
+
+
+@bp.route("/c/<slug>/showcase", methods=["GET"])
+def showcase_admin(slug: str):
+    return _showcase_page(contest_or_404(slug), BannerForm())
 
 
 @bp.route("/c/<slug>/banner", methods=["POST"])
@@ -141,14 +131,7 @@ def upload_banner(slug: str):
                 db.session, storage(), actor=current_user, contest=contest, stream=form.banner.data.stream
             )
         return redirect(url_for("organisers.showcase_admin", slug=contest.slug))
-    return render_template(
-        "organisers/showcase.html",
-        contest=contest,
-        banner_form=form,
-        gallery_form=GalleryForm(public=contest.gallery_public),
-        gallery_open=gallery_open(db.session, contest),
-        share=share_links(contest),
-    ), 400
+    return _showcase_page(contest, form), 400
 
 
 @bp.route("/c/<slug>/banner/delete", methods=["POST"])
@@ -163,7 +146,9 @@ def delete_banner(slug: str):
 def set_gallery(slug: str):
     contest = contest_or_404(slug)
     form = GalleryForm()
-    if form.validate_on_submit():
-        with committing(_("Gallery setting saved.")):
-            showcase.set_gallery_public(db.session, actor=current_user, contest=contest, public=form.public.data)
+    save_form(
+        form,
+        _("Gallery setting saved."),
+        lambda: showcase.set_gallery_public(db.session, actor=current_user, contest=contest, public=form.public.data),
+    )
     return redirect(url_for("organisers.showcase_admin", slug=contest.slug))

@@ -10,11 +10,12 @@ from wtforms import SelectChoice
 
 from app import db
 from app.clip_display import STATUS_LABELS, clip_reason
-from app.committing import committing
+from app.committing import committing, save_form
 from app.connections import enqueue_processing
 from app.i18n import local_to_utc, utc_to_local
 from app.labels import label
-from app.models import Clip, Entry, Role, Round, Unit, User
+from app.lookups import contest_or_404
+from app.models import Clip, Contest, Entry, Role, Round, Unit, User
 from app.permissions import STAFF, can_manage_account, require_role
 from app.public.previews import share_links
 from app.services import accounts, exports, invitations
@@ -30,10 +31,6 @@ bp = Blueprint("organisers", __name__, url_prefix="/org")
 require_role(bp, *STAFF)
 
 
-def contest_or_404(slug: str):
-    return contest_service.get_contest(db.session, slug) or abort(404)
-
-
 @bp.route("/")
 def dashboard():
     return render_template("organisers/dashboard.html", contests=contest_service.list_contests(db.session))
@@ -41,6 +38,7 @@ def dashboard():
 
 def _contest_fields(form: ContestForm, tz: str) -> dict:
     return dict(
+        categories=(form.category_lines.data or "").splitlines(),
         title=form.title.data,
         description=form.description.data or "",
         rules_md=form.rules_md.data or "",
@@ -53,45 +51,38 @@ def _contest_fields(form: ContestForm, tz: str) -> dict:
     )
 
 
+def _contest_form(contest: Contest | None):
+    """The contest form: a new contest, or editing `contest` (its slug then stays)."""
+    form = ContestForm(obj=contest) if request.method == "GET" else ContestForm()
+    if contest is not None:
+        form.slug.render_kw = {"readonly": True}
+        if request.method == "GET":
+            form.opens_at.data = utc_to_local(contest.opens_at, contest.timezone)
+            form.closes_at.data = utc_to_local(contest.closes_at, contest.timezone)
+            form.category_lines.data = "\n".join(c.name for c in contest.categories)
+        form.slug.data = contest.slug
+
+    def save() -> Contest:
+        fields = _contest_fields(form, contest.timezone if contest else "Asia/Ho_Chi_Minh")
+        if contest is None:
+            return contest_service.create_contest(db.session, actor=current_user, slug=form.slug.data, **fields)
+        contest_service.update_contest(db.session, actor=current_user, contest=contest, **fields)
+        return contest
+
+    saved = save_form(form, _("Contest created.") if contest is None else _("Changes saved."), save)
+    if saved.ok:
+        return redirect(url_for("organisers.contest", slug=saved.value.slug))
+    return render_template("organisers/contest_form.html", form=form, contest=contest)
+
+
 @bp.route("/contests/new", methods=["GET", "POST"])
 def new_contest():
-    form = ContestForm()
-    if form.validate_on_submit():
-        with committing(_("Contest created.")) as outcome:
-            contest = contest_service.create_contest(
-                db.session,
-                actor=current_user,
-                slug=form.slug.data,
-                categories=(form.category_lines.data or "").splitlines(),
-                **_contest_fields(form, "Asia/Ho_Chi_Minh"),
-            )
-        if outcome.ok:
-            return redirect(url_for("organisers.contest", slug=contest.slug))
-    return render_template("organisers/contest_form.html", form=form, contest=None)
+    return _contest_form(None)
 
 
 @bp.route("/c/<slug>/edit", methods=["GET", "POST"])
 def edit_contest(slug: str):
-    contest = contest_or_404(slug)
-    form = ContestForm(obj=contest) if request.method == "GET" else ContestForm()
-    form.slug.render_kw = {"readonly": True}
-    if request.method == "GET":
-        form.opens_at.data = utc_to_local(contest.opens_at, contest.timezone)
-        form.closes_at.data = utc_to_local(contest.closes_at, contest.timezone)
-        form.category_lines.data = "\n".join(c.name for c in contest.categories)
-    form.slug.data = contest.slug
-    if form.validate_on_submit():
-        with committing(_("Changes saved.")) as outcome:
-            contest_service.update_contest(
-                db.session,
-                actor=current_user,
-                contest=contest,
-                categories=(form.category_lines.data or "").splitlines(),
-                **_contest_fields(form, contest.timezone),
-            )
-        if outcome.ok:
-            return redirect(url_for("organisers.contest", slug=contest.slug))
-    return render_template("organisers/contest_form.html", form=form, contest=contest)
+    return _contest_form(contest_or_404(slug))
 
 
 @bp.route("/c/<slug>")
@@ -169,12 +160,21 @@ def units():
     return render_template("organisers/units.html", form=form, units=all_units)
 
 
+def unit_choices() -> list[SelectChoice]:
+    """The unit select of the account forms: none, then every unit by code."""
+    units = db.session.scalars(select(Unit).order_by(Unit.code))
+    return [SelectChoice(0, _("— none —"))] + [SelectChoice(u.id, f"{u.code} — {u.name}") for u in units]
+
+
+def chosen_unit(unit_id: int | None) -> Unit | None:
+    """The unit picked in `unit_choices()` (0: none)."""
+    return db.session.get(Unit, unit_id) if unit_id else None
+
+
 @bp.route("/accounts", methods=["GET", "POST"])
 def accounts_view():
     form = AccountForm()
-    form.unit_id.choices = [SelectChoice(0, _("— none —"))] + [
-        SelectChoice(u.id, f"{u.code} — {u.name}") for u in db.session.scalars(select(Unit).order_by(Unit.code))
-    ]
+    form.unit_id.choices = unit_choices()
     if form.validate_on_submit():
         if not can_manage_account(current_user, Role(form.role.data)):
             abort(403)
@@ -187,7 +187,7 @@ def accounts_view():
                 name=form.name.data,
                 password=form.password.data or None,
                 role=Role(form.role.data),
-                unit=db.session.get(Unit, form.unit_id.data) if form.unit_id.data else None,
+                unit=chosen_unit(form.unit_id.data),
             )
             if invite:
                 invitations.invite_user(db.session, user=user, actor=current_user)
@@ -201,12 +201,11 @@ def accounts_view():
                 flash(_("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("organisers.accounts_view"))
     users = list(db.session.scalars(select(User).order_by(User.role, User.email)))
-    pending = invitations.pending_invitations(db.session, users)
     return render_template(
         "organisers/accounts.html",
         form=form,
         users=users,
-        pending=pending,
+        pending=invitations.pending_invitations(db.session, users),
         can_manage=lambda u: can_manage_account(current_user, u.role),
     )
 

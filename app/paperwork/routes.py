@@ -10,8 +10,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from app import db
-from app.committing import committing
+from app.committing import committing, save_form
 from app.connections import queue, storage
+from app.lookups import contest_or_404, contest_row_or_404
 from app.models import Certificate
 from app.permissions import STAFF, require_role
 from app.services import PortalError, paperwork
@@ -35,10 +36,6 @@ NO_PUBLIC_URL = _l(
 )
 
 
-def _contest(slug: str):
-    return contest_service.get_contest(db.session, slug) or abort(404)
-
-
 def _pdf(body: bytes, filename: str, *, inline: bool = False) -> Response:
     disposition = "inline" if inline else "attachment"
     return Response(
@@ -51,22 +48,24 @@ def _pdf(body: bytes, filename: str, *, inline: bool = False) -> Response:
 @bp.route("/c/<slug>/paperwork", methods=["GET", "POST"])
 def overview(slug: str):
     """Paper settings, the certificates of the latest publication, the ZIP's progress and the minutes."""
-    contest = _contest(slug)
+    contest = contest_or_404(slug)
     form = PaperSettingsForm(obj=contest)
-    if form.validate_on_submit():
-        with committing(_("Changes saved.")) as outcome:
-            contest_service.update_contest(
-                db.session,
-                actor=current_user,
-                contest=contest,
-                paper_place=(form.paper_place.data or "").strip(),
-                paper_date=form.paper_date.data,
-                signer_title=(form.signer_title.data or "").strip(),
-                signer_name=(form.signer_name.data or "").strip(),
-                panel_head_name=(form.panel_head_name.data or "").strip(),
-            )
-        if outcome.ok:
-            return redirect(url_for("paperwork.overview", slug=slug))
+    saved = save_form(
+        form,
+        _("Changes saved."),
+        lambda: contest_service.update_contest(
+            db.session,
+            actor=current_user,
+            contest=contest,
+            paper_place=(form.paper_place.data or "").strip(),
+            paper_date=form.paper_date.data,
+            signer_title=(form.signer_title.data or "").strip(),
+            signer_name=(form.signer_name.data or "").strip(),
+            panel_head_name=(form.panel_head_name.data or "").strip(),
+        ),
+    )
+    if saved.ok:
+        return redirect(url_for("paperwork.overview", slug=slug))
     pub = latest_publication(db.session, contest)
     certificates, progress, ready = [], None, False
     if pub is not None:
@@ -112,7 +111,7 @@ def _public_url() -> bool:
 @bp.route("/c/<slug>/certificates", methods=["POST"])
 def issue(slug: str):
     """Issue the certificates of the latest publication (codes for the QR links) and queue the ZIP's rendering."""
-    contest = _contest(slug)
+    contest = contest_or_404(slug)
     if not _public_url():
         flash(NO_PUBLIC_URL, "error")
         return redirect(url_for("paperwork.overview", slug=slug))
@@ -136,7 +135,7 @@ def issue(slug: str):
 
 @bp.route("/c/<slug>/certificates.zip")
 def download_zip(slug: str):
-    contest = _contest(slug)
+    contest = contest_or_404(slug)
     pub = latest_publication(db.session, contest) or abort(404)
     count = db.session.scalar(select(func.count()).select_from(Certificate).where(Certificate.publication_id == pub.id))
     key = jobs.zip_key(contest, pub, count or 0)
@@ -155,10 +154,8 @@ def download_zip(slug: str):
 @bp.route("/c/<slug>/certificates/<int:certificate_id>.pdf")
 def certificate_pdf(slug: str, certificate_id: int):
     """One certificate, rendered now (one page is quick; the whole set goes through the job)."""
-    contest = _contest(slug)
-    cert = db.session.get(Certificate, certificate_id)
-    if cert is None or cert.contest_id != contest.id:
-        abort(404)
+    contest = contest_or_404(slug)
+    cert = contest_row_or_404(Certificate, certificate_id, contest)
     try:
         make_url = verify_url_maker()
     except PublicUrlMissing:
@@ -170,7 +167,7 @@ def certificate_pdf(slug: str, certificate_id: int):
 
 @bp.route("/c/<slug>/minutes.pdf")
 def minutes_pdf(slug: str):
-    contest = _contest(slug)
+    contest = contest_or_404(slug)
     try:
         minutes = paperwork.minutes_of(db.session, contest)
     except PortalError as exc:

@@ -3,11 +3,18 @@ shared by every web node through Redis.
 
 A page's body is a function of its URL, the language, the code that renders it and the contest's content. The
 content is summed up by `contest_version`: one small query over the contest row and the aggregates of what its public
-pages show (publications, published news, materials) plus the intake state, which moves with the clock. A cached
-body is found under a key made of all of these, so any change of content is a new key and nothing has to be
-invalidated; stale keys expire (PAGE_CACHE_SECONDS). Because a key names its content, each web process may also
-keep the few hottest bodies in a small LRU in front of Redis (a key can never be served stale: nodes stay consistent
-through the database, as for everything else); that saves the Redis round trip on every hit.
+pages show (publications, published news, materials, the versions of its ready clips, whose media URLs the pages
+carry) plus the intake state, which moves with the clock. A cached body is found under a key made of all of these, so
+any change of content is a new key and nothing has to be invalidated; stale keys expire (PAGE_CACHE_SECONDS).
+Because a key names its content, each web process may also keep the few hottest bodies in a small LRU in front of
+Redis (a key can never be served stale); that saves the Redis round trip on every hit.
+
+The version query itself is most of the cost of a hit (docs/performance.md, "Public pages"), so a process reuses a
+contest's version for PAGE_VERSION_SECONDS (default 1). The bound on staleness: a change made through another process
+(another node, another gunicorn worker, a CLI command, the media worker) reaches this process's anonymous pages at
+most PAGE_VERSION_SECONDS late; a change committed by this process forgets its versions at once (`_forget_versions`:
+the ORM's commit of a contest, publication, news post, material or ready clip). Bulk UPDATEs and raw SQL are not
+seen by that hook and fall under the same bound. Browsers and proxies keep a page PUBLIC_MAX_AGE anyway.
 
 Only visitors who are not logged in, carry no flashed message and whose request does not change their session get
 the cached body; everyone else gets the page rendered for them (logged-in pages stay `no-store`, app/security.py).
@@ -23,6 +30,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import cache, wraps
+from itertools import chain
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
@@ -31,18 +39,24 @@ from flask import Response, current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from redis.exceptions import RedisError
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, event, func, inspect, select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from app import db
 from app.connections import cache_redis
-from app.models import Contest, Material, NewsPost, NewsStatus, Publication
+from app.models import Clip, ClipStatus, Contest, Entry, Material, NewsPost, NewsStatus, Publication
 from app.services.contests import intake_state
 
 log = logging.getLogger(__name__)
 
 PUBLIC_MAX_AGE = 60  # seconds a browser or proxy may reuse a public page without asking again
 _BUILD: dict[str, str] = {}
+# Rows whose change is a new contest_version (with ready clips: _shows_publicly).
+_VERSIONED = (Contest, Publication, NewsPost, Material)
+_LOCAL_WRITES = [0]  # bumped by every commit of this process that changed a _VERSIONED row
+_LOCAL_WRITES_LOCK = threading.Lock()
+_clock = time.monotonic  # what ends a reused version (tests move it forward instead of sleeping)
 
 
 def contest_version(slug: str) -> str | None:
@@ -66,7 +80,15 @@ def _version_query() -> Select:
         NewsPost.contest_id == Contest.id, NewsPost.status == NewsStatus.PUBLISHED
     )
     mats = select(func.count(Material.id), func.max(Material.id)).where(Material.contest_id == Contest.id)
-    aggregates = [q.with_only_columns(col).scalar_subquery() for q in (pub, news, mats) for col in q.selected_columns]
+    # A clip's media version (app/media/routes.py) follows its updated_at; the winners page carries those versions.
+    clips = (
+        select(func.count(Clip.id), func.max(Clip.updated_at))
+        .join(Entry, Entry.id == Clip.entry_id)
+        .where(Entry.contest_id == Contest.id, Clip.status == ClipStatus.READY)
+    )
+    aggregates = [
+        q.with_only_columns(col).scalar_subquery() for q in (pub, news, mats, clips) for col in q.selected_columns
+    ]
     return select(*Contest.__table__.columns, *aggregates).where(Contest.slug == bindparam("slug"))
 
 
@@ -106,24 +128,49 @@ class _RecentBodies:
 
 
 def _recent_version(slug: str) -> str | None:
-    """contest_version, reused for PAGE_VERSION_SECONDS by this process (0, the default: asked on every request).
-
-    With 1 s, a node serves its hottest pages without touching the database, and an anonymous visitor may see a
-    change up to a second late; browsers and proxies already keep the page for PUBLIC_MAX_AGE."""
+    """contest_version, reused by this process for PAGE_VERSION_SECONDS (0: asked on every request) or until this
+    process commits a change to what it sums up."""
     ttl = float(current_app.config.get("PAGE_VERSION_SECONDS") or 0)
     if ttl <= 0:
         return contest_version(slug)
-    known: dict[str, tuple[float, str]] = current_app.extensions.setdefault("portal_page_versions", {})
-    now = time.monotonic()
+    known: dict[str, tuple[float, int, str]] = current_app.extensions.setdefault("portal_page_versions", {})
+    now, writes = _clock(), _LOCAL_WRITES[0]
     hit = known.get(slug)
-    if hit is not None and hit[0] > now:
-        return hit[1]
+    if hit is not None and hit[0] > now and hit[1] == writes:
+        return hit[2]
     version = contest_version(slug)
     if version is not None:
         if len(known) > 1000:
             known.clear()
-        known[slug] = (now + ttl, version)
+        known[slug] = (now + ttl, writes, version)
     return version
+
+
+def _shows_publicly(obj: object) -> bool:
+    """A row whose change changes contest_version: a _VERSIONED one, or a clip that is or was just ready (its media
+    version is in the winners page; clips that are uploading change all the time and are not counted)."""
+    if isinstance(obj, _VERSIONED):
+        return True
+    return isinstance(obj, Clip) and (obj.status == ClipStatus.READY or bool(inspect(obj).attrs.status.history.deleted))
+
+
+@event.listens_for(Session, "after_flush")
+def _note_versioned_writes(session: Session, _context) -> None:
+    if any(_shows_publicly(obj) for obj in chain(session.new, session.dirty, session.deleted)):
+        session.info["portal_public_writes"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_versions(session: Session) -> None:
+    """A commit of this process that changed a public page's content: every version this process knows is old."""
+    if session.info.pop("portal_public_writes", False):
+        with _LOCAL_WRITES_LOCK:
+            _LOCAL_WRITES[0] += 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_versioned_writes(session: Session) -> None:
+    session.info.pop("portal_public_writes", None)
 
 
 def _recent() -> _RecentBodies:

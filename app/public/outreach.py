@@ -15,12 +15,13 @@ from flask_babel import gettext as _
 from app import db
 from app.connections import storage
 from app.i18n import local_time
+from app.lookups import contest_or_404, contest_row_or_404
 from app.models import Contest, IntakeState, Material
 from app.outreach import images
 from app.outreach.documents import MIME_TYPES, content_disposition
 from app.security import embeddable
 from app.services import news
-from app.services.contests import get_contest, intake_state
+from app.services.contests import intake_state
 from app.services.gallery import gallery_entries, gallery_open
 from app.services.results import latest_publication
 from app.templating import render_markdown
@@ -32,14 +33,10 @@ from .routes import bp
 IMAGE_CACHE = "public, max-age=600"
 
 
-def _contest(slug: str) -> Contest:
-    return get_contest(db.session, slug) or abort(404)
-
-
 @bp.route("/c/<slug>/embed")
 @embeddable
 def embed(slug: str):
-    contest = _contest(slug)
+    contest = contest_or_404(slug)
     target = absolute_or_none("public.contest", slug=contest.slug) or url_for("public.contest", slug=contest.slug)
     return render_template("public/embed.html", contest=contest, phase=_embed_phase(contest), target=target)
 
@@ -54,7 +51,7 @@ def _embed_phase(contest: Contest) -> str:
 
 @bp.route("/c/<slug>/qr.<fmt>")
 def share_qr(slug: str, fmt: str):
-    contest = _contest(slug)
+    contest = contest_or_404(slug)
     url = absolute_or_none("public.contest", slug=contest.slug)
     if url is None or fmt not in ("svg", "png"):
         abort(404)
@@ -72,7 +69,7 @@ def share_qr(slug: str, fmt: str):
 @bp.route("/c/<slug>/card.png")
 def card(slug: str):
     """The generated link-preview card (og:image when the contest has no banner)."""
-    contest = _contest(slug)
+    contest = contest_or_404(slug)
     footer = (
         [_("Deadline: %(when)s", when=local_time(contest.closes_at, contest.timezone))] if contest.closes_at else []
     )
@@ -87,7 +84,7 @@ def card(slug: str):
 
 @bp.route("/c/<slug>/banner.jpg")
 def banner(slug: str):
-    contest = _contest(slug)
+    contest = contest_or_404(slug)
     if not contest.banner_key:
         abort(404)
     store = storage()
@@ -103,7 +100,7 @@ def banner(slug: str):
 @bp.route("/c/<slug>/news")
 @public_page
 def news_list(slug: str):
-    contest = _contest(slug)
+    contest = contest_or_404(slug)
     posts = news.published_posts(db.session, contest)
     return render_template(
         "public/news_list.html", contest=contest, posts=posts, og=preview_meta(contest, title=_("News"))
@@ -113,7 +110,7 @@ def news_list(slug: str):
 @bp.route("/c/<slug>/news/<int:post_id>")
 @public_page
 def news_post(slug: str, post_id: int):
-    contest = _contest(slug)
+    contest = contest_or_404(slug)
     post = news.public_post(db.session, contest, post_id) or abort(404)
     og = preview_meta(contest, title=post.title, description=render_markdown(post.body_md[:2000]).striptags())
     return render_template("public/news_post.html", contest=contest, post=post, og=og)
@@ -121,7 +118,7 @@ def news_post(slug: str, post_id: int):
 
 @bp.route("/c/<slug>/news.atom")
 def news_feed(slug: str):
-    contest = _contest(slug)
+    contest = contest_or_404(slug)
     posts = news.published_posts(db.session, contest, limit=50)
     body = render_template(
         "public/news_atom.xml",
@@ -145,10 +142,8 @@ def _urn(name: str) -> str:
 
 @bp.route("/c/<slug>/materials/<int:material_id>")
 def material_file(slug: str, material_id: int):
-    contest = _contest(slug)
-    material = db.session.get(Material, material_id)
-    if material is None or material.contest_id != contest.id:
-        abort(404)
+    contest = contest_or_404(slug)
+    material = contest_row_or_404(Material, material_id, contest)
     store = storage()
     size = store.size(material.object_key)
     if size is None:
@@ -168,7 +163,7 @@ def material_file(slug: str, material_id: int):
 
 @bp.route("/c/<slug>/gallery")
 def gallery(slug: str):
-    contest = _contest(slug)
+    contest = contest_or_404(slug)
     if not gallery_open(db.session, contest):
         abort(404)
     return render_template(

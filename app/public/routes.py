@@ -6,6 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from app import db
+from app.media.routes import clip_versions
 from app.services.contests import get_contest, list_contests
 from app.services.gallery import gallery_open
 from app.services.results import latest_publication
@@ -43,11 +44,13 @@ def winners(slug: str):
     pub = latest_publication(db.session, contest)
     if pub is None:
         return render_template("public/not_published.html", contest=contest), 404
+    placed = [w for award in pub.snapshot["awards"] for w in award.get("winners") or ()]
     return render_template(
         "public/winners.html",
         contest=contest,
         publication=pub,
         snapshot=pub.snapshot,
+        clip_versions=clip_versions(db.session, (w["clip_id"] for w in placed if w.get("clip_id"))),
         gallery=gallery_open(db.session, contest),
         og=preview_meta(contest, title=_("Winners") + " · " + pub.snapshot["title"]),
     )

@@ -37,7 +37,6 @@ def create_unit(
         raise PortalError(_l("A unit with code %(code)s already exists.", code=code), field="code")
     unit = Unit(code=code, name=name.strip(), kind=UnitKind(kind), phone=phone)
     session.add(unit)
-    session.flush()
     record_event(session, actor=actor, action="unit.create", obj=unit, after={"code": unit.code})
     return unit
 
@@ -78,7 +77,6 @@ def create_user(
         locale=locale,
     )
     session.add(user)
-    session.flush()
     record_event(
         session, actor=actor, action="account.create", obj=user, after={"email": user.email, "role": user.role.value}
     )
@@ -108,7 +106,6 @@ def set_active(session: DbSession, *, actor: User | None, user: User, active: bo
     user.active = active
     if not active:
         end_all_sessions(session, user=user)
-    session.flush()
     record_event(session, actor=actor, action="account.active", obj=user, after={"active": active})
 
 
@@ -119,7 +116,6 @@ def set_password(session: DbSession, *, actor: User | None = None, user: User, p
         raise PortalError(problem, field="password")
     user.password_hash = passwords.hash_password(password)
     end_all_sessions(session, user=user)
-    session.flush()
     record_event(session, actor=actor, action="account.password", obj=user)
 
 
@@ -191,7 +187,6 @@ def update_account(
         setattr(user, key, after)
     if "role" in changes or "active" in changes and not user.active:
         end_all_sessions(session, user=user)
-    session.flush()
     record_event(
         session,
         actor=actor,
@@ -217,7 +212,6 @@ def update_profile(session: DbSession, *, actor: User, name: str, locale: str) -
     if changes:
         for key, (_before, after) in changes.items():
             setattr(actor, key, after)
-        session.flush()
         record_event(
             session,
             actor=actor,

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import enum
+
 from app.db import DbSession
-from app.models import AuditEvent, User
+from app.models import AuditEvent, Contest, User
+
+
+class _Contest(enum.Enum):
+    OF_OBJECT = "of_object"
 
 
 def record_event(
@@ -12,11 +18,15 @@ def record_event(
     actor: User | None,
     action: str,
     obj,
-    contest_id: int | None = None,
+    contest_id: int | None | _Contest = _Contest.OF_OBJECT,
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEvent:
-    """Append an audit event for obj (a model instance with an id)."""
+    """Append an audit event for obj (a model instance; flushed first so that a new one has its id). The event's
+    contest is contest_id when given, else obj's own: the contest itself, or its `contest_id` if it has one."""
+    session.flush()
+    if contest_id is _Contest.OF_OBJECT:
+        contest_id = obj.id if isinstance(obj, Contest) else getattr(obj, "contest_id", None)
     event = AuditEvent(
         actor_id=actor.id if actor else None,
         action=action,

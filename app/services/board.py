@@ -1,11 +1,12 @@
 """The organiser's results board at national scale: numbers computed once per version of a round's sheets, cached in
 Redis (shared by every web node, never in process memory), shown a page at a time with search.
 
-The cache key names its content: the round's judging settings and rubric, and one aggregate query over its sheets
-(count and latest `updated_at`; saving or reopening a sheet moves it). A changed sheet is therefore a new key at once,
-with nothing to invalidate; old keys expire (BOARD_CACHE_SECONDS). The cached numbers are plain JSON columns in the
-official order; titles, units and awards are read for the rows of the page only, so renaming an entry or granting
-an award shows at once without recomputing anything.
+The cache key names its content: the round's judging settings and rubric, and the latest `updated_at` of its sheets
+per status, read from the index (round_id, status, updated_at) alone (sheet_state). Saving, submitting or
+reopening a sheet is therefore a new key at once, with nothing to invalidate; old keys expire (BOARD_CACHE_SECONDS).
+A view after a change reads the scores once and ranks by the official method only; the other methods are compared
+on request (`?compare=1`), cached under the same version. The panel's progress is cached beside them. Titles, units
+and awards are read for the rows of the page only, so renaming an entry or granting an award shows at once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import io
 import json
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -27,25 +29,48 @@ from sqlalchemy.orm import selectinload
 
 import judging
 from app.db import DbSession
-from app.models import Award, AwardGrant, Entry, Round, ScoreSheet, SheetStatus, Unit, User
-from app.services.results import BoardRow, ResultRow, round_table
+from app.models import AuditEvent, Entry, Round, ScoreSheet, SheetStatus, Unit, User
+from app.services import scoring
+from app.services.results import BoardRow, ResultRow, awards_by_entry, round_table
 from judging.ranking import rank_table
 from judging.reliability import agreement_table
 
 log = logging.getLogger(__name__)
 
 PER_PAGE = 50
-FORMAT = 2  # bump when the cached document's shape changes
+FORMAT = 4  # bump when a cached document's shape changes
 
 
-def board_version(session: DbSession, rnd: Round) -> str:
-    """A digest of everything the board's numbers depend on: settings, rubric and the round's sheets."""
-    count, latest = session.execute(
-        select(func.count(ScoreSheet.id), func.max(ScoreSheet.updated_at)).where(
-            ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED
-        )
-    ).one()
-    settings = (
+@dataclass(frozen=True)
+class SheetState:
+    """When the latest sheet of each status changed, read from the index (round_id, status, updated_at) with one
+    seek per status: the warm board reads neither the sheet nor the score table, whatever the round's size."""
+
+    groups: tuple[tuple[str, str], ...]
+
+
+def sheet_state(session: DbSession, rnd: Round) -> SheetState:
+    """The latest `updated_at` per status. Saving, submitting or reopening a sheet moves one of them: a reopened sheet
+    becomes the latest draft. (Sheets are never deleted by the portal; a cascade from a deleted entry or account
+    shows once any sheet of the round changes or the cache expires.)"""
+    latest = [
+        select(func.max(ScoreSheet.updated_at))
+        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == status)
+        .scalar_subquery()
+        for status in SheetStatus
+    ]
+    row = session.execute(select(*latest)).one()
+    return SheetState(tuple((status.value, str(at)) for status, at in zip(SheetStatus, row, strict=True)))
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def board_version(session: DbSession, rnd: Round, state: SheetState | None = None) -> str:
+    """A digest of everything the board's numbers depend on: settings, rubric and the round's submitted sheets."""
+    state = state or sheet_state(session, rnd)
+    return _digest(
         FORMAT,
         rnd.id,
         rnd.aggregation,
@@ -53,15 +78,13 @@ def board_version(session: DbSession, rnd: Round) -> str:
         rnd.trim,
         rnd.flag_threshold,
         [(c.id, c.name, c.max_points, c.weight) for c in rnd.criteria],
-        count,
-        str(latest),
+        state.groups,
     )
-    return hashlib.sha256(repr(settings).encode()).hexdigest()[:32]
 
 
 @dataclass
 class Numbers:
-    """A board's numbers: per-entry columns as numpy arrays in official order, and the panel-level figures."""
+    """Cached columns (numpy arrays, one value per entry or judge) and a small JSON meta."""
 
     columns: dict[str, np.ndarray]
     meta: dict[str, Any]
@@ -86,16 +109,37 @@ class Numbers:
         return cls(columns=columns, meta=meta)
 
 
+def _cached(redis: Redis | None, key: str, ttl: int, compute: Callable[[], Numbers]) -> Numbers:
+    """compute() through the Redis cache: stored on a miss; computed alone when Redis is down."""
+    if redis is not None:
+        try:
+            raw = redis.get(key)
+            if raw is not None:
+                return Numbers.loads(raw)  # type: ignore[arg-type]  # a client without decode_responses
+        except RedisError as exc:
+            log.warning("board cache unreachable: %s", exc)
+            redis = None
+    numbers = compute()
+    if redis is not None:
+        try:
+            redis.set(key, numbers.dumps(), ex=ttl)
+        except RedisError as exc:
+            log.warning("board cache unreachable: %s", exc)
+    return numbers
+
+
 def compute_numbers(session: DbSession, rnd: Round) -> Numbers:
-    """The board's numbers, from one score query fetched as arrays; every method ranks the same validated table."""
+    """The official ranking, spread and flags, agreement and leniency, from one score query fetched as arrays.
+
+    The other methods are compared on request only (compute_comparison): ranking 20,000 entries four more times
+    would make the first view after every saved sheet several seconds slower."""
     max_total = sum(c.max_points * c.weight for c in rnd.criteria)
-    meta: dict[str, Any] = {"methods": list(judging.METHODS), "max_total": max_total, "agreement": None}
+    meta: dict[str, Any] = {"max_total": max_total, "agreement": None}
     table = round_table(session, rnd)
     if table is None:
         empty = np.zeros(0, dtype=np.int64)
         return Numbers(columns={"entries": empty, "rank": empty}, meta=meta | {"leniency": [], "tie_break": {}})
-    tie_breaks = tuple(rnd.tie_breaks or ())
-    official = rank_table(table, method=rnd.aggregation, tie_breaks=tie_breaks, trim=rnd.trim)
+    official = rank_table(table, method=rnd.aggregation, tie_breaks=tuple(rnd.tie_breaks or ()), trim=rnd.trim)
     order = [r.entry for r in official]
     position = {e: i for i, e in enumerate(order)}
     columns: dict[str, np.ndarray] = {
@@ -105,17 +149,6 @@ def compute_numbers(session: DbSession, rnd: Round) -> Numbers:
         "judges": np.array([r.judges for r in official], dtype=np.int64),
         "tied": np.array([r.tied for r in official], dtype=bool),
     }
-    for m in judging.METHODS:
-        ranked = (
-            official
-            if m == rnd.aggregation
-            else rank_table(table, method=m, tie_breaks=tie_breaks, trim=rnd.trim, with_totals=False)
-        )
-        ranks, scores = np.zeros(len(order), dtype=np.int64), np.zeros(len(order), dtype=np.float64)
-        where = np.array([position[r.entry] for r in ranked], dtype=np.int64)
-        ranks[where] = [r.rank for r in ranked]
-        scores[where] = [r.score for r in ranked]
-        columns[f"rank_{m}"], columns[f"score_{m}"] = ranks, scores
     report = agreement_table(table, flag_threshold=rnd.flag_threshold)
     spread, flag = np.full(len(order), np.nan), np.zeros(len(order), dtype=bool)
     for a in report.per_entry:
@@ -144,30 +177,93 @@ def compute_numbers(session: DbSession, rnd: Round) -> Numbers:
     return Numbers(columns=columns, meta=meta)
 
 
-def cached_numbers(session: DbSession, rnd: Round, redis: Redis | None, *, ttl: int) -> Numbers:
-    """compute_numbers through the Redis cache (computed and stored on a miss; computed alone when Redis is down)."""
-    key = f"board:{rnd.id}:{board_version(session, rnd)}"
-    if redis is not None:
-        try:
-            raw = redis.get(key)
-            if raw is not None:
-                return Numbers.loads(raw)  # type: ignore[arg-type]  # a client without decode_responses
-        except RedisError as exc:
-            log.warning("board cache unreachable: %s", exc)
-            redis = None
-    numbers = compute_numbers(session, rnd)
-    if redis is not None:
-        try:
-            redis.set(key, numbers.dumps(), ex=ttl)
-        except RedisError as exc:
-            log.warning("board cache unreachable: %s", exc)
-    return numbers
+def compute_comparison(session: DbSession, rnd: Round, numbers: Numbers) -> Numbers:
+    """Rank and score of every entry by each other method, in the official order of `numbers`."""
+    others = [m for m in judging.METHODS if m != rnd.aggregation]
+    table = round_table(session, rnd)
+    columns: dict[str, np.ndarray] = {"entries": numbers.columns["entries"]}
+    position = {str(e): i for i, e in enumerate(numbers.columns["entries"].tolist())}
+    for m in others:
+        ranks, scores = np.zeros(numbers.size, dtype=np.int64), np.zeros(numbers.size, dtype=np.float64)
+        if table is not None:
+            ranked = rank_table(
+                table, method=m, tie_breaks=tuple(rnd.tie_breaks or ()), trim=rnd.trim, with_totals=False
+            )
+            where = np.array([position[r.entry] for r in ranked], dtype=np.int64)
+            ranks[where] = [r.rank for r in ranked]
+            scores[where] = [r.score for r in ranked]
+        columns[f"rank_{m}"], columns[f"score_{m}"] = ranks, scores
+    return Numbers(columns=columns, meta={"methods": others})
+
+
+def cached_numbers(
+    session: DbSession, rnd: Round, redis: Redis | None, *, ttl: int, state: SheetState | None = None
+) -> Numbers:
+    """compute_numbers through the Redis cache, under the round's current version."""
+    key = f"board:{rnd.id}:{board_version(session, rnd, state)}"
+    return _cached(redis, key, ttl, lambda: compute_numbers(session, rnd))
+
+
+def cached_comparison(
+    session: DbSession, rnd: Round, numbers: Numbers, redis: Redis | None, *, ttl: int, state: SheetState | None = None
+) -> Numbers:
+    """compute_comparison through the Redis cache, under the same version as the numbers it completes."""
+    key = f"board:{rnd.id}:{board_version(session, rnd, state)}:compare"
+    return _cached(redis, key, ttl, lambda: compute_comparison(session, rnd, numbers))
+
+
+def cached_progress(
+    session: DbSession, rnd: Round, judges: list[User], redis: Redis | None, *, ttl: int, state: SheetState
+) -> dict[int, scoring.Progress]:
+    """The panel's progress through the Redis cache.
+
+    Its key names the round's sheets of every status (drafts too) and the contest's latest audited change (a
+    conflict declared, an entry withdrawn or submitted, assignments made, the shortlist advanced), so the warm board
+    reads no sheet. A clip that becomes ready is not audited: it shows in `total` once a sheet or an audited change
+    moves the key, or the key expires (BOARD_CACHE_SECONDS)."""
+    latest_event = session.execute(
+        select(AuditEvent.id, AuditEvent.at)
+        .where(AuditEvent.contest_id == rnd.contest_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    key = "board:{}:progress:{}".format(
+        rnd.id,
+        _digest(
+            FORMAT,
+            rnd.assignment_mode,
+            rnd.uses_shortlist,
+            state.groups,
+            tuple(latest_event) if latest_event else None,
+            sorted((j.id, j.unit_id) for j in judges),
+        ),
+    )
+
+    def compute() -> Numbers:
+        done = scoring.panel_progress(session, rnd=rnd, judges=judges)
+        ids = sorted(done)
+        return Numbers(
+            columns={
+                "entries": np.array(ids, dtype=np.int64),  # judge ids here
+                "submitted": np.array([done[j].submitted for j in ids], dtype=np.int64),
+                "drafts": np.array([done[j].drafts for j in ids], dtype=np.int64),
+                "total": np.array([done[j].total for j in ids], dtype=np.int64),
+            },
+            meta={},
+        )
+
+    cached = _cached(redis, key, ttl, compute)
+    c = {k: v.tolist() for k, v in cached.columns.items()}
+    return {
+        j: scoring.Progress(submitted=c["submitted"][i], drafts=c["drafts"][i], total=c["total"][i])
+        for i, j in enumerate(c["entries"])
+    }
 
 
 @dataclass(frozen=True)
 class BoardPage:
     rows: list[BoardRow]
-    methods: tuple[str, ...]
+    methods: tuple[str, ...]  # the methods compared beside the official one (none unless asked for)
     agreement: Any
     leniency: list[Any]
     panel_mean: float | None
@@ -203,27 +299,29 @@ def matching_positions(session: DbSession, rnd: Round, numbers: Numbers, query: 
 
 
 def board_page(
-    session: DbSession, rnd: Round, numbers: Numbers, *, query: str = "", page: int = 1, per_page: int = PER_PAGE
+    session: DbSession,
+    rnd: Round,
+    numbers: Numbers,
+    positions: np.ndarray,
+    *,
+    query: str = "",
+    page: int = 1,
+    comparison: Numbers | None = None,
+    per_page: int = PER_PAGE,
 ) -> BoardPage:
-    """One page of the board (rows with their entries, units and awards), plus the panel-level figures."""
-    positions = matching_positions(session, rnd, numbers, query)
+    """One page of the board: the rows at `positions` (from matching_positions) with their entries, units and awards,
+    the other methods' ranks when a comparison is given, and the panel-level figures."""
     pages = max(1, -(-len(positions) // per_page))
     shown = positions[(page - 1) * per_page : page * per_page].tolist()
     col = {k: v[shown].tolist() for k, v in numbers.columns.items()}
+    if comparison is not None:
+        col |= {k: v[shown].tolist() for k, v in comparison.columns.items() if k != "entries"}
     ids = col["entries"]
     entries = {
         e.id: e for e in session.scalars(select(Entry).options(selectinload(Entry.unit)).where(Entry.id.in_(ids)))
     }
-    grants = {
-        g.entry_id: g.award
-        for g in session.scalars(
-            select(AwardGrant)
-            .options(selectinload(AwardGrant.award))
-            .join(Award)
-            .where(Award.contest_id == rnd.contest_id, AwardGrant.entry_id.in_(ids))
-        )
-    }
-    methods = tuple(numbers.meta["methods"])
+    grants = awards_by_entry(session, rnd.contest_id, entry_ids=ids)
+    methods = tuple(comparison.meta["methods"]) if comparison is not None else ()
     notes = numbers.meta.get("tie_break", {})
     rows = []
     for k, i in enumerate(shown):

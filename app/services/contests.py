@@ -83,10 +83,7 @@ def create_contest(
     _check(contest)
     contest.categories = [Category(name=c.strip()) for c in categories if c.strip()]
     session.add(contest)
-    session.flush()
-    record_event(
-        session, actor=actor, action="contest.create", obj=contest, contest_id=contest.id, after={"slug": contest.slug}
-    )
+    record_event(session, actor=actor, action="contest.create", obj=contest, after={"slug": contest.slug})
     return contest
 
 
@@ -114,13 +111,11 @@ def update_contest(
         for name, cat in existing.items():
             if name not in wanted:
                 contest.categories.remove(cat)
-    session.flush()
     record_event(
         session,
         actor=actor,
         action="contest.update",
         obj=contest,
-        contest_id=contest.id,
         before={k: str(v[0]) for k, v in changes.items()},
         after={k: str(v[1]) for k, v in changes.items()},
     )
@@ -164,13 +159,11 @@ def close_intake(session: DbSession, *, actor: User | None, contest: Contest) ->
         return False
     before = intake_state(contest).value
     contest.intake_closed_at = utcnow()
-    session.flush()
     record_event(
         session,
         actor=actor,
         action="contest.intake_close",
         obj=contest,
-        contest_id=contest.id,
         before={"intake": before},
         after={"intake": IntakeState.CLOSED_BY_ORGANISER.value},
     )
@@ -183,13 +176,11 @@ def reopen_intake(session: DbSession, *, actor: User | None, contest: Contest) -
         raise PortalError(_l("Entry intake was not closed by the organisers."))
     contest.intake_closed_at = None
     state = intake_state(contest)
-    session.flush()
     record_event(
         session,
         actor=actor,
         action="contest.intake_reopen",
         obj=contest,
-        contest_id=contest.id,
         before={"intake": IntakeState.CLOSED_BY_ORGANISER.value},
         after={"intake": state.value},
     )

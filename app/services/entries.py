@@ -33,13 +33,14 @@ NOT_A_VIDEO = _l(
 OTHER_VIDEO_TYPES = {"", "application/octet-stream", "application/mp4", "application/x-matroska", "model/vnd.mts"}
 
 
-def _clean(title: str, summary: str, authors: str) -> tuple[str, str, str]:
+def _entry_texts(title: str, summary: str, authors: str) -> dict[str, str]:
+    """An entry's title, summary and authors, checked and trimmed (the Entry columns of the same names)."""
     title = (title or "").strip()
     if not title:
         raise PortalError(_l("The entry needs a title."), field="title")
     if len(title) > 300:
         raise PortalError(_l("The title is too long (at most 300 characters)."), field="title")
-    return title, (summary or "").strip(), clean_authors(authors)
+    return {"title": title, "summary": (summary or "").strip(), "authors": clean_authors(authors)}
 
 
 MAX_AUTHORS = 50
@@ -68,27 +69,23 @@ def create_entry(
     """Create a draft entry for the user's unit, within the contest's per-unit limit."""
     require_accepting_entries(contest)
     require_unit_member(user, unit.id)
-    title, summary, authors = _clean(title, summary, authors)
+    texts = _entry_texts(title, summary, authors)
     _require_room(session, contest, unit.id)
     _check_category(contest, category_id)
     entry = Entry(
         contest_id=contest.id,
         unit_id=unit.id,
-        title=title,
-        summary=summary,
-        authors=authors,
         category_id=category_id,
         created_by_id=user.id,
         status=EntryStatus.DRAFT,
+        **texts,
     )
     session.add(entry)
-    session.flush()
     record_event(
         session,
         actor=user,
         action="entry.create",
         obj=entry,
-        contest_id=contest.id,
         after={"title": entry.title, "unit_id": unit.id, "category_id": category_id},
     )
     return entry
@@ -156,10 +153,11 @@ def update_entry(
     """Edit an entry's details while intake is open, until the entry is judged or published."""
     require_unit_member(user, entry.unit_id)
     require_entry_changeable(session, entry)
-    title, summary, authors = _clean(title, summary, authors)
+    texts = _entry_texts(title, summary, authors)
     _check_category(entry.contest, category_id)
     before = _details(entry)
-    entry.title, entry.summary, entry.authors, entry.category_id = title, summary, authors, category_id
+    entry.title, entry.summary, entry.authors = texts["title"], texts["summary"], texts["authors"]
+    entry.category_id = category_id
     after = _details(entry)
     changed = [k for k in after if before[k] != after[k]]
     session.flush()
@@ -169,7 +167,6 @@ def update_entry(
             actor=user,
             action="entry.update",
             obj=entry,
-            contest_id=entry.contest_id,
             before={k: before[k] for k in changed},
             after={k: after[k] for k in changed},
         )
@@ -188,21 +185,10 @@ def submit_entry(session: DbSession, *, user: User, entry: Entry) -> None:
         raise PortalError(_l("Upload a clip before submitting."))
     if clip.status in (ClipStatus.REJECTED, ClipStatus.FAILED):
         raise PortalError(_l("The clip was not accepted; upload another clip before submitting."))
-    before = entry.status
     if entry.status not in ACTIVE_ENTRY:  # a withdrawn entry counts again once resubmitted (finding 11)
         _require_room(session, entry.contest, entry.unit_id)
-    entry.status = EntryStatus.SUBMITTED
     entry.submitted_at = utcnow()
-    session.flush()
-    record_event(
-        session,
-        actor=user,
-        action="entry.submit",
-        obj=entry,
-        contest_id=entry.contest_id,
-        before={"status": before.value},
-        after={"status": entry.status.value, "clip_id": clip.id},
-    )
+    _set_status(session, user=user, entry=entry, status=EntryStatus.SUBMITTED, action="entry.submit", clip_id=clip.id)
     notify_entry_submitted(session, entry=entry)
 
 
@@ -211,17 +197,20 @@ def withdraw_entry(session: DbSession, *, user: User, entry: Entry) -> None:
     unit's limit)."""
     require_unit_member(user, entry.unit_id)
     require_entry_changeable(session, entry)
+    _set_status(session, user=user, entry=entry, status=EntryStatus.WITHDRAWN, action="entry.withdraw")
+
+
+def _set_status(session: DbSession, *, user: User, entry: Entry, status: EntryStatus, action: str, **after) -> None:
+    """Move the entry to status, audited as action (after: what else to record beside the new status)."""
     before = entry.status
-    entry.status = EntryStatus.WITHDRAWN
-    session.flush()
+    entry.status = status
     record_event(
         session,
         actor=user,
-        action="entry.withdraw",
+        action=action,
         obj=entry,
-        contest_id=entry.contest_id,
         before={"status": before.value},
-        after={"status": entry.status.value},
+        after={"status": status.value, **after},
     )
 
 
@@ -298,7 +287,6 @@ def record_clip_upload(session: DbSession, *, actor: User | None, entry: Entry, 
     previous = entry.clip_id
     entry.clip_id = clip.id
     entry.updated_at = utcnow()
-    session.flush()
     record_event(
         session,
         actor=actor,
@@ -400,14 +388,8 @@ def import_clip(
     No deadline or membership check: the operator acts for the organisers. The clip still has to be a video file.
     """
     check_upload_name(filename)
-    title, summary, authors = _clean(title, summary, authors)
     entry = Entry(
-        contest_id=contest.id,
-        unit_id=unit.id,
-        title=title,
-        summary=summary,
-        authors=authors,
-        status=EntryStatus.SUBMITTED,
+        contest_id=contest.id, unit_id=unit.id, status=EntryStatus.SUBMITTED, **_entry_texts(title, summary, authors)
     )
     session.add(entry)
     session.flush()
@@ -427,7 +409,6 @@ def import_clip(
         actor=actor,
         action="entry.import",
         obj=entry,
-        contest_id=contest.id,
         after={"title": entry.title, "unit": unit.code, "clip_id": clip.id, "filename": clip.filename},
     )
     session.flush()

@@ -25,6 +25,9 @@ from app.services.audit import record_event
 from app.services.mail import mail_link, mail_locale, queue_mail, render_mail
 
 LIFETIMES = {TokenPurpose.INVITATION: timedelta(days=7), TokenPurpose.PASSWORD_RESET: timedelta(hours=1)}
+# Where each kind of link leads, and the mail (templates/mail/<kind>) that carries it.
+LINK_ENDPOINTS = {TokenPurpose.INVITATION: "auth.accept_invitation", TokenPurpose.PASSWORD_RESET: "auth.reset_password"}
+LINK_MAILS = {TokenPurpose.INVITATION: MailKind.INVITATION, TokenPurpose.PASSWORD_RESET: MailKind.PASSWORD_RESET}
 
 
 class LinkState(enum.StrEnum):
@@ -73,6 +76,16 @@ def issue_link(session: DbSession, *, user: User, purpose: TokenPurpose) -> str:
     return token
 
 
+def _mail_link(session: DbSession, user: User, purpose: TokenPurpose, **context: object) -> OutboxMessage | None:
+    """Issue a new link of this purpose for user and queue the mail that carries it, in the user's language."""
+    token = issue_link(session, user=user, purpose=purpose)
+    kind = LINK_MAILS[purpose]
+    locale = mail_locale(user)
+    link = mail_link(LINK_ENDPOINTS[purpose], token=token)
+    subject, text, html = render_mail(kind.value, locale, user=user, link=link, **context)
+    return queue_mail(session, to_user=user, kind=kind, subject=subject, text=text, html=html, locale=locale)
+
+
 def _current_contest_title(session: DbSession) -> str | None:
     return session.scalar(select(Contest.title).order_by(Contest.id.desc()).limit(1))
 
@@ -86,19 +99,13 @@ def invite_user(session: DbSession, *, user: User, actor: User | None) -> Outbox
         raise PortalError(_l("%(email)s has already set a password.", email=user.email))
     if not user.active:
         raise PortalError(_l("The account %(email)s is disabled.", email=user.email))
-    token = issue_link(session, user=user, purpose=TokenPurpose.INVITATION)
-    locale = mail_locale(user)
-    subject, text, html = render_mail(
-        "invitation",
-        locale,
-        user=user,
-        link=mail_link("auth.accept_invitation", token=token),
+    message = _mail_link(
+        session,
+        user,
+        TokenPurpose.INVITATION,
         login_link=mail_link("auth.login"),
         days=LIFETIMES[TokenPurpose.INVITATION].days,
         contest_title=_current_contest_title(session),
-    )
-    message = queue_mail(
-        session, to_user=user, kind=MailKind.INVITATION, subject=subject, text=text, html=html, locale=locale
     )
     assert message is not None  # noqa: S101 - no dedupe key: always written
     record_event(session, actor=actor, action="account.invite", obj=user, after={"email": user.email})
@@ -111,18 +118,12 @@ def request_password_reset(session: DbSession, *, email: str) -> OutboxMessage |
     user = session.scalar(select(User).where(User.email == email.strip().lower(), User.active.is_(True)))
     if user is None:
         return None
-    token = issue_link(session, user=user, purpose=TokenPurpose.PASSWORD_RESET)
-    locale = mail_locale(user)
-    subject, text, html = render_mail(
-        "password_reset",
-        locale,
-        user=user,
-        link=mail_link("auth.reset_password", token=token),
+    message = _mail_link(
+        session,
+        user,
+        TokenPurpose.PASSWORD_RESET,
         forgot_link=mail_link("auth.forgot_password"),
         minutes=int(LIFETIMES[TokenPurpose.PASSWORD_RESET].total_seconds() // 60),
-    )
-    message = queue_mail(
-        session, to_user=user, kind=MailKind.PASSWORD_RESET, subject=subject, text=text, html=html, locale=locale
     )
     record_event(session, actor=None, action="account.reset_request", obj=user)
     return message

@@ -171,8 +171,10 @@ def resend_message(session: DbSession, *, actor: User, message: OutboxMessage) -
         raise PortalError(_l("Only a message that failed can be sent again."))
     message.status = MailStatus.QUEUED
     message.claimed_until = None
-    session.flush()
-    record_event(session, actor=actor, action="mail.resend", obj=message, after={"to": message.to_email})
+    # the outbox's own log, not the contest's (contest_id=None), though the message may belong to one
+    record_event(
+        session, actor=actor, action="mail.resend", obj=message, contest_id=None, after={"to": message.to_email}
+    )
     _remember(session, message.id, _settings())
     return message
 

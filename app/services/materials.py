@@ -74,13 +74,11 @@ def add_material(
             uploaded_by_id=actor.id if actor else None,
         )
         session.add(material)
-        session.flush()
         record_event(
             session,
             actor=actor,
             action="material.add",
             obj=material,
-            contest_id=contest.id,
             after={"title": title, "filename": name, "kind": kind.value, "size": stored.size, "sha256": stored.sha256},
         )
     except Exception:
@@ -97,7 +95,6 @@ def remove_material(session: DbSession, storage: Storage, *, actor: User | None,
         actor=actor,
         action="material.remove",
         obj=material,
-        contest_id=material.contest_id,
         before={"title": material.title, "filename": material.filename},
     )
     key = material.object_key

@@ -40,14 +40,8 @@ def create_post(
     post = NewsPost(contest_id=contest.id, title=title.strip(), body_md=body_md, author_id=actor.id if actor else None)
     _publish_state(post, publish)
     session.add(post)
-    session.flush()
     record_event(
-        session,
-        actor=actor,
-        action="news.create",
-        obj=post,
-        contest_id=contest.id,
-        after={"title": post.title, "status": post.status.value},
+        session, actor=actor, action="news.create", obj=post, after={"title": post.title, "status": post.status.value}
     )
     return post
 
@@ -62,13 +56,11 @@ def update_post(
     body_changed = post.body_md != body_md
     post.title, post.body_md = title.strip(), body_md
     _publish_state(post, publish)
-    session.flush()
     record_event(
         session,
         actor=actor,
         action="news.update",
         obj=post,
-        contest_id=post.contest_id,
         before=before,
         after={"title": post.title, "status": post.status.value, "body_changed": body_changed},
     )
@@ -79,12 +71,7 @@ def delete_post(session: DbSession, *, actor: User | None, post: NewsPost) -> No
     """Remove a post (audited)."""
     require_outreach_manager(actor)
     record_event(
-        session,
-        actor=actor,
-        action="news.delete",
-        obj=post,
-        contest_id=post.contest_id,
-        before={"title": post.title, "status": post.status.value},
+        session, actor=actor, action="news.delete", obj=post, before={"title": post.title, "status": post.status.value}
     )
     session.delete(post)
     session.flush()

@@ -99,13 +99,11 @@ def set_notifications(session: DbSession, *, actor: User | None, contest: Contes
     session.add_all(
         ContestNotificationOff(contest_id=contest.id, kind=kind) for kind in SWITCHABLE if kind not in wanted
     )
-    session.flush()
     record_event(
         session,
         actor=actor,
         action="contest.notifications",
         obj=contest,
-        contest_id=contest.id,
         before={"enabled": sorted(before)},
         after={"enabled": sorted(wanted)},
     )
@@ -155,6 +153,17 @@ def _send(
     )
 
 
+def _send_each(
+    session: DbSession, users: Iterable[User], *, kind: MailKind, contest: Contest, key_prefix: str, **context: Any
+) -> int:
+    """Mail each user (dedupe key: key_prefix + their id); returns the messages written (a used key writes none)."""
+    written = 0
+    for user in users:
+        message = _send(session, user=user, kind=kind, contest=contest, dedupe_key=f"{key_prefix}{user.id}", **context)
+        written += message is not None
+    return written
+
+
 def unit_members(session: DbSession, unit_id: int) -> list[User]:
     """The active accounts of a unit."""
     return list(
@@ -184,25 +193,21 @@ def _stamp(value: datetime | None) -> str:
 # ---------------------------------------------------------------------------------------------------- units
 
 
+def _send_to_unit(session: DbSession, *, entry: Entry, kind: MailKind, key_prefix: str, **context: Any) -> int:
+    """Mail each member of the entry's unit about it, with a link to the entry; returns the messages written."""
+    members = unit_members(session, entry.unit_id)
+    link = lambda: mail_link("units.entry", entry_id=entry.id)  # noqa: E731 - built in each recipient's link context
+    return _send_each(
+        session, members, kind=kind, contest=entry.contest, key_prefix=key_prefix, entry=entry, link=link, **context
+    )
+
+
 def notify_entry_submitted(session: DbSession, *, entry: Entry) -> int:
     """The receipt of a submitted entry to every member of its unit; returns the messages written."""
-    contest = entry.contest
-    if not is_enabled(session, contest.id, MailKind.ENTRY_RECEIPT):
+    if not is_enabled(session, entry.contest_id, MailKind.ENTRY_RECEIPT):
         return 0
-    written = 0
-    for user in unit_members(session, entry.unit_id):
-        key = f"entry_receipt:{entry.id}:{_stamp(entry.submitted_at)}:{user.id}"
-        message = _send(
-            session,
-            user=user,
-            kind=MailKind.ENTRY_RECEIPT,
-            contest=contest,
-            dedupe_key=key,
-            entry=entry,
-            link=lambda: mail_link("units.entry", entry_id=entry.id),
-        )
-        written += message is not None
-    return written
+    key_prefix = f"entry_receipt:{entry.id}:{_stamp(entry.submitted_at)}:"
+    return _send_to_unit(session, entry=entry, kind=MailKind.ENTRY_RECEIPT, key_prefix=key_prefix)
 
 
 def notify_clip_outcome(session: DbSession, *, clip: Clip) -> int:
@@ -213,26 +218,16 @@ def notify_clip_outcome(session: DbSession, *, clip: Clip) -> int:
     if entry.clip_id != clip.id or entry.status not in (EntryStatus.DRAFT, EntryStatus.SUBMITTED):
         return 0
     kind = MailKind.CLIP_READY if clip.status == ClipStatus.READY else MailKind.CLIP_REJECTED
-    contest = entry.contest
-    if not is_enabled(session, contest.id, kind):
+    if not is_enabled(session, entry.contest_id, kind):
         return 0
-    written = 0
-    for user in unit_members(session, entry.unit_id):
-        with force_locale(mail_locale(user)):
-            reason = reason_text(clip.reason_code, clip.reason_params) or clip.reason or ""
-        message = _send(
-            session,
-            user=user,
-            kind=kind,
-            contest=contest,
-            dedupe_key=f"{kind.value}:{clip.id}:{user.id}",
-            entry=entry,
-            clip=clip,
-            reason=reason,
-            link=lambda: mail_link("units.entry", entry_id=entry.id),
-        )
-        written += message is not None
-    return written
+    return _send_to_unit(
+        session,
+        entry=entry,
+        kind=kind,
+        key_prefix=f"{kind.value}:{clip.id}:",
+        clip=clip,
+        reason=lambda: reason_text(clip.reason_code, clip.reason_params) or clip.reason or "",  # in each one's language
+    )
 
 
 def units_needing_deadline_reminder(session: DbSession, contest: Contest) -> list[Unit]:
@@ -283,18 +278,16 @@ def send_deadline_reminders(session: DbSession, *, now: datetime) -> int:
                 .select_from(Entry)
                 .where(Entry.contest_id == contest.id, Entry.unit_id == unit.id, Entry.status == EntryStatus.DRAFT)
             )
-            for user in members:
-                message = _send(
-                    session,
-                    user=user,
-                    kind=MailKind.DEADLINE_REMINDER,
-                    contest=contest,
-                    dedupe_key=f"{prefix}{user.id}",
-                    occasion=occasion,
-                    drafts=drafts or 0,
-                    link=lambda: mail_link("units.dashboard"),
-                )
-                written += message is not None
+            written += _send_each(
+                session,
+                members,
+                kind=MailKind.DEADLINE_REMINDER,
+                contest=contest,
+                key_prefix=prefix,
+                occasion=occasion,
+                drafts=drafts or 0,
+                link=lambda: mail_link("units.dashboard"),
+            )
     return written
 
 
@@ -461,7 +454,6 @@ def send_participation_reminders(
         actor=actor,
         action="contest.participation_reminder",
         obj=contest,
-        contest_id=contest.id,
         after={**result, "include_recent": include_recent},
     )
     session.flush()
@@ -496,18 +488,14 @@ def notify_clip_failed(session: DbSession, *, clip: Clip) -> int:
     staff = session.scalars(
         select(User).where(User.role.in_((Role.ORGANISER, Role.ADMIN)), User.active.is_(True)).order_by(User.id)
     )
-    written = 0
-    for user in staff:
-        message = _send(
-            session,
-            user=user,
-            kind=MailKind.OTHER,
-            template="clip_failed",
-            contest=contest,
-            dedupe_key=f"clip_failed:{clip.id}:{clip.error_id}:{user.id}",
-            entry=entry,
-            clip=clip,
-            link=lambda: mail_link("organisers.contest", slug=contest.slug),
-        )
-        written += message is not None
-    return written
+    return _send_each(
+        session,
+        staff,
+        kind=MailKind.OTHER,
+        template="clip_failed",
+        contest=contest,
+        key_prefix=f"clip_failed:{clip.id}:{clip.error_id}:",
+        entry=entry,
+        clip=clip,
+        link=lambda: mail_link("organisers.contest", slug=contest.slug),
+    )

@@ -112,7 +112,6 @@ def issue_certificates(session: DbSession, *, actor: User | None, contest: Conte
             made.append(cert)
         certificates.append(cert)
     if made:
-        session.flush()
         record_event(
             session,
             actor=actor,

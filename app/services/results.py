@@ -82,6 +82,14 @@ def ranking(session: DbSession, rnd: Round, *, method: str | None = None) -> lis
     return _rows(session, rnd, ranked)
 
 
+def awards_by_entry(session: DbSession, contest_id: int, *, entry_ids: list[int] | None = None) -> dict[int, Award]:
+    """The award granted to each entry of a contest (or of the given entries) that has one."""
+    query = select(AwardGrant).options(selectinload(AwardGrant.award)).join(Award).where(Award.contest_id == contest_id)
+    if entry_ids is not None:
+        query = query.where(AwardGrant.entry_id.in_(entry_ids))
+    return {g.entry_id: g.award for g in session.scalars(query)}
+
+
 def _rows(session: DbSession, rnd: Round, ranked) -> list[ResultRow]:
     entries = {
         e.id: e
@@ -89,15 +97,7 @@ def _rows(session: DbSession, rnd: Round, ranked) -> list[ResultRow]:
             select(Entry).options(selectinload(Entry.unit)).where(Entry.id.in_([int(r.entry) for r in ranked]))
         )
     }
-    grants = {
-        g.entry_id: g.award
-        for g in session.scalars(
-            select(AwardGrant)
-            .options(selectinload(AwardGrant.award))
-            .join(Award)
-            .where(Award.contest_id == rnd.contest_id)
-        )
-    }
+    grants = awards_by_entry(session, rnd.contest_id)
     return [
         ResultRow(
             rank=r.rank,
@@ -122,42 +122,25 @@ class BoardRow:
 
 
 @dataclass(frozen=True)
-class JudgeLeniency:
-    judge: User
-    scored: int
-    mean_total: float
-    difference: float  # judge mean minus panel mean
-
-
-@dataclass(frozen=True)
 class Board:
+    """The full table of a round (the exports): every entry's official row and its rank by every method."""
+
     rows: list[BoardRow]
     methods: tuple[str, ...]
-    agreement: judging.AgreementReport | None
-    leniency: list[JudgeLeniency]
-    panel_mean: float | None
-    max_total: float
 
 
 def results_board(session: DbSession, rnd: Round) -> Board:
-    """Everything the organiser's results page shows, computed once from the submitted sheets."""
-    max_total = sum(c.max_points * c.weight for c in rnd.criteria)
+    """Every entry ranked by every method, from one score table; the page shows app.services.board instead."""
     table = round_table(session, rnd)
     if table is None:
-        return Board(
-            rows=[], methods=judging.METHODS, agreement=None, leniency=[], panel_mean=None, max_total=max_total
-        )
+        return Board(rows=[], methods=judging.METHODS)
     tie_breaks = tuple(rnd.tie_breaks or ())
-    # One table serves all five methods and the agreement report.
     by_method = {m: rank_table(table, method=m, tie_breaks=tie_breaks, trim=rnd.trim) for m in judging.METHODS}
-    official = _rows(session, rnd, by_method[rnd.aggregation])
     lookup = {m: {r.entry: (r.rank, r.score) for r in ranked} for m, ranked in by_method.items()}
-    report = agreement_table(table, flag_threshold=rnd.flag_threshold)
-    spreads = {int(a.entry): a for a in report.per_entry}
+    spreads = {int(a.entry): a for a in agreement_table(table, flag_threshold=rnd.flag_threshold).per_entry}
     rows = []
-    for row in official:
-        key = str(row.entry.id)
-        methods = {m: lookup[m][key] for m in judging.METHODS}
+    for row in _rows(session, rnd, by_method[rnd.aggregation]):
+        methods = {m: lookup[m][str(row.entry.id)] for m in judging.METHODS}
         rows.append(
             BoardRow(
                 official=row,
@@ -166,33 +149,7 @@ def results_board(session: DbSession, rnd: Round) -> Board:
                 spread=spreads.get(row.entry.id),
             )
         )
-    per_judge: dict[str, list[float]] = {}
-    for ranked in by_method[rnd.aggregation]:
-        for judge, total in ranked.totals.items():
-            per_judge.setdefault(judge, []).append(total)
-    every = [t for ts in per_judge.values() for t in ts]
-    panel_mean = sum(every) / len(every)
-    judges = {u.id: u for u in session.scalars(select(User).where(User.id.in_([int(j) for j in per_judge])))}
-    leniency = sorted(
-        (
-            JudgeLeniency(
-                judge=judges[int(j)],
-                scored=len(ts),
-                mean_total=sum(ts) / len(ts),
-                difference=sum(ts) / len(ts) - panel_mean,
-            )
-            for j, ts in per_judge.items()
-        ),
-        key=lambda x: -x.difference,
-    )
-    return Board(
-        rows=rows,
-        methods=judging.METHODS,
-        agreement=report,
-        leniency=leniency,
-        panel_mean=panel_mean,
-        max_total=max_total,
-    )
+    return Board(rows=rows, methods=judging.METHODS)
 
 
 def create_award(

@@ -131,13 +131,11 @@ def create_round(
         )
     rnd.tie_breaks = check_tie_breaks(list(tie_breaks), names)
     session.add(rnd)
-    session.flush()
     record_event(
         session,
         actor=actor,
         action="round.create",
         obj=rnd,
-        contest_id=contest.id,
         after={"name": rnd.name, "criteria": [c.name for c in rnd.criteria]},
     )
     return rnd
@@ -154,13 +152,7 @@ def set_round_status(session: DbSession, *, actor: User | None, rnd: Round, stat
     if status == RoundStatus.CLOSED:
         rnd.closes_at = utcnow()
     record_event(
-        session,
-        actor=actor,
-        action="round.status",
-        obj=rnd,
-        contest_id=rnd.contest_id,
-        before={"status": before},
-        after={"status": status.value},
+        session, actor=actor, action="round.status", obj=rnd, before={"status": before}, after={"status": status.value}
     )
     session.flush()
     if status == RoundStatus.OPEN:
@@ -179,7 +171,6 @@ def set_panel(session: DbSession, *, actor: User | None, rnd: Round, judges: lis
         actor=actor,
         action="panel.set",
         obj=rnd,
-        contest_id=rnd.contest_id,
         before={"judges": before},
         after={"judges": sorted(j.id for j in judges)},
     )
@@ -231,7 +222,6 @@ def assign_per_entry(
         actor=actor,
         action="assignment.generate",
         obj=rnd,
-        contest_id=rnd.contest_id,
         after={
             "per_entry": per_entry,
             "seed": seed,
@@ -300,7 +290,6 @@ def declare_conflict(session: DbSession, *, judge: User, rnd: Round, entry: Entr
     if conflict is None:
         conflict = Conflict(judge_id=judge.id, entry_id=entry.id, round_id=rnd.id, reason=reason)
         session.add(conflict)
-    session.flush()
     record_event(
         session,
         actor=judge,
@@ -343,7 +332,6 @@ def advance(
         actor=actor,
         action="round.advance",
         obj=target,
-        contest_id=target.contest_id,
         after={"from": source.id, "entries": sorted(entry_ids)},
     )
     session.flush()

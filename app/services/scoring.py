@@ -278,7 +278,6 @@ def save_sheet(
     if submit:
         sheet.status = SheetStatus.SUBMITTED
         sheet.submitted_at = utcnow()
-    session.flush()
     record_event(
         session,
         actor=judge,

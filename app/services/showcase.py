@@ -36,10 +36,7 @@ def set_banner(session: DbSession, storage: Storage, *, actor: User | None, cont
     storage.put_stream(key, io.BytesIO(jpeg), content_type="image/jpeg")
     previous = contest.banner_key
     contest.banner_key = key
-    session.flush()
-    record_event(
-        session, actor=actor, action="contest.banner", obj=contest, contest_id=contest.id, after={"bytes": len(jpeg)}
-    )
+    record_event(session, actor=actor, action="contest.banner", obj=contest, after={"bytes": len(jpeg)})
     if previous:
         storage.delete(previous)
     return key
@@ -52,8 +49,7 @@ def remove_banner(session: DbSession, storage: Storage, *, actor: User | None, c
     if not previous:
         return
     contest.banner_key = None
-    session.flush()
-    record_event(session, actor=actor, action="contest.banner_remove", obj=contest, contest_id=contest.id)
+    record_event(session, actor=actor, action="contest.banner_remove", obj=contest)
     storage.delete(previous)
 
 
@@ -63,13 +59,11 @@ def set_gallery_public(session: DbSession, *, actor: User | None, contest: Conte
     if contest.gallery_public == public:
         return
     contest.gallery_public = public
-    session.flush()
     record_event(
         session,
         actor=actor,
         action="contest.gallery",
         obj=contest,
-        contest_id=contest.id,
         before={"public": not public},
         after={"public": public},
     )

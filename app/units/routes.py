@@ -9,12 +9,14 @@ from wtforms import SelectChoice
 
 from app import db
 from app.clip_display import STATUS_LABELS, clip_status_doc
-from app.committing import committing
+from app.committing import committing, save_form
 from app.connections import enqueue_processing, storage
-from app.models import Entry, Role
+from app.lookups import contest_or_404
+from app.models import Contest, Entry, Role
 from app.permissions import can_edit_entry, is_unit_member_of, require_role
 from app.services import entries as entry_service
-from app.services.contests import get_contest, intake_refusal, list_contests
+from app.services.contests import intake_refusal, list_contests
+from app.services.entries import EntryRoom
 from app.services.entry_locks import entry_lock
 
 from .forms import EntryForm
@@ -47,15 +49,38 @@ def dashboard():
     return render_template("units/dashboard.html", rows=rows, labels=STATUS_LABELS)
 
 
-def _category_choices(contest):
-    return [SelectChoice(0, _("— none —"))] + [SelectChoice(cat.id, cat.name) for cat in contest.categories]
+def _entry_form(contest: Contest, entry: Entry | None, room: EntryRoom | None = None):
+    """The entry form: a new entry of the user's unit in `contest` (with the `room` left), or editing `entry`."""
+    form = EntryForm(obj=entry)
+    form.category_id.choices = [SelectChoice(0, _("— none —"))] + [
+        SelectChoice(cat.id, cat.name) for cat in contest.categories
+    ]
+    if entry is not None and request.method == "GET":
+        form.category_id.data = entry.category_id or 0
+
+    def save() -> Entry:
+        fields = dict(
+            title=form.title.data,
+            summary=form.summary.data,
+            authors=form.authors.data,
+            category_id=form.category_id.data or None,
+        )
+        if entry is None:
+            return entry_service.create_entry(
+                db.session, user=current_user, contest=contest, unit=current_user.unit, **fields
+            )
+        entry_service.update_entry(db.session, user=current_user, entry=entry, **fields)
+        return entry
+
+    saved = save_form(form, _("Entry created. Now upload its clip.") if entry is None else _("Changes saved."), save)
+    if saved.ok:
+        return redirect(url_for("units.entry", entry_id=saved.value.id))
+    return render_template("units/entry_form.html", form=form, contest=contest, entry=entry, room=room)
 
 
 @bp.route("/c/<slug>/entries/new", methods=["GET", "POST"])
 def new_entry(slug: str):
-    contest = get_contest(db.session, slug) or abort(404)
-    form = EntryForm()
-    form.category_id.choices = _category_choices(contest)
+    contest = contest_or_404(slug)
     refusal = intake_refusal(contest)
     if refusal is not None:
         flash(str(refusal), "error")
@@ -71,21 +96,7 @@ def new_entry(slug: str):
             "error",
         )
         return redirect(url_for("units.dashboard"))
-    if form.validate_on_submit():
-        with committing(_("Entry created. Now upload its clip.")) as outcome:
-            entry = entry_service.create_entry(
-                db.session,
-                user=current_user,
-                contest=contest,
-                unit=current_user.unit,
-                title=form.title.data,
-                summary=form.summary.data,
-                authors=form.authors.data,
-                category_id=form.category_id.data or None,
-            )
-        if outcome.ok:
-            return redirect(url_for("units.entry", entry_id=entry.id))
-    return render_template("units/entry_form.html", form=form, contest=contest, entry=None, room=room)
+    return _entry_form(contest, None, room)
 
 
 @bp.route("/entries/<int:entry_id>")
@@ -121,24 +132,7 @@ def edit_entry(entry_id: int):
             "error",
         )
         return redirect(url_for("units.entry", entry_id=entry.id))
-    form = EntryForm(obj=entry)
-    form.category_id.choices = _category_choices(entry.contest)
-    if request.method == "GET":
-        form.category_id.data = entry.category_id or 0
-    if form.validate_on_submit():
-        with committing(_("Changes saved.")) as outcome:
-            entry_service.update_entry(
-                db.session,
-                user=current_user,
-                entry=entry,
-                title=form.title.data,
-                summary=form.summary.data,
-                authors=form.authors.data,
-                category_id=form.category_id.data or None,
-            )
-        if outcome.ok:
-            return redirect(url_for("units.entry", entry_id=entry.id))
-    return render_template("units/entry_form.html", form=form, contest=entry.contest, entry=entry)
+    return _entry_form(entry.contest, entry)
 
 
 @bp.route("/entries/<int:entry_id>/clip", methods=["POST"])

@@ -73,18 +73,28 @@ def _rules() -> UploadRules:
     return UploadRules.from_config(current_app.config)
 
 
-def _own_entry(entry_id: int) -> Entry | None:
+class _NotYours(PortalError):
+    """The entry or upload does not exist, or it is another unit's: the answer does not tell which."""
+
+    status = 404
+
+
+def _not_yours() -> _NotYours:
+    return _NotYours(_("This upload or entry does not exist, or it is not your unit's."))
+
+
+def _own_entry(entry_id: int) -> Entry:
     entry = db.session.get(Entry, entry_id)
-    return entry if entry is not None and is_unit_member_of(current_user, entry.unit_id) else None
+    if entry is None or not is_unit_member_of(current_user, entry.unit_id):
+        raise _not_yours()
+    return entry
 
 
-def _own_clip(clip_id: int) -> Clip | None:
+def _own_clip(clip_id: int) -> Clip:
     clip = db.session.get(Clip, clip_id)
-    return clip if clip is not None and is_unit_member_of(current_user, clip.entry.unit_id) else None
-
-
-def _not_found():
-    return _error(_("This upload or entry does not exist, or it is not your unit's."), 404)
+    if clip is None or not is_unit_member_of(current_user, clip.entry.unit_id):
+        raise _not_yours()
+    return clip
 
 
 def _body() -> dict:
@@ -113,8 +123,6 @@ def upload_doc(clip: Clip, rules: UploadRules) -> dict:
 def create(entry_id: int):
     """Start an upload for the entry's new clip."""
     entry = _own_entry(entry_id)
-    if entry is None:
-        return _not_found()
     body = _body()
     store = storage()
     rules = _rules()
@@ -142,8 +150,6 @@ def create(entry_id: int):
 def list_parts(clip_id: int):
     """Parts already received, so that a resumed upload sends only the others."""
     clip = _own_clip(clip_id)
-    if clip is None:
-        return _not_found()
     parts = upload_service.received_parts(db.session, storage(), user=current_user, clip=clip, upload_id=_upload_id())
     return jsonify(parts=parts, **upload_doc(clip, _rules()))
 
@@ -153,8 +159,6 @@ def list_parts(clip_id: int):
 def sign_part(clip_id: int, part_number: str):
     """A URL for one part: presigned S3 (direct) or this portal with a signed token (proxy)."""
     clip = _own_clip(clip_id)
-    if clip is None:
-        return _not_found()
     rules = _rules()
     grant = upload_service.grant_part(
         db.session,
@@ -182,8 +186,6 @@ def sign_part(clip_id: int, part_number: str):
 def complete(clip_id: int):
     """Assemble the parts; the clip becomes the entry's current one and is queued for processing, once."""
     clip = _own_clip(clip_id)
-    if clip is None:
-        return _not_found()
     completed = upload_service.complete_upload(
         db.session, storage(), user=current_user, clip=clip, upload_id=_upload_id(), rules=_rules()
     )
@@ -202,8 +204,6 @@ def complete(clip_id: int):
 def abort(clip_id: int):
     """Cancel an upload in progress: the store frees its parts and the clip row goes away."""
     clip = _own_clip(clip_id)
-    if clip is None:
-        return _not_found()
     upload_service.abort_upload(db.session, storage(), user=current_user, clip=clip, upload_id=_upload_id())
     db.session.commit()
     return jsonify(aborted=True)

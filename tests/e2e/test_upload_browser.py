@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
+from app.demo_clips import X264_FAST, make_synthetic_clip
 from app.models import Clip, ClipStatus, EntryStatus, Role
 from tests.e2e.accessibility import assert_accessible
 from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login
@@ -30,40 +30,12 @@ SIGN_RE = re.compile(r"/uploads/\d+/parts/(\d+)$")
 def big_clip(tmp_path_factory) -> Path:
     """A real 8 s 1280x720 H.264/AAC clip of about 60 MB (noise keeps the encoder from compressing it), in ~3 s."""
     path = tmp_path_factory.mktemp("big-clip") / "clip-60mb.mp4"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=1280x720:rate=25:duration=8",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:duration=8",
-            "-vf",
-            "noise=alls=30:allf=t",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-b:v",
-            "60M",
-            "-maxrate",
-            "60M",
-            "-bufsize",
-            "60M",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(path),
-        ],
-        check=True,
+    make_synthetic_clip(
+        path,
+        size="1280x720",
+        seconds=8,
+        video_filter="noise=alls=30:allf=t",
+        encode=(*X264_FAST, "-b:v", "60M", "-maxrate", "60M", "-bufsize", "60M"),
     )
     assert path.stat().st_size >= 50 * 1024 * 1024
     return path

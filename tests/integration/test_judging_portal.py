@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 from openpyxl import load_workbook
 
-from app.models import Assignment, AuditEvent, Conflict, Role, RoundStatus, Score, ScoreSheet, SheetStatus
+from app.models import Assignment, AuditEvent, Conflict, Role, Round, RoundStatus, Score, ScoreSheet, SheetStatus
 from app.services import rounds, scoring
 
 pytestmark = pytest.mark.database_only  # but for the blind round test, which asks for `services`
@@ -352,29 +352,29 @@ def _rubric_names(data: dict, style: str) -> dict:
 
 @pytest.mark.parametrize("style", ["fieldlist", "legacy"])
 def test_round_form_creates_a_round_with_everything(browser, session, panel, style):
-    from app.models import Round
-
     browser.login(panel["organiser"].email)
-    data = {
-        "name": "Chung khảo",
-        "aggregation": "trimmed_mean",
-        "trim": "1",
-        "assignment_mode": "per_entry",
-        "per_entry": "2",
-        "flag_threshold": "12.5",
-        "blind": "y",
-        "tie_breaks": "criterion:Nội dung\nmedian",
-        "opens_at": "2030-06-01T08:00",
-        "closes_at": "2030-06-10T17:00",
-        "name0": "Nội dung",
-        "max_points0": "40",
-        "weight0": "2",
-        "step0": "0,5",
-        "levels0": "40: Xuất sắc; 30: Tốt; 10: Yếu",
-        "name1": "Kỹ thuật",
-        "max_points1": "20",
-    }
-    data = _rubric_names(data, style)
+    data = _rubric_names(
+        {
+            "name": "Chung khảo",
+            "aggregation": "trimmed_mean",
+            "trim": "1",
+            "assignment_mode": "per_entry",
+            "per_entry": "2",
+            "flag_threshold": "12.5",
+            "blind": "y",
+            "tie_breaks": "criterion:Nội dung\nmedian",
+            "opens_at": "2030-06-01T08:00",
+            "closes_at": "2030-06-10T17:00",
+            "name0": "Nội dung",
+            "max_points0": "40",
+            "weight0": "2",
+            "step0": "0,5",
+            "levels0": "40: Xuất sắc; 30: Tốt; 10: Yếu",
+            "name1": "Kỹ thuật",
+            "max_points1": "20",
+        },
+        style,
+    )
     resp = browser.post(f"/org/c/{panel['contest'].slug}/rounds/new", data=data)
     assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
     rnd = session.query(Round).filter_by(name="Chung khảo").one()
@@ -402,8 +402,6 @@ def test_round_form_creates_a_round_with_everything(browser, session, panel, sty
 
 
 def test_round_form_shows_what_is_wrong_with_a_rubric_row(browser, session, panel):
-    from app.models import Round
-
     browser.login(panel["organiser"].email)
     data = {
         "name": "Sai",

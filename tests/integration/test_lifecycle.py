@@ -15,6 +15,7 @@ from app.models import SheetStatus as Sheet
 from app.services import PortalError, results
 from app.services import contests as contest_service
 from app.services import entries as entry_service
+from tests.helpers_uploads import upload_one_part
 
 pytestmark = pytest.mark.database_only
 
@@ -225,18 +226,8 @@ def test_an_upload_cannot_complete_once_its_entry_is_judged(services, app, engli
     entry = make.entry(contest, unit)
     judged_clip = entry.clip_id
     rnd = make.round(contest, judges=[make.user(Role.JUDGE)], status=RoundStatus.DRAFT, name="Sơ khảo")
-    rules = uploads.UploadRules(max_bytes=64 * 2**20, part_bytes=5 * 2**20, url_expires_s=60, max_pending_per_unit=2)
-    body = b"\x00\x00\x00\x18ftypmp42" + bytes(2000)
     store = storage()
-    clip = uploads.create_upload(
-        session, store, user=member, entry=entry, filename="moi.mp4", size=len(body), content_type="video/mp4",
-        rules=rules,
-    )  # fmt: skip
-    session.commit()
-    grant = uploads.grant_part(
-        session, store, user=member, clip=clip, upload_id=clip.upload_id, part_number="1", rules=rules
-    )
-    uploads.receive_part(store, grant=grant, stream=io.BytesIO(body))
+    clip, rules = upload_one_part(session, store, member=member, entry=entry, filename="moi.mp4")
     rnd.status = RoundStatus.OPEN
     session.commit()
     with pytest.raises(uploads.UploadDiscarded, match="Sơ khảo"):

@@ -17,20 +17,23 @@ from app.services.mail import queue_mail
 from devtools.services import stop_processes
 from media_worker.worker import run_worker
 from tests.conftest import ROOT
-
-
-def _wait(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.helpers_wait import wait_for
 
 
 def _rows(session) -> list[OutboxMessage]:
     session.expire_all()
     return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def _burst_worker(queue: str, timeout: float) -> subprocess.CompletedProcess:
+    """`flask worker --burst --queue QUEUE`, in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst", "--queue", queue],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _queue(session, n: int) -> list[OutboxMessage]:
@@ -68,12 +71,12 @@ def test_smtp_down_then_up_every_message_delivered_once_by_two_workers(app, sess
             )
         )
     try:
-        _wait(lambda: all(r.attempts >= 1 and r.last_error for r in _rows(session)), 120, "the failed attempts")
+        wait_for(lambda: all(r.attempts >= 1 and r.last_error for r in _rows(session)), 120, "the failed attempts")
         assert all(r.status == MailStatus.QUEUED for r in _rows(session))
         assert smtp.messages == []
         smtp.start()  # the server is back, on the same address
         # Bound for a loaded machine; the first RQ retry is due 10 s after the failure.
-        _wait(lambda: all(r.status == MailStatus.SENT for r in _rows(session)), 300, "delivery after the outage")
+        wait_for(lambda: all(r.status == MailStatus.SENT for r in _rows(session)), 300, "delivery after the outage")
         time.sleep(2)  # room for a duplicate to show up, were there one
     finally:
         stop_processes(workers, timeout=30, again_after=2)
@@ -102,13 +105,7 @@ def test_a_reset_request_is_written_and_sent_by_the_real_worker(app, session, ma
     user = make.user(Role.JUDGE)
     assert browser.post("/password/forgot", data={"email": user.email.upper()}).status_code == 302
     assert session.scalar(select(OutboxMessage)) is None  # the request only queued the job
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst", "--queue", "mail"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = _burst_worker("mail", timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     [mail] = smtp.to(user.email)
     assert "/password/reset/" in mail.body("plain")
@@ -118,11 +115,5 @@ def test_a_reset_request_is_written_and_sent_by_the_real_worker(app, session, ma
 
 @pytest.mark.slow  # starts a `flask` process
 def test_worker_command_rejects_an_unknown_queue(app):
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst", "--queue", "nope"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _burst_worker("nope", timeout=120)
     assert result.returncode == 2 and "unknown queue nope" in result.stderr

@@ -7,7 +7,6 @@ runs it through a real nginx). The presigned URLs are fetched from the real stor
 
 from __future__ import annotations
 
-import io
 import urllib.request
 from urllib.parse import urlsplit
 
@@ -26,17 +25,8 @@ def mode(request, app):
 
 
 @pytest.fixture
-def clip(app, make, session):
-    from app.storage import Storage, derived_key
-
-    unit = make.unit(name="Phường Bí Mật")
-    entry = make.entry(make.contest(), unit)
-    clip = entry.clip
-    key = derived_key(clip.id, "360p.mp4")
-    Storage.from_config(app.config).put_stream(key, io.BytesIO(BODY), content_type="video/mp4")
-    clip.renditions = [{"name": "360p", "key": key, "width": 640, "height": 360}]
-    session.commit()
-    return clip
+def clip(make):
+    return make.rendered_clip(BODY, unit=make.unit(name="Phường Bí Mật"))
 
 
 def fetch(app, resp, mode: str, headers: dict | None = None):

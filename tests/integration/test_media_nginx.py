@@ -5,7 +5,6 @@ come from the store through nginx, identical, and ranges answer 206 although the
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 
 import pytest
@@ -41,16 +40,8 @@ def behind_nginx(services, tmp_path_factory):
 
 
 @pytest.fixture
-def clip(app, make, session):
-    from app.storage import Storage, derived_key
-
-    entry = make.entry(make.contest(), make.unit(name="Phường Bí Mật"))
-    clip = entry.clip
-    key = derived_key(clip.id, "360p.mp4")
-    Storage.from_config(app.config).put_stream(key, io.BytesIO(BODY), content_type="video/mp4")
-    clip.renditions = [{"name": "360p", "key": key, "width": 640, "height": 360}]
-    session.commit()
-    return clip
+def clip(make):
+    return make.rendered_clip(BODY, unit=make.unit(name="Phường Bí Mật"))
 
 
 def test_refused_viewers_get_404_and_the_store_location_is_internal(behind_nginx, make, clip, app):

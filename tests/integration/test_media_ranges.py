@@ -3,8 +3,6 @@ one past the end, the whole file (200) otherwise."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 from app.models import Role
@@ -13,16 +11,8 @@ BODY = bytes(range(256)) * 4  # 1024 bytes, every offset recognisable
 
 
 @pytest.fixture
-def media_url(app, make, session, browser):
-    from app.storage import Storage, derived_key
-
-    unit = make.unit()
-    entry = make.entry(make.contest(), unit)
-    clip = entry.clip
-    key = derived_key(clip.id, "360p.mp4")
-    Storage.from_config(app.config).put_stream(key, io.BytesIO(BODY), content_type="video/mp4")
-    clip.renditions = [{"name": "360p", "key": key, "width": 640, "height": 360}]
-    session.commit()
+def media_url(make, browser):
+    clip = make.rendered_clip(BODY)
     browser.login(make.user(Role.ORGANISER).email)
     return f"/media/clips/{clip.id}/play.mp4"
 

@@ -102,10 +102,8 @@ def test_the_limit_is_said_and_new_entry_is_not_offered_when_reached(browser, ma
 
 
 def test_a_rejected_clip_keeps_its_entry_counted_and_withdrawing_frees_the_place(browser, make, session):
-    unit = make.unit()
-    member = make.user(Role.UNIT, unit)
     contest = make.contest(max_entries_per_unit=1)
-    draft = make.entry(contest, unit, status=EntryStatus.DRAFT, clip_status=ClipStatus.REJECTED)
+    member, draft = make.member_entry(contest, status=EntryStatus.DRAFT, clip_status=ClipStatus.REJECTED)
     browser.login(member.email)
     assert f"/unit/c/{contest.slug}/entries/new" not in browser.get("/unit/").get_data(as_text=True)
     browser.post(f"/unit/entries/{draft.id}/withdraw")
@@ -183,9 +181,7 @@ def test_a_contest_without_its_own_rules_heading_gets_ours(client, make):
 
 
 def test_dashboard_status_column_and_account_state_apart_from_action(browser, make):
-    unit = make.unit()
-    member = make.user(Role.UNIT, unit)
-    make.entry(make.contest(), unit)
+    member, _entry = make.member_entry()
     browser.login(member.email)
     dashboard = browser.get("/unit/?lang=vi").get_data(as_text=True)
     assert '<th scope="col">Trạng thái</th>' in dashboard and '<th scope="col">Tác phẩm</th>' not in dashboard
@@ -201,11 +197,10 @@ def test_dashboard_status_column_and_account_state_apart_from_action(browser, ma
 
 
 def test_every_bad_score_is_reported_at_its_field(browser, make):
-    unit = make.unit()
     contest = make.contest()
     judge = make.user(Role.JUDGE)
     rnd = make.round(contest, judges=[judge])
-    entry = make.entry(contest, unit)
+    entry = make.entry(contest, make.unit())
     first, second = rnd.criteria
     browser.login(judge.email)
     html = browser.post(
@@ -227,9 +222,7 @@ def test_every_bad_score_is_reported_at_its_field(browser, make):
 
 
 def test_a_rejected_clip_lists_every_broken_rule_and_offers_no_submit(browser, make, session):
-    unit = make.unit()
-    member = make.user(Role.UNIT, unit)
-    entry = make.entry(make.contest(), unit, status=EntryStatus.DRAFT, clip_status=ClipStatus.REJECTED)
+    member, entry = make.member_entry(status=EntryStatus.DRAFT, clip_status=ClipStatus.REJECTED)
     clip = session.get(Clip, entry.clip_id)
     clip.reason_code, clip.reason_params = "too_short", {"duration": "0:03", "min": "2:00"}
     clip.rejections = [
@@ -248,9 +241,7 @@ def test_a_rejected_clip_lists_every_broken_rule_and_offers_no_submit(browser, m
 
 
 def test_a_draft_without_a_clip_offers_no_submit(browser, make):
-    unit = make.unit()
-    member = make.user(Role.UNIT, unit)
-    entry = make.entry(make.contest(), unit, status=EntryStatus.DRAFT, clip_status=None)
+    member, entry = make.member_entry(status=EntryStatus.DRAFT, clip_status=None)
     browser.login(member.email)
     html = browser.get(f"/unit/entries/{entry.id}?lang=en").get_data(as_text=True)
     assert f"/unit/entries/{entry.id}/submit" not in html
@@ -258,9 +249,7 @@ def test_a_draft_without_a_clip_offers_no_submit(browser, make):
 
 
 def test_uploader_type_error_speaks_plain_language(browser, make):
-    unit = make.unit()
-    member = make.user(Role.UNIT, unit)
-    entry = make.entry(make.contest(), unit, status=EntryStatus.DRAFT, clip_status=None)
+    member, entry = make.member_entry(status=EntryStatus.DRAFT, clip_status=None)
     browser.login(member.email)
     html = browser.get(f"/unit/entries/{entry.id}?lang=vi").get_data(as_text=True)
     config = json.loads(html.split('id="uploader-config">', 1)[1].split("</script>", 1)[0])
@@ -300,9 +289,7 @@ def test_readme_flask_commands_work_without_activating_the_venv():
 
 def test_a_document_sent_without_javascript_is_refused_in_plain_words(browser, make):
     """Issue 12: the plain upload form (no JavaScript) says "not a video" without MIME types or extension lists."""
-    unit = make.unit()
-    member = make.user(Role.UNIT, unit)
-    entry = make.entry(make.contest(), unit, status=EntryStatus.DRAFT, clip_status=None)
+    member, entry = make.member_entry(status=EntryStatus.DRAFT, clip_status=None)
     browser.login(member.email)
     docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     for name, kind in (("Báo cáo.docx", docx), ("Báo cáo.mp4", docx)):

@@ -88,6 +88,7 @@ def test_a_change_of_content_is_a_new_etag_and_body_at_once(app, session, make, 
 
 
 def test_a_cached_page_costs_one_query_and_each_language_has_its_own_copy(app, contest):
+    app.config["PAGE_VERSION_SECONDS"] = 0  # the version asked on every request: the one query of a hit
     client = app.test_client()
     vi = client.get("/c/cache-2027")  # fills the cache
     with app.app_context(), QueryCounter(db.engine()) as counter:
@@ -161,14 +162,33 @@ def test_web_nodes_share_the_rendered_page_through_redis(app, contest, services)
     assert len(counter.statements) == 1, counter.statements  # the version query; the body came from Redis
 
 
-def test_with_page_version_seconds_a_hot_page_needs_no_query(app, session, make, contest):
-    app.config["PAGE_VERSION_SECONDS"] = 3600  # far longer than the test: the reuse is what is checked
+def test_a_hot_page_needs_no_query_and_a_local_commit_shows_at_once(app, session, make, contest):
+    """The default (PAGE_VERSION_SECONDS > 0): a process reuses the version; its own commits forget it at once."""
+    app.config["PAGE_VERSION_SECONDS"] = 3600  # far longer than the test: only a commit may end the reuse
     first = app.test_client().get("/c/cache-2027")
     with app.app_context(), QueryCounter(db.engine()) as counter:
         hit = app.test_client().get("/c/cache-2027")
     assert hit.data == first.data and counter.statements == []
-    app.config["PAGE_VERSION_SECONDS"] = 0  # the default: every request asks the database
     contest = contests.get_contest(session, "cache-2027")  # the app context above ended the fixture's session
     contests.update_contest(session, actor=make.user(Role.ORGANISER), contest=contest, title="Renamed contest 2027")
     session.commit()
-    assert "Renamed contest 2027" in app.test_client().get("/c/cache-2027").get_data(as_text=True)
+    renamed = app.test_client().get("/c/cache-2027", headers={"If-None-Match": first.headers["ETag"]})
+    assert renamed.status_code == 200 and "Renamed contest 2027" in renamed.get_data(as_text=True)
+
+
+def test_a_change_from_another_process_shows_within_page_version_seconds(app, contest, monkeypatch):
+    """A write this process did not commit (another node, a worker, raw SQL) is seen once the reused version ends."""
+    from sqlalchemy import text
+
+    from app.public import caching
+
+    app.config["PAGE_VERSION_SECONDS"] = 5
+    first = app.test_client().get("/c/cache-2027")
+    with db.engine().begin() as conn:  # no ORM session: this process's commit hooks do not see it
+        conn.execute(text("UPDATE contest SET title = 'Đổi tên từ nơi khác' WHERE slug = 'cache-2027'"))
+    stale = app.test_client().get("/c/cache-2027")
+    assert stale.data == first.data  # within the bound, the reused version still names the old body
+    now = caching._clock()
+    monkeypatch.setattr(caching, "_clock", lambda: now + 5.001)  # the bound has passed
+    fresh = app.test_client().get("/c/cache-2027")
+    assert "Đổi tên từ nơi khác" in fresh.get_data(as_text=True) and fresh.headers["ETag"] != first.headers["ETag"]

@@ -8,14 +8,18 @@ import io
 import pytest
 
 from app.models import AuditEvent, Clip, Contest, Entry, EntryStatus, Role, Round, Unit, User
-
-MIB = 1024 * 1024
+from tests.helpers_uploads import SMALL_MP4, upload_one_part
 
 
 def _events(session, action: str | None = None) -> list[AuditEvent]:
     session.expire_all()
     query = session.query(AuditEvent).order_by(AuditEvent.id)
     return list(query.filter_by(action=action) if action else query)
+
+
+def _who_what(event: AuditEvent) -> tuple:
+    """Who did it, to what (type and id), in which contest."""
+    return event.actor_id, event.object_type, event.object_id, event.contest_id
 
 
 def _only(session, action: str) -> AuditEvent:
@@ -39,12 +43,7 @@ def test_the_units_actions_through_the_web_are_audited(browser, session, unit_wo
     assert resp.status_code == 302
     entry = session.query(Entry).one()
     created = _only(session, "entry.create")
-    assert (created.actor_id, created.object_type, created.object_id, created.contest_id) == (
-        member.id,
-        "Entry",
-        str(entry.id),
-        contest.id,
-    )
+    assert _who_what(created) == (member.id, "Entry", str(entry.id), contest.id)
     assert created.after["title"] == "Phóng sự xã"
 
     browser.post(f"/unit/entries/{entry.id}/edit", data={"title": "Phóng sự phường", "category_id": "0"})
@@ -65,12 +64,7 @@ def test_the_units_actions_through_the_web_are_audited(browser, session, unit_wo
         session.expire_all()
         clips.append(session.get(Entry, entry.id).clip_id)
     uploaded, replaced = _only(session, "clip.upload"), _only(session, "clip.replace")
-    assert (uploaded.actor_id, uploaded.object_type, uploaded.object_id, uploaded.contest_id) == (
-        member.id,
-        "Clip",
-        str(clips[0]),
-        contest.id,
-    )
+    assert _who_what(uploaded) == (member.id, "Clip", str(clips[0]), contest.id)
     assert uploaded.after["entry_id"] == entry.id and uploaded.after["size"] == sample_clip.stat().st_size
     assert (replaced.actor_id, replaced.object_id, replaced.before) == (member.id, str(clips[1]), {"clip_id": clips[0]})
 
@@ -109,20 +103,10 @@ def test_a_completed_resumable_upload_is_audited_once(app, session, unit_world, 
 
     member, contest = unit_world["member"], unit_world["contest"]
     entry = make.entry(contest, unit_world["unit"], status=EntryStatus.DRAFT, clip_status=None)
-    rules = uploads.UploadRules(max_bytes=64 * MIB, part_bytes=5 * MIB, url_expires_s=60, max_pending_per_unit=2)
-    body = b"\x00\x00\x00\x18ftypmp42" + bytes(2000)
     with app.app_context():
         store = storage()
-        clip = uploads.create_upload(
-            session, store, user=member, entry=entry, filename="a.mp4", size=len(body), content_type="video/mp4",
-            rules=rules,
-        )  # fmt: skip
-        session.commit()
-        assert _events(session, "clip.upload") == []  # started, not uploaded
-        grant = uploads.grant_part(
-            session, store, user=member, clip=clip, upload_id=clip.upload_id, part_number="1", rules=rules
-        )
-        uploads.receive_part(store, grant=grant, stream=io.BytesIO(body))
+        clip, rules = upload_one_part(session, store, member=member, entry=entry, filename="a.mp4")
+        assert _events(session, "clip.upload") == []  # started and sent, not completed: not uploaded yet
         upload_id = clip.upload_id
         assert uploads.complete_upload(session, store, user=member, clip=clip, upload_id=upload_id, rules=rules)
         session.commit()
@@ -130,13 +114,8 @@ def test_a_completed_resumable_upload_is_audited_once(app, session, unit_world, 
         session.commit()
         store.delete(clip.original_key)
     event = _only(session, "clip.upload")
-    assert (event.actor_id, event.object_type, event.object_id, event.contest_id) == (
-        member.id,
-        "Clip",
-        str(clip.id),
-        contest.id,
-    )
-    assert event.after == {"clip_id": clip.id, "entry_id": entry.id, "filename": "a.mp4", "size": len(body)}
+    assert _who_what(event) == (member.id, "Clip", str(clip.id), contest.id)
+    assert event.after == {"clip_id": clip.id, "entry_id": entry.id, "filename": "a.mp4", "size": len(SMALL_MP4)}
 
 
 def test_organiser_actions_are_audited_by_their_services(browser, session, make):

@@ -106,6 +106,13 @@ class PortalClient:
     def create(self, entry_id: int, size: int, name: str = "clip.mp4", type_: str = "video/mp4", **kw):
         return self.call("POST", f"/uploads/entries/{entry_id}", {"filename": name, "size": size, "type": type_}, **kw)
 
+    def start(self, entry_id: int, data: bytes, **kw) -> dict:
+        """Begin an upload of data for the entry and send its first part; the upload's document."""
+        status, doc = self.create(entry_id, len(data), **kw)
+        assert status == 201, doc
+        self.send_part(doc, 1, data)
+        return doc
+
     def sign(self, doc: dict, number, **kw) -> tuple[int, dict]:
         return self.call("POST", f"{doc['urls']['sign']}{number}", {"uploadId": doc["uploadId"]}, **kw)
 
@@ -146,6 +153,13 @@ class PortalClient:
         return headers["ETag"]
 
 
+def _signed_in(base: str, user) -> PortalClient:
+    """A client of the portal at base, signed in as user."""
+    client = PortalClient(base)
+    client.login(user.email)
+    return client
+
+
 def _leftovers(storage) -> tuple[set, set]:
     return set(storage.keys("originals/")), {u["UploadId"] for u in storage.multipart_uploads()}
 
@@ -182,8 +196,7 @@ def test_upload_in_parts_survives_an_interrupted_part_and_resumes(live, world, s
     base, mode = live
     data = os.urandom(2 * PART + 123_457)
     before = _leftovers(store)
-    client = PortalClient(base)
-    client.login(world["member"].email)
+    client = _signed_in(base, world["member"])
 
     status, doc = client.create(world["entry"].id, len(data), name="Phường Bến Nghé.mp4")
     assert status == 201, doc
@@ -197,8 +210,7 @@ def test_upload_in_parts_survives_an_interrupted_part_and_resumes(live, world, s
     assert client.parts(doc) == [1]
 
     # Later (another page, the same browser): list what arrived, send only the rest.
-    resumed = PortalClient(base)
-    resumed.login(world["member"].email)
+    resumed = _signed_in(base, world["member"])
     missing = [n for n in range(1, doc["partCount"] + 1) if n not in resumed.parts(doc)]
     assert missing == [2, 3]
     for number in missing:
@@ -228,13 +240,10 @@ def test_a_new_clip_replaces_the_old_one_only_when_complete(live, make, session,
     member = make.user(Role.UNIT, unit)
     entry = make.entry(make.contest(), unit, status=EntryStatus.SUBMITTED, clip_status=ClipStatus.READY)
     old_clip_id = entry.clip_id
-    client = PortalClient(base)
-    client.login(member.email)
+    client = _signed_in(base, member)
     data = os.urandom(PART + 10)
 
-    status, doc = client.create(entry.id, len(data), name="new.mov", type_="video/quicktime")
-    assert status == 201
-    client.send_part(doc, 1, data)
+    doc = client.start(entry.id, data, name="new.mov", type_="video/quicktime")
     session.expire_all()
     assert session.get(Entry, entry.id).clip_id == old_clip_id
     status, page = client.call("GET", f"/unit/entries/{entry.id}/status.json")
@@ -268,8 +277,7 @@ def test_refused_uploads_leave_nothing(live, world, session, store, case):
     build, expected = REFUSALS[case]
     who, entry_id, size, name, type_ = build(world)
     before = _leftovers(store)
-    client = PortalClient(base)
-    client.login(world[who].email)
+    client = _signed_in(base, world[who])
     status, doc = client.create(entry_id, size, name=name, type_=type_)
     assert status == expected and isinstance(doc["error"], str) and doc["error"], doc
     _assert_nothing_left(session, store, before)
@@ -289,8 +297,7 @@ def test_portal_limit_deadline_and_roles_are_refused_in_the_users_language(live,
     entry = make.entry(closed, unit, status=EntryStatus.DRAFT, clip_status=None)
     open_entry = make.entry(make.contest(), unit, status=EntryStatus.DRAFT, clip_status=None)
     before = _leftovers(store)
-    client = PortalClient(base)
-    client.login(member.email)
+    client = _signed_in(base, member)
 
     status, doc = client.create(entry.id, MIB)
     assert status == 403 and doc["error"] == VI_CLOSED, doc
@@ -303,8 +310,7 @@ def test_portal_limit_deadline_and_roles_are_refused_in_the_users_language(live,
         and doc["error"] == "The deadline has passed: entries can no longer be created, changed or submitted."
     ), doc
 
-    judge = PortalClient(base)
-    judge.login(make.user(Role.JUDGE).email)
+    judge = _signed_in(base, make.user(Role.JUDGE))
     status, doc = judge.create(open_entry.id, MIB)
     assert status == 403 and doc["error"]
     anonymous = PortalClient(base)
@@ -316,8 +322,7 @@ def test_portal_limit_deadline_and_roles_are_refused_in_the_users_language(live,
 def test_control_requests_need_the_csrf_token(live, world, session, store):
     base, _mode = live
     before = _leftovers(store)
-    client = PortalClient(base)
-    client.login(world["member"].email)
+    client = _signed_in(base, world["member"])
     status, doc = client.create(world["entry"].id, PART, csrf=False)
     assert status == 400 and doc["error"], doc
     _assert_nothing_left(session, store, before)
@@ -340,8 +345,7 @@ def test_forged_part_numbers_and_tampered_urls_are_refused(live, world, session,
     base, mode = live
     data = os.urandom(2 * PART + 99)
     before = _leftovers(store)
-    client = PortalClient(base)
-    client.login(world["member"].email)
+    client = _signed_in(base, world["member"])
     status, doc = client.create(world["entry"].id, len(data))
     assert status == 201
 
@@ -352,8 +356,7 @@ def test_forged_part_numbers_and_tampered_urls_are_refused(live, world, session,
     assert status == 409 and answer["error"]
 
     # Another unit's member cannot touch this upload at all.
-    stranger = PortalClient(base)
-    stranger.login(world["stranger"].email)
+    stranger = _signed_in(base, world["stranger"])
     assert stranger.sign(doc, 1)[0] == 404
     assert stranger.call("GET", f"{doc['urls']['parts']}?uploadId={doc['uploadId']}")[0] == 404
     assert stranger.call("POST", doc["urls"]["complete"], {"uploadId": doc["uploadId"]})[0] == 404
@@ -394,10 +397,8 @@ def test_parts_of_the_wrong_size_are_refused_at_completion(live, world, session,
     """Should a part of another length reach the store anyway, the upload is removed instead of completed."""
     base, _mode = live
     before = _leftovers(store)
-    client = PortalClient(base)
-    client.login(world["member"].email)
-    status, doc = client.create(world["entry"].id, PART + 10)
-    client.send_part(doc, 1, os.urandom(PART + 10))
+    client = _signed_in(base, world["member"])
+    doc = client.start(world["entry"].id, os.urandom(PART + 10))
     store.client.upload_part(
         Bucket=store.bucket, Key=doc["key"], UploadId=doc["uploadId"], PartNumber=2, Body=b"twelve bytes"
     )  # 12 bytes where 10 were announced
@@ -435,10 +436,8 @@ def test_the_deadline_passing_mid_upload_cancels_it(live, world, session, store)
     base, _mode = live
     data = os.urandom(PART + 1)
     before = _leftovers(store)
-    client = PortalClient(base)
-    client.login(world["member"].email)
-    status, doc = client.create(world["entry"].id, len(data))
-    client.send_part(doc, 1, data)
+    client = _signed_in(base, world["member"])
+    doc = client.start(world["entry"].id, data)
     contest = world["contest"]
     contest.closes_at = utcnow() - timedelta(seconds=1)
     contest.opens_at = utcnow() - timedelta(days=1)
@@ -454,10 +453,8 @@ def test_sweeper_aborts_abandoned_uploads(live, world, app, session, store):
 
     data = os.urandom(PART + 1)
     before = _leftovers(store)
-    client = PortalClient(base)
-    client.login(world["member"].email)
-    status, old = client.create(world["entry"].id, len(data))
-    client.send_part(old, 1, data)
+    client = _signed_in(base, world["member"])
+    old = client.start(world["entry"].id, data)
     clip = session.get(Clip, old["clipId"])
     clip.upload_started_at = utcnow() - timedelta(hours=25)
     session.commit()

@@ -25,6 +25,21 @@ def entry(make):
 
 
 @pytest.fixture
+def processed(session, make, entry, run_jobs):
+    """Upload a file as the entry's clip and run the worker; returns the clip as the worker left it."""
+    from app.connections import enqueue_processing
+
+    def process(path) -> Clip:
+        clip = make.uploaded_clip(entry, path, path.name)
+        enqueue_processing(clip.id)
+        run_jobs()
+        session.expire_all()
+        return session.get(Clip, clip.id)
+
+    return process
+
+
+@pytest.fixture
 def bad_files(tmp_path, sample_clip):
     text = tmp_path / "not-video.mp4"
     text.write_text("Đây là một văn bản, không phải video.\n" * 50, encoding="utf-8")
@@ -75,30 +90,17 @@ def test_rejection_reason_is_translated_in_the_page(app, browser, make, session,
     assert vi["reason"] and vi["reason"] != en["reason"]
 
 
-def test_duration_rule_from_the_contest(app, session, make, entry, run_jobs, tmp_path):
-    from app.connections import enqueue_processing
-
-    long_clip = make_clip(tmp_path / "long.mp4", duration=7, size="320x240", audio=False)
-    clip = make.uploaded_clip(entry, long_clip, "long.mp4")
-    enqueue_processing(clip.id)
-    run_jobs()
-    session.expire_all()
-    clip = session.get(Clip, clip.id)
+def test_duration_rule_from_the_contest(processed, tmp_path):
+    clip = processed(make_clip(tmp_path / "long.mp4", duration=7, size="320x240", audio=False))
     assert clip.status == ClipStatus.REJECTED and clip.reason_code == "too_long"
     assert "0:07" in clip.reason and "0:05" in clip.reason
 
 
-def test_a_clip_breaking_two_rules_is_rejected_for_both(app, session, make, entry, run_jobs, tmp_path):
+def test_a_clip_breaking_two_rules_is_rejected_for_both(app, processed, tmp_path):
     """Issue 12: too long and too low at once; the worker stores both, the page lists both."""
     from app.clip_display import clip_reasons
-    from app.connections import enqueue_processing
 
-    bad = make_clip(tmp_path / "long-and-small.mp4", duration=7, size="160x120", audio=False)
-    clip = make.uploaded_clip(entry, bad, "long-and-small.mp4")
-    enqueue_processing(clip.id)
-    run_jobs()
-    session.expire_all()
-    clip = session.get(Clip, clip.id)
+    clip = processed(make_clip(tmp_path / "long-and-small.mp4", duration=7, size="160x120", audio=False))
     assert clip.status == ClipStatus.REJECTED
     assert [r["code"] for r in clip.rejections] == ["resolution_too_low", "too_long"]
     assert "160×120" in clip.reason and "0:07" in clip.reason  # the English record for `clips show` has both

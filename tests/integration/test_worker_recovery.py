@@ -7,13 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from app.connections import enqueue_processing, storage
 from app.models import Clip, ClipStatus
 from tests.conftest import ROOT, make_clip
+from tests.helpers_wait import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -22,15 +22,6 @@ def _clip_state(session, clip_id):
     session.expire_all()
     clip = session.get(Clip, clip_id)
     return clip.status, clip.progress
-
-
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _children(pid: int) -> list[int]:
@@ -69,7 +60,7 @@ def test_sigkilled_worker_loses_nothing(app, session, make, tmp_path):
 
     first = _start_worker(tmp_path, "first")
     try:
-        _wait(
+        wait_for(
             lambda: (
                 _clip_state(session, clip_id)[0] == ClipStatus.PROCESSING and _clip_state(session, clip_id)[1] > 0.05
             ),
@@ -86,12 +77,12 @@ def test_sigkilled_worker_loses_nothing(app, session, make, tmp_path):
                 os.kill(pid, signal.SIGKILL)
         first.wait(timeout=10)
     assert horses, "the worker had no work-horse while processing"
-    _wait(lambda: not any(_alive(pid) for pid in horses), 10, "the killed work-horses to be gone")
+    wait_for(lambda: not any(_alive(pid) for pid in horses), 10, "the killed work-horses to be gone")
     assert _clip_state(session, clip_id)[0] == ClipStatus.PROCESSING  # stranded until someone notices
 
     second = _start_worker(tmp_path, "second")
     try:
-        _wait(
+        wait_for(
             lambda: _clip_state(session, clip_id)[0] in (ClipStatus.READY, ClipStatus.FAILED, ClipStatus.REJECTED),
             600,
             "recovery",

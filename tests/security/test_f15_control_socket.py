@@ -11,8 +11,9 @@ from pathlib import Path
 from devtools.services import free_port, stop_processes, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
-# devtools/services.py: start_web, which the browser and upload tests use.
-LAUNCHERS = ["devtools/run.py", "devtools/services.py", "bench/upload.py"]
+# devtools/run.py: gunicorn_command, for make run and bench/upload.py; devtools/services.py: start_web, which the
+# browser and upload tests use.
+LAUNCHERS = ["devtools/run.py", "devtools/services.py"]
 
 
 def _gunicorn_commands(path: Path) -> list[list[str]]:
@@ -33,6 +34,7 @@ def test_every_gunicorn_launcher_turns_the_control_socket_off():
     files = set(listed.stdout.split()) | set(LAUNCHERS)
     found = {p: _gunicorn_commands(ROOT / p) for p in sorted(files)}
     assert all(found[p] for p in LAUNCHERS), found
+    assert "gunicorn_command(" in (ROOT / "bench" / "upload.py").read_text(encoding="utf-8")  # make run's command line
     missing = {p: cmds for p, cmds in found.items() if not all("--no-control-socket" in c for c in cmds)}
     assert missing == {}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.models import Entry, EntryStatus, Role
+from app.models import Entry, EntryStatus
 
 
 def _active(session, contest) -> int:
@@ -18,10 +18,8 @@ def _active(session, contest) -> int:
 
 def test_withdraw_create_resubmit_is_refused_at_the_limit(browser, make, session):
     """Finding 11: withdraw, create another entry, submit the withdrawn one → refused; the unit keeps one entry."""
-    unit = make.unit()
-    member = make.user(Role.UNIT, unit)
     contest = make.contest(max_entries_per_unit=1)
-    first = make.entry(contest, unit, title="First")
+    member, first = make.member_entry(contest, title="First")
     browser.login(member.email)
     assert browser.post(f"/unit/entries/{first.id}/withdraw").status_code == 302
     browser.post(f"/unit/c/{contest.slug}/entries/new", data={"title": "Second", "category_id": "0"})
@@ -34,10 +32,8 @@ def test_withdraw_create_resubmit_is_refused_at_the_limit(browser, make, session
 
 def test_a_withdrawn_entry_can_come_back_while_there_is_room(browser, make, session):
     """Finding 11: the fix only refuses what exceeds the limit; a withdrawn entry may be resubmitted within it."""
-    unit = make.unit()
-    member = make.user(Role.UNIT, unit)
     contest = make.contest(max_entries_per_unit=2)
-    first = make.entry(contest, unit, title="First")
+    member, first = make.member_entry(contest, title="First")
     browser.login(member.email)
     browser.post(f"/unit/entries/{first.id}/withdraw")
     browser.post(f"/unit/c/{contest.slug}/entries/new", data={"title": "Second", "category_id": "0"})

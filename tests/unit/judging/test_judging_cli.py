@@ -227,16 +227,22 @@ def random_contest(seed):
     return rubric, scores
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_csv_path_and_api_path_agree(tmp_path, helpers, method):
-    rubric, scores = random_contest(1)
+def write_contest(helpers, folder: Path, rubric, scores) -> tuple[Path, Path]:
+    """The rubric and the scores as the CLI reads them (R.csv, S.csv in folder), every number exactly."""
     rubric_csv = helpers.write_csv(
-        tmp_path / "R.csv", ["criterion", "max_points", "weight", "step"],
+        folder / "R.csv", ["criterion", "max_points", "weight", "step"],
         [[c.name, repr(c.max_points), repr(c.weight), "" if c.step is None else repr(c.step)] for c in rubric],
     )  # fmt: skip
     scores_csv = helpers.write_csv(
-        tmp_path / "S.csv", SCORE_HEADER, [[s.entry, s.judge, s.criterion, repr(s.points)] for s in scores]
+        folder / "S.csv", SCORE_HEADER, [[s.entry, s.judge, s.criterion, repr(s.points)] for s in scores]
     )
+    return rubric_csv, scores_csv
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_csv_path_and_api_path_agree(tmp_path, helpers, method):
+    rubric, scores = random_contest(1)
+    rubric_csv, scores_csv = write_contest(helpers, tmp_path, rubric, scores)
     rules = ["criterion:Quay", "median", "first_places"]
     args = ["rank", scores_csv, "--rubric", rubric_csv, "--method", method, "--trim", "2", "--json"]
     code, out, err = run(*args, "--tie-break", *rules)
@@ -250,13 +256,7 @@ def test_csv_path_and_api_path_agree(tmp_path, helpers, method):
 def test_agreement_paths_agree(tmp_path, helpers):
     rubric, scores = random_contest(2)
     full = [s for s in scores if s.judge in {"GK 0", "GK 1"}]  # not complete either; per_entry compared
-    rubric_csv = helpers.write_csv(
-        tmp_path / "R.csv", ["criterion", "max_points", "weight", "step"],
-        [[c.name, repr(c.max_points), repr(c.weight), "" if c.step is None else repr(c.step)] for c in rubric],
-    )  # fmt: skip
-    scores_csv = helpers.write_csv(
-        tmp_path / "S.csv", SCORE_HEADER, [[s.entry, s.judge, s.criterion, repr(s.points)] for s in full]
-    )
+    rubric_csv, scores_csv = write_contest(helpers, tmp_path, rubric, full)
     code, out, _ = run("agreement", scores_csv, "--rubric", rubric_csv, "--json")
     assert code == 0 and json.loads(out) == agreement(full, rubric).as_dict()
 

@@ -1,4 +1,5 @@
-"""Helpers for the media tests: the lavfi clip catalogue, ffprobe, rotation patching, network/file tripwires."""
+"""Helpers for the media tests: the lavfi clip catalogue, ffprobe, a typical ProbeInfo, the brightness of a crop,
+rotation patching, network/file tripwires."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import socket
 import struct
 import subprocess
 import threading
+from dataclasses import replace
 from pathlib import Path
+
+from media_worker.pipeline_types import ProbeInfo
 
 FFMPEG, FFPROBE = "/usr/bin/ffmpeg", "/usr/bin/ffprobe"
 
@@ -167,6 +171,39 @@ def ffprobe(path: Path, *args: str) -> dict:
     """Plain ffprobe JSON of a trusted (test-made) file."""
     cmd = [FFPROBE, "-v", "error", "-of", "json", *(args or ("-show_format", "-show_streams")), str(path)]
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
+def mean_luma(path: Path, crop: str) -> float:
+    """The mean brightness (0-255) of the `crop` (w:h:x:y) of the first frame of a picture or video."""
+    cmd = [FFMPEG, "-v", "error", "-i", str(path), "-frames:v", "1", "-vf", f"crop={crop}"]
+    data = subprocess.run([*cmd, "-f", "rawvideo", "-pix_fmt", "gray", "-"], check=True, capture_output=True).stdout
+    return sum(data) / len(data)
+
+
+def probe_info(width: int = 1920, height: int = 1080, **changes) -> ProbeInfo:
+    """What ffprobe says of a 10 s progressive 30 fps H.264/AAC MP4 of width x height; `changes` on top."""
+    info = ProbeInfo(
+        format_name="mov,mp4,m4a,3gp,3g2,mj2",
+        duration_s=10.0,
+        width=width,
+        height=height,
+        fps=30.0,
+        video_codec="h264",
+        audio_codec="aac",
+        rotation=0,
+        bit_rate=None,
+        size_bytes=1,
+        coded_width=width,
+        coded_height=height,
+        pix_fmt="yuv420p",
+        field_order="progressive",
+        video_index=0,
+        audio_index=1,
+        fps_rational="30/1",
+        variable_frame_rate=False,
+        base_rate="30/1",
+    )
+    return replace(info, **changes)
 
 
 def set_rotation(path: Path, degrees: int) -> None:

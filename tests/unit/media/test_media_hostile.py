@@ -8,9 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+from mediakit import probe_info
 
 from media_worker import pipeline_probe, sandbox
-from media_worker.pipeline import MediaError, ProbeInfo, Rejected, make_posters, make_storyboard, probe_file, transcode
+from media_worker.pipeline import MediaError, Rejected, make_posters, make_storyboard, probe_file, transcode
 
 
 def hls(port: int) -> str:
@@ -73,6 +74,15 @@ def _assert_contained(job: Path, planted: Path, listener, tripwire) -> None:
     assert sorted(job.iterdir()) == [planted]
 
 
+def _assert_probe_refuses(job: Path, kind: str, listener, tripwire) -> None:
+    """probe_file rejects the planted file as not media, and touches nothing."""
+    planted = _plant(job, kind, listener.port)
+    with pytest.raises(Rejected) as caught:
+        probe_file(planted)
+    assert caught.value.code == "not_media"
+    _assert_contained(job, planted, listener, tripwire)
+
+
 def test_control_the_harness_sees_what_an_unguarded_ffprobe_does(job, listener, tripwire):
     # Without our whitelists ffmpeg's HLS demuxer reads the sibling file, and with http allowed it connects out.
     planted = _plant(job, "hls", listener.port)
@@ -97,11 +107,7 @@ def test_control_the_harness_sees_what_an_unguarded_ffprobe_does(job, listener, 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_probe_rejects_and_touches_nothing(kind, job, listener, tripwire):
-    planted = _plant(job, kind, listener.port)
-    with pytest.raises(Rejected) as caught:
-        probe_file(planted)
-    assert caught.value.code == "not_media"
-    _assert_contained(job, planted, listener, tripwire)
+    _assert_probe_refuses(job, kind, listener, tripwire)
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
@@ -109,11 +115,7 @@ def test_whitelists_alone_hold_when_sniffing_and_namespaces_are_unavailable(kind
     # Second and third lines of defence: pretend the magic-byte sniff was fooled and unshare is missing.
     monkeypatch.setattr(pipeline_probe, "sniff", lambda head: "mov")
     monkeypatch.setattr(sandbox, "network_isolation", lambda: ())
-    planted = _plant(job, kind, listener.port)
-    with pytest.raises(Rejected) as caught:
-        probe_file(planted)
-    assert caught.value.code == "not_media"
-    _assert_contained(job, planted, listener, tripwire)
+    _assert_probe_refuses(job, kind, listener, tripwire)
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
@@ -122,25 +124,15 @@ def test_transcode_and_images_refuse_even_without_a_probe(kind, job, listener, t
     monkeypatch.setattr(sandbox, "network_isolation", lambda: ())
     planted = _plant(job, kind, listener.port)
     out = job.parent / "out"
-    forged = ProbeInfo(
+    forged = probe_info(
+        320,
+        240,
         format_name="hls",
         duration_s=4.0,
-        width=320,
-        height=240,
-        fps=30.0,
-        video_codec="h264",
         audio_codec=None,
-        rotation=0,
-        bit_rate=None,
         size_bytes=planted.stat().st_size,
-        coded_width=320,
-        coded_height=240,
-        pix_fmt="yuv420p",
-        field_order="progressive",
-        video_index=0,
         audio_index=None,
-        fps_rational="30/1",
-        variable_frame_rate=False,
+        base_rate="",
     )
     with pytest.raises(MediaError):
         transcode(planted, out, forged, timeout=30)

@@ -8,38 +8,20 @@ from dataclasses import replace
 from fractions import Fraction
 
 import pytest
-from mediakit import FFMPEG, ffprobe
+from mediakit import FFMPEG, ffprobe, probe_info
 
 from media_worker.pipeline import ClipRules, probe_file, transcode, validate
 from media_worker.pipeline_quick import PacketScan, default_max_bitrate, refusal, scan_packets, scan_refusal
 from media_worker.pipeline_transcode import build_command, output_rate, plan_ladder, quick_refusal
 from media_worker.pipeline_types import ProbeInfo
 
-MP4 = "mov,mp4,m4a,3gp,3g2,mj2"
-
 
 def export(**changes) -> ProbeInfo:
     """An editor's 1080p30 H.264 High / AAC export at 8 Mbit/s: the source the quick path is for."""
-    info = ProbeInfo(
-        format_name=MP4,
+    info = probe_info(
         duration_s=60.0,
-        width=1920,
-        height=1080,
-        fps=30.0,
-        video_codec="h264",
-        audio_codec="aac",
-        rotation=0,
         bit_rate=8_200_000,
         size_bytes=61_500_000,
-        coded_width=1920,
-        coded_height=1080,
-        pix_fmt="yuv420p",
-        field_order="progressive",
-        video_index=0,
-        audio_index=1,
-        fps_rational="30/1",
-        variable_frame_rate=False,
-        base_rate="30/1",
         color_transfer="bt709",
         video_profile="High",
         video_level=40,

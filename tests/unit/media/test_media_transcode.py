@@ -7,13 +7,12 @@ import subprocess
 from fractions import Fraction
 
 import pytest
-from mediakit import FFMPEG, ffprobe
+from mediakit import FFMPEG, ffprobe, mean_luma, probe_info
 
 from media_worker import pipeline_transcode
 from media_worker.pipeline import ClipRules, MediaError, probe_file, transcode, validate
 from media_worker.pipeline_quick import PROFILES
 from media_worker.pipeline_transcode import Progress, output_rate, plan_ladder
-from media_worker.pipeline_types import ProbeInfo
 
 ALLOWED_FORMAT_TAGS = {"major_brand", "minor_version", "compatible_brands"}
 ALLOWED_STREAM_TAGS = {
@@ -115,33 +114,12 @@ def test_input_kinds(clips, tmp_path, name, size, audio, path):
         assert float(a["duration"]) == pytest.approx(float(v["duration"]), abs=0.15)
 
 
-def _mean_luma(path, crop):
-    cmd = [
-        FFMPEG,
-        "-v",
-        "error",
-        "-i",
-        str(path),
-        "-frames:v",
-        "1",
-        "-vf",
-        f"crop={crop}",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "gray",
-        "-",
-    ]
-    data = subprocess.run(cmd, check=True, capture_output=True).stdout
-    return sum(data) / len(data)
-
-
 def test_rotated_output_is_turned_pixels_not_a_flag(clips, tmp_path):
     # The source's white top half must end up on the right after a 90° clockwise display rotation.
     _, (r,) = _run(clips, "marked90.mp4", tmp_path)
     _, v, _ = _streams(r.path)
     assert (int(v["width"]), int(v["height"])) == (240, 320) and "side_data_list" not in v
-    left, right = _mean_luma(r.path, "100:320:0:0"), _mean_luma(r.path, "100:320:140:0")
+    left, right = mean_luma(r.path, "100:320:0:0"), mean_luma(r.path, "100:320:140:0")
     assert right > 200 and left < 50
 
 
@@ -164,28 +142,7 @@ def test_ladder_is_one_process_smallest_first_no_upscale(clips, tmp_path):
 def test_big_source_is_resampled_and_tone_mapped_once_at_the_top_rung(tmp_path):
     # A 4K HLG phone clip: one scale reads 4K frames, the float tone map runs at 1080p, the lower rungs are cut from
     # the 1080p picture after the split and the 1080p rung needs no second scale.
-    info = ProbeInfo(
-        "mov,mp4,m4a,3gp,3g2,mj2",
-        10.0,
-        3840,
-        2160,
-        30.0,
-        "hevc",
-        "aac",
-        0,
-        None,
-        1,
-        3840,
-        2160,
-        "yuv420p10le",
-        "progressive",
-        0,
-        1,
-        "30/1",
-        False,
-        "30/1",
-        "arib-std-b67",
-    )
+    info = probe_info(3840, 2160, video_codec="hevc", pix_fmt="yuv420p10le", color_transfer="arib-std-b67")
     cmd = pipeline_transcode.build_command(tmp_path / "in.mp4", tmp_path, info, plan_ladder(info))
     graph = cmd[cmd.index("-filter_complex") + 1].split(";")
     scales = [f.split("]")[1].split("[")[0] for f in graph if "]scale=" in f]
@@ -285,8 +242,8 @@ def test_timeout_is_media_error_and_cleans_up(clips, tmp_path):
         ((175, 99), [("98p", 174, 98)]),
     ],
 )
-def test_plan_ladder(size, expected, make_info):
-    assert [(r.name, r.width, r.height) for r in plan_ladder(make_info(*size))] == expected
+def test_plan_ladder(size, expected):
+    assert [(r.name, r.width, r.height) for r in plan_ladder(probe_info(*size))] == expected
 
 
 @pytest.mark.parametrize(
@@ -303,44 +260,12 @@ def test_plan_ladder(size, expected, make_info):
         ("25/1", "25/1", False, 25),
     ],
 )
-def test_output_rate(rate, base, vfr, expected, make_info):
-    assert output_rate(make_info(fps_rational=rate, base_rate=base, variable_frame_rate=vfr)) == expected
+def test_output_rate(rate, base, vfr, expected):
+    assert output_rate(probe_info(fps_rational=rate, base_rate=base, variable_frame_rate=vfr)) == expected
 
 
-@pytest.fixture
-def make_info():
-    from media_worker.pipeline import ProbeInfo
-
-    def make(width=1920, height=1080, **kw):
-        fields = dict(
-            format_name="mov,mp4,m4a,3gp,3g2,mj2",
-            duration_s=10.0,
-            width=width,
-            height=height,
-            fps=30.0,
-            video_codec="h264",
-            audio_codec="aac",
-            rotation=0,
-            bit_rate=None,
-            size_bytes=1,
-            coded_width=width,
-            coded_height=height,
-            pix_fmt="yuv420p",
-            field_order="progressive",
-            video_index=0,
-            audio_index=1,
-            fps_rational="30/1",
-            variable_frame_rate=False,
-            base_rate="30/1",
-        )
-        fields.update(kw)
-        return ProbeInfo(**fields)
-
-    return make
-
-
-def test_thread_setting_reaches_decoder_filters_and_every_encoder(make_info, tmp_path):
-    info = make_info()
+def test_thread_setting_reaches_decoder_filters_and_every_encoder(tmp_path):
+    info = probe_info()
     default = pipeline_transcode.build_command(tmp_path / "in.mp4", tmp_path, info, plan_ladder(info))
     assert "-threads" not in default and "-filter_complex_threads" not in default
     cmd = pipeline_transcode.build_command(tmp_path / "in.mp4", tmp_path, info, plan_ladder(info), threads=1)
