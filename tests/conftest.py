@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -455,17 +454,6 @@ def make_clip(path: Path, *, duration: float = 2, size: str = "320x240", rate: i
     cmd += ["-c:a", "aac", "-shortest"] if audio else []
     subprocess.run(cmd + [str(path)], check=True)
     return path
-
-
-def wait_until(predicate: Callable[[], object], timeout_s: float, what: str) -> object:
-    """Poll predicate until it returns something true, and return that; fail after timeout_s, saying what did not
-    happen. The timeout is a bound for a loaded machine, never waited out when all works."""
-    deadline = time.monotonic() + timeout_s
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(0.2)
-    return value
 
 
 DEMO_PUBLIC_URL = "http://127.0.0.1:5000"

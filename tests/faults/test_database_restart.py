@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from app.models import Clip, ClipStatus, Role
-from tests.conftest import NOWHERE, Browser, IsolatedClient, _environment, make_clip, wait_until
+from tests.conftest import NOWHERE, Browser, IsolatedClient, _environment, make_clip
 from tests.faults.conftest import migrate, start_worker, stop_worker
+from tests.helpers_wait import wait_for
 
 
 @pytest.fixture
@@ -90,11 +91,11 @@ def test_a_worker_mid_job_during_a_database_restart_finishes_or_retries_and_lose
         log = tmp_path / "worker.log"
         worker = start_worker(log)
         try:
-            wait_until(lambda: state()[0] == ClipStatus.PROCESSING and state()[1] > 0, 300, "transcoding to start")
+            wait_for(lambda: state()[0] == ClipStatus.PROCESSING and state()[1] > 0, 300, "transcoding to start")
             private_postgres.stop()
             try:
                 # Down until the job has tried to write (progress or heartbeat) and met the outage.
-                wait_until(
+                wait_for(
                     lambda: "progress not stored" in log.read_text() or "heartbeat for clip" in log.read_text(),
                     120,
                     "the job to meet the outage",
@@ -102,7 +103,7 @@ def test_a_worker_mid_job_during_a_database_restart_finishes_or_retries_and_lose
             finally:
                 private_postgres.start()
             final = (ClipStatus.READY, ClipStatus.FAILED, ClipStatus.REJECTED)
-            wait_until(lambda: state()[0] in final, 600, "the clip")
+            wait_for(lambda: state()[0] in final, 600, "the clip")
         finally:
             stop_worker(worker)
         status, _, attempts = state()

@@ -8,8 +8,9 @@ import urllib.request
 import pytest
 
 from app.models import Clip, ClipStatus, Role
-from tests.conftest import make_clip, wait_until
+from tests.conftest import make_clip
 from tests.faults.conftest import start_worker, stop_worker
+from tests.helpers_wait import wait_for
 
 
 def _clip(session, clip_id: int) -> Clip:
@@ -82,8 +83,8 @@ def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(
         # the other had begun the job: RQ's Worker() asks Redis for its client name, found Redis stopped, and the
         # process exited with 1 ("workers exited: [('worker-1.log', 1)]"). A running worker rides out the outage.
         queue = media_queue(app.config["REDIS_URL"], app.config["RQ_QUEUE"])
-        wait_until(lambda: len(Worker.all(queue=queue)) == 2, 300, "both workers to register with Redis")
-        wait_until(
+        wait_for(lambda: len(Worker.all(queue=queue)) == 2, 300, "both workers to register with Redis")
+        wait_for(
             lambda: _clip(session, clip_id).status == ClipStatus.PROCESSING and _clip(session, clip_id).progress > 0,
             300,
             "transcoding to start",
@@ -92,7 +93,7 @@ def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(
         try:
             # The job goes on without Redis and finishes: its state lives in the database. RQ's loop in that worker
             # meets the outage when it reports the job; the worker keeps running and reconnects later.
-            wait_until(lambda: _clip(session, clip_id).status != ClipStatus.PROCESSING, 600, "the clip to finish")
+            wait_for(lambda: _clip(session, clip_id).status != ClipStatus.PROCESSING, 600, "the clip to finish")
         finally:
             outage.redis.start()
         # The workers are still there and still work: a clip that arrives after the restart is processed too.
@@ -105,7 +106,7 @@ def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(
         later = make.entry(make.contest(), make.unit(), clip_status=None)
         later_id = make.uploaded_clip(later, sample_clip, "later.mp4").id
         assert enqueue_processing(later_id)
-        wait_until(lambda: _clip(session, later_id).status == ClipStatus.READY, 300, "the later clip")
+        wait_for(lambda: _clip(session, later_id).status == ClipStatus.READY, 300, "the later clip")
     finally:
         for worker in workers:
             stop_worker(worker)

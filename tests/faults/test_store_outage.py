@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, Clip, ClipStatus, Role, utcnow
-from tests.conftest import wait_until
 from tests.faults.conftest import start_worker, stop_worker
+from tests.helpers_wait import wait_for
 
 
 def _clip(session, clip_id: int) -> Clip:
@@ -155,14 +155,14 @@ def test_a_clip_processed_during_a_store_outage_ends_ready_without_anyone_runnin
     worker = start_worker(log)
     try:
         # Two real tries fail while the store is down (the second one fired by a sweep, not by a person).
-        wait_until(
+        wait_for(
             lambda: _clip(session, clip_id).attempts >= 2 and _clip(session, clip_id).stage == "retrying",
             120,
             "two failed tries",
         )
         assert _clip(session, clip_id).status == ClipStatus.QUEUED
         outage.s3.start()
-        wait_until(
+        wait_for(
             lambda: _clip(session, clip_id).status in (ClipStatus.READY, ClipStatus.FAILED), 300, "the clip to finish"
         )
     finally:

@@ -29,7 +29,8 @@ from sqlalchemy import select
 
 from app.models import Clip, ClipStatus, Entry, EntryStatus, Role
 from devtools.services import start_web, stop_processes
-from tests.conftest import ROOT, WORKER, _create_postgres_database, _environment, _migrate, make_clip, wait_until
+from tests.conftest import ROOT, WORKER, _create_postgres_database, _environment, _migrate, make_clip
+from tests.helpers_wait import wait_for
 from tests.portal_client import PortalClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("multi-node")]
@@ -154,7 +155,7 @@ def cluster(services, tmp_path_factory):
             from app.connections import queue
 
             # Both workers must be listening before any test queues work (on a loaded machine one boots late).
-            wait_until(lambda: len(Worker.all(queue=queue())) == 2, 300, "both workers to register with Redis")
+            wait_for(lambda: len(Worker.all(queue=queue())) == 2, 300, "both workers to register with Redis")
             nodes.app = app  # type: ignore[attr-defined]
             yield nodes
     finally:
@@ -259,7 +260,7 @@ def test_imported_clips_are_each_processed_exactly_once_by_either_worker(cluster
         ids.append(make.uploaded_clip(entry, source, "tiny.mp4").id)
     for clip_id in ids:
         assert enqueue_processing(clip_id)
-    wait_until(lambda: _finished(cluster, ids), PROCESSING_S, f"{CLIPS} clips to be processed")
+    wait_for(lambda: _finished(cluster, ids), PROCESSING_S, f"{CLIPS} clips to be processed")
 
     session = _session(cluster)
     clips = session.scalars(select(Clip).where(Clip.id.in_(ids))).all()
@@ -293,7 +294,7 @@ def test_a_killed_worker_leaves_its_clip_to_the_other(cluster, make, tmp_path):
         return next((name for name, proc in cluster.workers.items() if proc.pid in pids), None)
 
     processing = ClipStatus.PROCESSING
-    wait_until(lambda: _session(cluster).get(Clip, clip_id).status == processing and busy(), 300, "processing")
+    wait_for(lambda: _session(cluster).get(Clip, clip_id).status == processing and busy(), 300, "processing")
     victim = busy()
     proc = cluster.workers[victim]
     children = _children(proc.pid)  # its work-horse (own session) and its scheduler
@@ -304,10 +305,10 @@ def test_a_killed_worker_leaves_its_clip_to_the_other(cluster, make, tmp_path):
     proc.wait(timeout=10)
     assert _session(cluster).get(Clip, clip_id).status == ClipStatus.PROCESSING  # stranded until the other notices
 
-    wait_until(lambda: _finished(cluster, [clip_id]), PROCESSING_S, "the other worker to take the clip over")
+    wait_for(lambda: _finished(cluster, [clip_id]), PROCESSING_S, "the other worker to take the clip over")
     clip = _session(cluster).get(Clip, clip_id)
     survivor = next(name for name in cluster.workers if name != victim)
     assert clip.status == ClipStatus.READY, cluster.worker_log(survivor)[-3000:]
     assert clip.attempts == 2
     # RQ logs the success just after the job has written `ready`.
-    wait_until(lambda: f"Job OK (clip-{clip_id})" in cluster.worker_log(survivor), 60, "the survivor to report the job")
+    wait_for(lambda: f"Job OK (clip-{clip_id})" in cluster.worker_log(survivor), 60, "the survivor to report the job")
