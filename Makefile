@@ -113,19 +113,23 @@ run: setup
 # bucket, queue and database; see docs/testing.md.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n > 2 ? 2 : n )))
 PYTEST_XDIST := -n $(TEST_WORKERS) --dist loadgroup
+# Compiled bytecode (and pytest's rewritten test modules) kept under var/pycache, never beside the sources: every
+# process a test starts (gunicorn, `flask worker`, `flask db upgrade`) then skips compiling the portal again, even where
+# the environment sets PYTHONDONTWRITEBYTECODE to keep __pycache__ out of the tree.
+PYTEST_ENV := PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/var/pycache
 
 # The whole suite, browser tests included, on SQLite.
 test: setup
-	$(PY) -m pytest $(PYTEST_XDIST)
+	$(PYTEST_ENV) $(PY) -m pytest $(PYTEST_XDIST)
 
 # The suite against PostgreSQL (127.0.0.1:5432, database test, unless TEST_DATABASE_URL says otherwise); each worker
 # uses its own database beside it (test_gw0, test_gw1, …), created when missing.
 test-pg: setup
-	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_XDIST) -m "not e2e"
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PYTEST_ENV) $(PY) -m pytest $(PYTEST_XDIST) -m "not e2e"
 
 # The quick loop while editing: no browser tests, none marked slow (under a minute).
 test-fast: setup
-	$(PY) -m pytest $(PYTEST_XDIST) -m "not slow and not e2e"
+	$(PYTEST_ENV) $(PY) -m pytest $(PYTEST_XDIST) -m "not slow and not e2e"
 
 bench: setup
 	$(PY) bench/judging.py

@@ -257,27 +257,28 @@ def start_missing(var_dir: Path, *, fixed_ports: bool = True, allow_origin: str 
     the S3 server (UPLOAD_MODE=direct).
     """
     services = Services()
+
+    def port_for(default: int, setting: str) -> int | None:
+        """The documented default port (refused when busy), or None for a free one."""
+        if not fixed_ports:
+            return None
+        if port_open(default):
+            raise RuntimeError(f"port {default} is busy: is another `make run` running? Stop it, or set {setting}")
+        return default
+
     if not os.environ.get("REDIS_URL"):
-        port = 6390 if fixed_ports else None
-        if fixed_ports and port_open(6390):
-            raise RuntimeError("port 6390 is busy: is another `make run` running? Stop it, or set REDIS_URL")
-        proc, url = start_redis(var_dir / "redis", port)
+        proc, url = start_redis(var_dir / "redis", port_for(6390, "REDIS_URL"))
         services.procs.append(proc)
         services.env["REDIS_URL"] = url
     if not os.environ.get("S3_ENDPOINT_URL"):
-        port = 9390 if fixed_ports else None
-        if fixed_ports and port_open(9390):
-            raise RuntimeError("port 9390 is busy: is another `make run` running? Stop it, or set S3_ENDPOINT_URL")
+        port = port_for(9390, "S3_ENDPOINT_URL")
         access = os.environ.get("AWS_ACCESS_KEY_ID") or "portal-access-key"
         secret = os.environ.get("AWS_SECRET_ACCESS_KEY") or "portal-secret-key-change-me"
         proc, url = start_s3(var_dir / "s3", access, secret, port, allow_origin=allow_origin)
         services.procs.append(proc)
         services.env.update(S3_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID=access, AWS_SECRET_ACCESS_KEY=secret)
     if not os.environ.get("SMTP_URL"):
-        port = 8025 if fixed_ports else None
-        if fixed_ports and port_open(8025):
-            raise RuntimeError("port 8025 is busy: is another `make run` running? Stop it, or set SMTP_URL")
-        proc, url = start_mail_sink(var_dir / "mail", port)
+        proc, url = start_mail_sink(var_dir / "mail", port_for(8025, "SMTP_URL"))
         services.procs.append(proc)
         services.env["SMTP_URL"] = url
     return services

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,16 @@ def pytest_sessionstart(session) -> None:
             "run `make translations`.",
             returncode=pytest.ExitCode.USAGE_ERROR,
         )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the long tests first (`slow`, `e2e`), the many short ones after them.
+
+    Under pytest-xdist a worker asks for the next test when it is nearly idle, so short tests fill in around the long
+    ones; a long test collected last would start when the other worker is almost done and run alone at the end. The
+    order is the same in every worker (xdist requires it); `--dist loadgroup` still sends the `xdist_group`s first,
+    the largest first. No test depends on the order: each starts from an empty database, queue and bucket."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") or item.get_closest_marker("e2e") else 1)
 
 
 def _uncompiled_catalogs(translations: Path) -> list[str]:
@@ -195,8 +206,36 @@ def memoized_password_hashing():
         yield
 
 
+@pytest.fixture(scope="session")
+def memoized_url_builders():
+    """Compile each URL rule's builder once per run instead of once per `create_app`.
+
+    Werkzeug turns every rule into a Python function (an AST, then `compile`) when the rule is added: about 0.1 s of
+    CPU per `create_app` for the portal's ~90 routes, paid by every test. The function depends only on the rule's
+    text, domain and defaults, and takes the rule itself as its first argument (bound afterwards), so the same
+    function serves every app's copy of the rule; the test's own app still gets its own rules, map and converters.
+    Processes that tests start (gunicorn, `flask` commands) compile theirs as usual."""
+    from werkzeug.routing import Rule
+
+    compile_builder = Rule._compile_builder
+    builders: dict[tuple, Callable] = {}
+
+    def memoized(rule: Rule, append_unknown: bool = True) -> Callable:
+        assert rule.map is not None
+        domain = rule.host if rule.map.host_matching else rule.subdomain
+        defaults = tuple((name, repr(value)) for name, value in (rule.defaults or {}).items())
+        key = (rule.rule, rule.map.host_matching, domain, rule.merge_slashes, defaults, append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", memoized)
+        yield
+
+
 @pytest.fixture
-def app(request, memoized_password_hashing):
+def app(request, memoized_password_hashing, memoized_url_builders):
     """The portal on this run's services; for a test marked `database_only`, on the database alone."""
     from app import create_app
 
@@ -415,3 +454,90 @@ def make_clip(path: Path, *, duration: float = 2, size: str = "320x240", rate: i
     cmd += ["-c:a", "aac", "-shortest"] if audio else []
     subprocess.run(cmd + [str(path)], check=True)
     return path
+
+
+DEMO_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+@pytest.fixture(scope="session")
+def published_demo(services, tmp_path_factory):
+    """`flask --app wsgi demo seed --published` (12 real transcodes, judging, publication, certificates) run once per
+    run (per xdist worker), into a database and a bucket of its own; `published_demo.restore()` copies it into the
+    test's empty database and bucket, so that each test starts from the same fresh copy and changes only its own.
+
+    Tests that use it share the xdist_group "published-demo", so the seed runs once in the whole run."""
+    url = services["DATABASE_URL"]
+    if url.startswith("postgresql"):
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        url = parsed.set(database=f"{parsed.database}_demo").render_as_string(hide_password=False)
+        _create_postgres_database(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('published-demo') / 'demo.sqlite3'}"
+    _migrate(url)
+    bucket = f"{services['S3_BUCKET']}-demo"
+    env = {**os.environ, "DATABASE_URL": url, "S3_BUCKET": bucket, "PUBLIC_URL": DEMO_PUBLIC_URL}
+    env.pop("SMTP_URL", None)  # mail stays in the outbox, as in a test without the smtp fixture
+    from app.storage import Storage
+    from config import Config
+
+    with _environment({"S3_BUCKET": bucket}):
+        template_store = Storage.from_config(Config())
+    template_store.ensure_bucket()
+    seeded = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "demo", "seed", "--published"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert seeded.returncode == 0, seeded.stderr[-4000:]
+    yield PublishedDemo(output=json.loads(seeded.stdout), database_url=url, store=template_store)
+    wipe_bucket(template_store)
+
+
+class PublishedDemo:
+    """The seeded demo (`output`: what the command printed) and a way to copy it into the running test's state."""
+
+    def __init__(self, *, output: dict, database_url: str, store) -> None:
+        self.output, self.database_url, self.store = output, database_url, store
+
+    def restore(self, app) -> None:
+        """Copy every row into app's (empty) database and every object into its bucket, ids and keys unchanged."""
+        from sqlalchemy import insert, select, text
+
+        from app import db
+        from app.db import make_engine
+        from app.models import Base
+        from app.storage import Storage
+
+        source = make_engine(self.database_url)
+        target = db.engine()
+        postgres = target.dialect.name == "postgresql"
+        try:
+            with source.connect() as read, target.begin() as write:
+                # The rows go in table order, but entry and clip refer to each other: SQLite checks the foreign keys
+                # at commit; PostgreSQL skips them (the rows come from a database that checked them).
+                defer = "SET session_replication_role = replica" if postgres else "PRAGMA defer_foreign_keys=ON"
+                write.execute(text(defer))
+                for table in Base.metadata.sorted_tables:
+                    rows = [dict(row) for row in read.execute(select(table)).mappings()]
+                    if rows:
+                        write.execute(insert(table), rows)
+                if postgres:
+                    write.execute(text("SET session_replication_role = DEFAULT"))
+                    for table in Base.metadata.sorted_tables:
+                        if "id" in table.c and table.c.id.autoincrement in (True, "auto"):
+                            write.execute(
+                                text(
+                                    f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                                    f'COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM "{table.name}"'
+                                )
+                            )
+        finally:
+            source.dispose()
+        store = Storage.from_config(app.config)
+        keys = self.store.keys()
+        for key in keys:
+            store.client.copy_object(Bucket=store.bucket, Key=key, CopySource={"Bucket": self.store.bucket, "Key": key})

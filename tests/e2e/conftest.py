@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from tests.conftest import ROOT, WORKER
 ARTIFACTS = ROOT / "test-artifacts"
 # How long the portal's worker may take to make a clip ready: a bound for a loaded machine, never a pace to wait out.
 PROCESSING_S = 600
-STARTUP_S = 120  # the same, for gunicorn to answer
+STARTUP_S = 300  # the same, for gunicorn to answer (120 s was not enough at a load average of 28)
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -123,15 +122,6 @@ def new_page(chromium, request):
                 page.screenshot(path=str(_artifact_name(request, f"{n}-{m}.png")), full_page=True)
         context.close()
     assert not blocked, f"the Content-Security-Policy blocked: {blocked[:3]}"
-
-
-def wait_until(predicate, timeout_s: float, what: str) -> None:
-    """Poll predicate until it holds; fail after timeout_s, saying what did not happen."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.2)
 
 
 def login(page, base: str, email: str) -> None:

@@ -11,7 +11,8 @@ import pytest
 from app.models import Role
 from tests.conftest import SMTP_TEST_PUBLIC_URL, make_clip
 from tests.e2e.accessibility import assert_accessible
-from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login, logout, wait_until
+from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login, logout
+from tests.helpers_wait import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +43,7 @@ def test_whole_journey_in_a_browser(smtp, portal, new_page, make, tmp_path):
     logout(page)
 
     # Unit member, in Vietnamese (the default): the link in the mail (sent by the portal's worker) sets a password.
-    wait_until(lambda: smtp.to(MEMBER), PROCESSING_S, "the invitation mail")
+    wait_for(lambda: smtp.to(MEMBER), PROCESSING_S, "the invitation mail")
     [mail] = smtp.to(MEMBER)
     path = INVITATION_RE.search(mail.body("plain")).group(1)
     page.goto(portal + path)

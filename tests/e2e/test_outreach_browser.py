@@ -14,7 +14,8 @@ import pytest
 from app.connections import storage
 from app.models import Role, utcnow
 from app.services import materials, news
-from tests.e2e.conftest import ARTIFACTS, login, wait_until
+from tests.e2e.conftest import ARTIFACTS, login
+from tests.helpers_wait import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -82,7 +83,7 @@ def test_a_unit_site_frames_the_card_but_not_the_contest_page(outreach_portal, u
         # The countdown runs inside the frame (the portal's own script, allowed by its CSP).
         card.locator(".countdown-value").filter(has_text="2 ").wait_for()
 
-        wait_until(lambda: refused, 60, "Chromium refusing to frame the contest page")
+        wait_for(lambda: refused, 60, "Chromium refusing to frame the contest page")
         framed = page.locator("#page").element_handle().content_frame()
         assert framed is not None and "Chuyển đổi số" not in framed.content()
         ARTIFACTS.mkdir(exist_ok=True)

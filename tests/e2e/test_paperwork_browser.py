@@ -3,7 +3,6 @@ decodes to the verification page), and that public page showing the recipient.""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -11,23 +10,23 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.demo import DEMO_PASSWORD
+from tests.conftest import DEMO_PUBLIC_URL
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# The demo is seeded once per run (tests/conftest.py: published_demo), shared with test_demo_published.py.
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("published-demo")]
 
 
 @pytest.fixture
 def public_url(monkeypatch):
     """PUBLIC_URL for the app and the portal's processes (requested before `portal`, which copies the environment)."""
-    monkeypatch.setenv("PUBLIC_URL", "http://127.0.0.1:5000")
+    monkeypatch.setenv("PUBLIC_URL", DEMO_PUBLIC_URL)
 
 
-def test_published_demo_winners_certificate_and_verification(public_url, app, portal, new_page, tmp_path):
-    from media_worker.cli import register_worker_cli
-
-    register_worker_cli(app)
-    out = app.test_cli_runner().invoke(args=["demo", "seed", "--published"])
-    assert out.exit_code == 0, out.output
-    assert json.loads(out.stdout)["published"]["certificates"] == 7
+def test_published_demo_winners_certificate_and_verification(
+    public_url, app, portal, new_page, tmp_path, published_demo
+):
+    assert published_demo.output["published"]["certificates"] == 7
+    published_demo.restore(app)
 
     page = new_page(accept_downloads=True)
     page.goto(f"{portal}/c/demo-published/winners")
@@ -52,7 +51,7 @@ def test_published_demo_winners_certificate_and_verification(public_url, app, po
     subprocess.run(["pdftoppm", "-r", "150", "-png", str(pdf), str(tmp_path / "page")], check=True)
     (png,) = sorted(Path(tmp_path).glob("page*.png"))
     url = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True).stdout.strip()
-    assert url.startswith("http://127.0.0.1:5000/verify/")
+    assert url.startswith(f"{DEMO_PUBLIC_URL}/verify/")
 
     public = new_page()  # anyone, not logged in
     public.goto(portal + urlsplit(url).path)

@@ -8,7 +8,8 @@ from app.connections import enqueue_processing
 from app.models import Clip, ClipStatus, Role
 from tests.conftest import make_clip
 from tests.e2e.accessibility import assert_accessible
-from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login, wait_until
+from tests.e2e.conftest import ARTIFACTS, PROCESSING_S, login
+from tests.helpers_wait import wait_for
 
 pytestmark = pytest.mark.e2e
 FINAL = (ClipStatus.READY, ClipStatus.REJECTED, ClipStatus.FAILED)
@@ -23,7 +24,7 @@ def test_storyboard_preview_and_keyboard_seek(portal, new_page, make, session, t
     source = make_clip(tmp_path / "unit-name-in-file.mp4", duration=6, size="640x360")
     clip = make.uploaded_clip(entry, source)
     enqueue_processing(clip.id)  # the portal's own worker process picks it up
-    wait_until(lambda: _status(session, clip.id) in FINAL, PROCESSING_S, "the portal's worker to process the clip")
+    wait_for(lambda: _status(session, clip.id) in FINAL, PROCESSING_S, "the portal's worker to process the clip")
     assert _status(session, clip.id) == ClipStatus.READY
 
     page = new_page()

@@ -5,8 +5,10 @@ play at all, then seek to the last seconds.
 - `redirect` on the embedded store: the browser follows the 302 to a presigned URL, and `rclone serve s3` answers every
   ranged GET with **200** and a correct Content-Range (DESIGN.md, decision 1). Chromium takes a 200 as the whole file
   from byte 0, so it never finds the index: the video stays at readyState 0, "loading" for ever (measured with
-  Chromium 156.0.8078.114 on Debian 12, 2026-12-03). Marked as an expected failure (strict: it fails the day it
-  passes, so that docs/deploy.md is updated). AWS S3 and MinIO answer 206; with rclone, deploy `stream` or `accel`.
+  Chromium 156.0.8078.114 on Debian 12, 2026-12-03). Marked as an expected failure, not strict: on a machine at load
+  average 20 it passed once (2026-12-03, XPASS), presumably because a slow Chromium had read the whole file from the
+  first 200 before it asked for the end; whether the player copes depends on timing, so a pass fails nothing.
+  AWS S3 and MinIO answer 206; with rclone, deploy `stream` or `accel`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ ROUTE = "rclone answers ranged GETs on presigned URLs with 200 + Content-Range; 
 
 @pytest.fixture(
     autouse=True,
-    params=["stream", pytest.param("redirect", marks=pytest.mark.xfail(strict=True, reason=ROUTE))],
+    params=["stream", pytest.param("redirect", marks=pytest.mark.xfail(strict=False, reason=ROUTE))],
 )
 def delivery(request, monkeypatch):
     """Before the portal starts: it reads MEDIA_DELIVERY from the environment (CSP: media-src allows the store)."""
@@ -31,7 +33,7 @@ def delivery(request, monkeypatch):
     return request.param
 
 
-def test_the_player_loads_and_seeks_a_clip_indexed_at_its_end(portal, new_page, make, session, tmp_path, app):
+def test_the_player_loads_and_seeks_a_clip_indexed_at_its_end(delivery, portal, new_page, make, session, tmp_path, app):
     from app.storage import Storage, derived_key
 
     contest = make.contest("seek-player")
@@ -49,7 +51,11 @@ def test_the_player_loads_and_seeks_a_clip_indexed_at_its_end(portal, new_page, 
     login(page, portal, judge.email)
     # Not "load": a video that never loads its metadata keeps the page loading.
     page.goto(f"{portal}/judge/rounds/{rnd.id}/entries/{entry.id}", wait_until="domcontentloaded")
-    page.wait_for_function("() => document.querySelector('video.player').duration > 19")
+    # `stream` gets the page's ample bound (a loaded machine). `redirect` is expected to stay at readyState 0 for ever:
+    # 15 s of watching it not load show that as well as 60 s; a player that can load (`stream`) does so in seconds.
+    page.wait_for_function(
+        "() => document.querySelector('video.player').duration > 19", timeout=None if delivery == "stream" else 15_000
+    )
     page.evaluate("() => { document.querySelector('video.player').currentTime = 18; }")
     page.wait_for_function(
         "() => { const v = document.querySelector('video.player');"

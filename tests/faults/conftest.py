@@ -108,7 +108,7 @@ def _port(url: str) -> int:
 
 
 @pytest.fixture
-def app(outage, memoized_password_hashing):
+def app(outage, memoized_password_hashing, memoized_url_builders):
     """The portal on this test's private servers (the environment too, for the processes the test starts)."""
     from app import create_app
     from app.storage import Storage
@@ -143,17 +143,6 @@ def stop_worker(proc: subprocess.Popen) -> None:
     stop_processes([proc], timeout=30, again_after=2)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-
-
-def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> object:
-    """Poll predicate until it returns something true; a bound for a loaded machine, never waited out when all works."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 # --- a private PostgreSQL server (initdb + pg_ctl on a free port) -------------------------------------------------

@@ -7,7 +7,8 @@ import pytest
 
 from app.models import Clip, ClipStatus, Role
 from tests.conftest import NOWHERE, Browser, IsolatedClient, _environment, make_clip
-from tests.faults.conftest import migrate, start_worker, stop_worker, wait_for
+from tests.faults.conftest import migrate, start_worker, stop_worker
+from tests.helpers_wait import wait_for
 
 
 @pytest.fixture
@@ -101,7 +102,8 @@ def test_a_worker_mid_job_during_a_database_restart_finishes_or_retries_and_lose
                 )
             finally:
                 private_postgres.start()
-            wait_for(lambda: state()[0] in (ClipStatus.READY, ClipStatus.FAILED, ClipStatus.REJECTED), 600, "the clip")
+            final = (ClipStatus.READY, ClipStatus.FAILED, ClipStatus.REJECTED)
+            wait_for(lambda: state()[0] in final, 600, "the clip")
         finally:
             stop_worker(worker)
         status, _, attempts = state()

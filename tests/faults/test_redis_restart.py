@@ -9,7 +9,8 @@ import pytest
 
 from app.models import Clip, ClipStatus, Role
 from tests.conftest import make_clip
-from tests.faults.conftest import start_worker, stop_worker, wait_for
+from tests.faults.conftest import start_worker, stop_worker
+from tests.helpers_wait import wait_for
 
 
 def _clip(session, clip_id: int) -> Clip:
@@ -65,7 +66,10 @@ def test_a_resumable_upload_completes_while_redis_is_down_and_is_queued_once_it_
 def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(
     app, session, make, outage, tmp_path, sample_clip
 ):
+    from rq import Worker
+
     from app.connections import enqueue_processing
+    from app.queue import media_queue
 
     entry = make.entry(make.contest(), make.unit(), clip_status=None)
     source = make_clip(tmp_path / "long.mp4", duration=12, size="1280x720")
@@ -75,6 +79,11 @@ def test_redis_restarting_while_two_workers_run_never_runs_a_job_twice(
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
     workers = [start_worker(log, {"CLIP_STALE_SECONDS": "6"}) for log in logs]
     try:
+        # Both workers up before the outage. On a loaded machine (load average 20) one of them was still starting when
+        # the other had begun the job: RQ's Worker() asks Redis for its client name, found Redis stopped, and the
+        # process exited with 1 ("workers exited: [('worker-1.log', 1)]"). A running worker rides out the outage.
+        queue = media_queue(app.config["REDIS_URL"], app.config["RQ_QUEUE"])
+        wait_for(lambda: len(Worker.all(queue=queue)) == 2, 300, "both workers to register with Redis")
         wait_for(
             lambda: _clip(session, clip_id).status == ClipStatus.PROCESSING and _clip(session, clip_id).progress > 0,
             300,

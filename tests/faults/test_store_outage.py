@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, Clip, ClipStatus, Role, utcnow
-from tests.faults.conftest import start_worker, stop_worker, wait_for
+from tests.faults.conftest import start_worker, stop_worker
+from tests.helpers_wait import wait_for
 
 
 def _clip(session, clip_id: int) -> Clip:

@@ -11,19 +11,21 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Certificate, ClipStatus, Entry, Publication
+from tests.conftest import DEMO_PUBLIC_URL
 
-pytestmark = pytest.mark.slow  # twelve real transcodes
+# Twelve real transcodes, once per run: the `published_demo` fixture runs the command in a `flask` process, as an
+# operator does, and each test gets a fresh copy of what it made.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("published-demo")]
 
 
-def test_demo_seed_published_makes_a_whole_contest(app, services, session, client, tmp_path):
+def test_demo_seed_published_makes_a_whole_contest(app, services, session, client, tmp_path, published_demo):
     from media_worker.cli import register_worker_cli
 
-    register_worker_cli(app)  # as wsgi.py does: the command processes the clips through the worker's job
-    app.config["PUBLIC_URL"] = "http://127.0.0.1:5000"
-    out = app.test_cli_runner().invoke(args=["demo", "seed", "--published"])
-    assert out.exit_code == 0, out.output
-    created = json.loads(out.stdout)["published"]
+    created = published_demo.output["published"]
     assert created == {"contest": "demo-published", "entries_ready": 12, "certificates": 7}
+    published_demo.restore(app)
+    register_worker_cli(app)  # as wsgi.py does: the command processes the clips through the worker's job
+    app.config["PUBLIC_URL"] = DEMO_PUBLIC_URL
 
     entries = list(session.scalars(select(Entry).join(Entry.contest).where(Entry.contest.has(slug="demo-published"))))
     assert len(entries) == 12 and len({e.unit_id for e in entries}) == 8

@@ -22,7 +22,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,7 @@ from sqlalchemy import select
 from app.models import Clip, ClipStatus, Entry, EntryStatus, Role
 from devtools.services import start_web, stop_processes
 from tests.conftest import ROOT, WORKER, _create_postgres_database, _environment, _migrate, make_clip
+from tests.helpers_wait import wait_for
 from tests.portal_client import PortalClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("multi-node")]
@@ -68,14 +68,6 @@ def _pg_answers(url: str) -> bool:
         return False
     finally:
         engine.dispose()
-
-
-def _wait(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.2)
 
 
 def _children(pid: int) -> list[int]:
@@ -163,7 +155,7 @@ def cluster(services, tmp_path_factory):
             from app.connections import queue
 
             # Both workers must be listening before any test queues work (on a loaded machine one boots late).
-            _wait(lambda: len(Worker.all(queue=queue())) == 2, 300, "both workers to register with Redis")
+            wait_for(lambda: len(Worker.all(queue=queue())) == 2, 300, "both workers to register with Redis")
             nodes.app = app  # type: ignore[attr-defined]
             yield nodes
     finally:
@@ -268,7 +260,7 @@ def test_imported_clips_are_each_processed_exactly_once_by_either_worker(cluster
         ids.append(make.uploaded_clip(entry, source, "tiny.mp4").id)
     for clip_id in ids:
         assert enqueue_processing(clip_id)
-    _wait(lambda: _finished(cluster, ids), PROCESSING_S, f"{CLIPS} clips to be processed")
+    wait_for(lambda: _finished(cluster, ids), PROCESSING_S, f"{CLIPS} clips to be processed")
 
     session = _session(cluster)
     clips = session.scalars(select(Clip).where(Clip.id.in_(ids))).all()
@@ -301,7 +293,8 @@ def test_a_killed_worker_leaves_its_clip_to_the_other(cluster, make, tmp_path):
         pids = {w.pid for w in Worker.all(queue=queue()) if w.get_current_job_id() == job}
         return next((name for name, proc in cluster.workers.items() if proc.pid in pids), None)
 
-    _wait(lambda: _session(cluster).get(Clip, clip_id).status == ClipStatus.PROCESSING and busy(), 300, "processing")
+    processing = ClipStatus.PROCESSING
+    wait_for(lambda: _session(cluster).get(Clip, clip_id).status == processing and busy(), 300, "processing")
     victim = busy()
     proc = cluster.workers[victim]
     children = _children(proc.pid)  # its work-horse (own session) and its scheduler
@@ -312,10 +305,10 @@ def test_a_killed_worker_leaves_its_clip_to_the_other(cluster, make, tmp_path):
     proc.wait(timeout=10)
     assert _session(cluster).get(Clip, clip_id).status == ClipStatus.PROCESSING  # stranded until the other notices
 
-    _wait(lambda: _finished(cluster, [clip_id]), PROCESSING_S, "the other worker to take the clip over")
+    wait_for(lambda: _finished(cluster, [clip_id]), PROCESSING_S, "the other worker to take the clip over")
     clip = _session(cluster).get(Clip, clip_id)
     survivor = next(name for name in cluster.workers if name != victim)
     assert clip.status == ClipStatus.READY, cluster.worker_log(survivor)[-3000:]
     assert clip.attempts == 2
     # RQ logs the success just after the job has written `ready`.
-    _wait(lambda: f"Job OK (clip-{clip_id})" in cluster.worker_log(survivor), 60, "the survivor to report the job")
+    wait_for(lambda: f"Job OK (clip-{clip_id})" in cluster.worker_log(survivor), 60, "the survivor to report the job")

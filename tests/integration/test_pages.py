@@ -6,6 +6,7 @@ import pytest
 
 from app.models import Role, RoundStatus
 from app.services import rounds
+from tests.pages import journey_pages
 
 pytestmark = pytest.mark.database_only
 
@@ -26,25 +27,7 @@ def site(make, session):
 
 
 def _pages(site):
-    c, e, r = site["contest"].slug, site["entry"].id, site["rnd"].id
-    return {
-        None: ["/", f"/c/{c}", f"/c/{c}/winners", "/login"],
-        "member": ["/unit/", f"/unit/c/{c}/entries/new", f"/unit/entries/{e}", f"/unit/entries/{e}/edit"],
-        "judge": ["/judge/"],
-        "organiser": [
-            "/org/",
-            "/org/contests/new",
-            f"/org/c/{c}",
-            f"/org/c/{c}/edit",
-            f"/org/c/{c}/participation",
-            "/org/units",
-            "/org/accounts",
-            f"/org/c/{c}/rounds/new",
-            f"/org/rounds/{r}",
-            f"/org/rounds/{r}/results",
-            f"/org/c/{c}/audit",
-        ],
-    }
+    return journey_pages(contest=site["contest"].slug, entry=site["entry"].id, rnd=site["rnd"].id)
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
