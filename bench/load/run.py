@@ -5,8 +5,9 @@ Usage: .venv/bin/python bench/load/run.py rush|judging|results [--users N] [--sp
 
 Starts a private Redis and `rclone serve s3` (devtools/services.py), recreates the PostgreSQL database
 LOAD_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test_load: its schema is dropped), seeds it (`flask
---app wsgi db upgrade`, `storage init`, `demo seed --published`, then bench/load/seed.py) and serves it with the
-command of docs/deploy.md: `gunicorn -w 4 --threads 4 --timeout 900 wsgi:app` (gunicorn.conf.py applies).
+--app wsgi db upgrade`, `storage init`, `demo seed` (`--published` for results night), then bench/load/seed.py)
+and serves it with the command of docs/deploy.md: `gunicorn -w 4 --threads 4 --timeout 900 wsgi:app`
+(gunicorn.conf.py applies).
 --worker also runs one `flask --app wsgi worker --queue clips` (MEDIA_FFMPEG_THREADS=1), busy with the rush's uploads
 or, in the other scenarios, with long 1080p clips seeded for it.
 
@@ -240,7 +241,8 @@ def main() -> int:
         print(f"seeding {database} (scratch: {tmp})", flush=True)
         reset_database(database)
         flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-        for cmd in (["db", "upgrade"], ["storage", "init"], ["demo", "seed", "--published"]):
+        published = ["--published"] if args.scenario == "results" else []  # its clips take minutes to process
+        for cmd in (["db", "upgrade"], ["storage", "init"], ["demo", "seed", *published]):
             subprocess.run(flask + cmd, cwd=ROOT, env=env, check=True, capture_output=True)
         busy = 3 if args.worker and args.scenario != "rush" else 0
         units = max(300, round(300 * args.scale))
