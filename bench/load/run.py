@@ -302,8 +302,10 @@ def main() -> int:
             + ["--csv", str(tmp / "locust"), "--only-summary", "--loglevel", "WARNING", *classes],
             cwd=ROOT,
             env=dict(env, LOAD_SEED=str(tmp / "seed.json"), LOAD_CLIP=str(clip)),
-            check=False,
+            check=False,  # locust exits 1 when a request failed: the table says which
         )
+        if not (tmp / "locust_stats.csv").exists():
+            raise RuntimeError("locust wrote no statistics: see its output above")
         ramp.cancel()
         cpu_before, wall = marks[0] if marks else (float("nan"), float("nan"))
         cpu_run, wall = gunicorn_cpu_ms(web.pid) - cpu_before, time.monotonic() - wall
