@@ -38,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.upload import worker_pids  # noqa: E402
 from devtools.services import free_port, start_redis, start_s3, stop_processes, wait_http  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -56,13 +57,12 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 def gunicorn_cpu_ms(master: int) -> float:
     """CPU time (user + system) of the gunicorn master's children, the workers, in milliseconds."""
     total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for pid in worker_pids(master):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
-            continue
-        if int(fields[1]) == master:
-            total += int(fields[11]) + int(fields[12])
+            continue  # a worker that exited meanwhile
+        total += int(fields[11]) + int(fields[12])
     return total * TICK_MS
 
 
