@@ -270,7 +270,7 @@ def main() -> int:
         )
         procs.append(web)
         base = f"http://127.0.0.1:{port}"
-        wait_http(base + "/healthz", web)
+        wait_http(base + "/healthz", web, timeout=900)  # a busy machine boots 4 workers slowly
         time.sleep(2)  # every worker booted
         if args.worker:
             worker_log = open(tmp / "worker.log", "wb")  # noqa: SIM115 - closed with the process
