@@ -261,8 +261,8 @@ def main() -> int:
         port = free_port()
         log = open(tmp / "gunicorn.log", "wb")  # noqa: SIM115 - closed with the process
         web = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "--threads", "4", "--timeout", "900"]
-            + ["-b", f"127.0.0.1:{port}", "--no-control-socket", "wsgi:app"],
+            [str(Path(sys.executable).with_name("gunicorn")), "--no-control-socket", "-w", "4", "--threads", "4"]
+            + ["--timeout", "900", "-b", f"127.0.0.1:{port}", "wsgi:app"],
             cwd=ROOT,
             env=env,
             stdout=log,
