@@ -27,6 +27,7 @@ CHECK_MIGRATIONS := $(if $(wildcard devtools/check_migrations.sh),bash devtools/
 	$(wildcard devtools/check_migrations.py),$(PY) -m devtools.check_migrations))
 
 .PHONY: setup system-deps venv translations frontend-deps run test test-pg test-fast bench clean \
+	load-rush load-judging load-results \
 	lint lint-ruff lint-mypy lint-imports lint-migrations lint-js
 
 setup: system-deps venv translations
@@ -135,6 +136,12 @@ bench: setup
 	$(PY) bench/judging.py
 	$(PY) bench/transcode.py
 	$(PY) bench/certificates.py
+
+# Load scenarios (bench/load/, docs/performance.md "Load scenarios"): gunicorn as deployed on PostgreSQL
+# (LOAD_DATABASE_URL, default the database test_load on 127.0.0.1:5432, recreated), private Redis and S3; locust
+# headless at city scale. LOAD_ARGS passes options, e.g. LOAD_ARGS="--worker" or "--scale 2" or "--users 30".
+load-rush load-judging load-results: setup
+	$(PY) bench/load/run.py $(@:load-%=%) $(LOAD_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -43,23 +43,22 @@ def dashboard():
     return render_template("judges/dashboard.html", rounds=rows, accepts=scoring.round_accepts_scores)
 
 
-def _assigned(round_id: int, entry_id: int) -> tuple[Round, Entry]:
-    """Round and entry, only when the entry is assigned to this judge (404 otherwise: reveal nothing)."""
+def _assigned(round_id: int, entry_id: int) -> tuple[Round, Entry, list[Entry]]:
+    """Round, entry and the judge's assigned entries, only when the entry is one of them (404 otherwise: reveal
+    nothing)."""
     rnd = db.session.get(Round, round_id)
     entry = db.session.get(Entry, entry_id)
-    if (
-        rnd is None
-        or entry is None
-        or rnd.status == RoundStatus.DRAFT
-        or not scoring.is_assigned(db.session, judge=current_user, rnd=rnd, entry=entry)
-    ):
+    if rnd is None or entry is None or rnd.status == RoundStatus.DRAFT:
         abort(404)
-    return rnd, entry
+    entries = scoring.assigned_entries(db.session, judge=current_user, rnd=rnd)
+    if all(assigned.id != entry.id for assigned in entries):
+        abort(404)
+    return rnd, entry, entries
 
 
 @bp.route("/rounds/<int:round_id>/entries/<int:entry_id>", methods=["GET", "POST"])
 def score(round_id: int, entry_id: int):
-    rnd, entry = _assigned(round_id, entry_id)
+    rnd, entry, entries = _assigned(round_id, entry_id)
     sheet = scoring.get_sheet(db.session, rnd=rnd, entry=entry, judge=current_user)
     values: Mapping[int, object] = {score.criterion_id: score.points for score in sheet.scores} if sheet else {}
     comment = sheet.comment if sheet else ""
@@ -88,7 +87,6 @@ def score(round_id: int, entry_id: int):
         if outcome.error is not None:
             errors.update({field: str(message) for field, message in outcome.error.errors.items()})
         values = points
-    entries = scoring.assigned_entries(db.session, judge=current_user, rnd=rnd)
     position = next((number for number, assigned in enumerate(entries, 1) if assigned.id == entry.id), 1)
     return render_template(
         "judges/score.html",
@@ -109,7 +107,7 @@ def score(round_id: int, entry_id: int):
 @bp.route("/rounds/<int:round_id>/entries/<int:entry_id>/conflict", methods=["POST"])
 def declare_conflict(round_id: int, entry_id: int):
     """Declare a conflict of interest or recuse: the entry leaves the judge's list; organisers see the reason."""
-    rnd, entry = _assigned(round_id, entry_id)
+    rnd, entry, _entries = _assigned(round_id, entry_id)
     with committing(
         _("Conflict recorded. The entry was removed from your list and the organisers were informed."), "info"
     ) as outcome:

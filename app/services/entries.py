@@ -12,6 +12,7 @@ from typing import IO
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
 
 from app.db import DbSession
 from app.models import Clip, ClipStatus, Contest, Entry, EntryStatus, Unit, User, utcnow
@@ -307,9 +308,11 @@ def discard_original(storage: Storage, clip: Clip) -> None:
 
 
 def entries_of_unit(session: DbSession, *, contest: Contest, unit_id: int) -> list[Entry]:
+    """The unit's entries in the contest, with their clips (the dashboard shows each clip's state: one query)."""
     return list(
         session.scalars(
             select(Entry)
+            .options(joinedload(Entry.clip))
             .where(Entry.contest_id == contest.id, Entry.unit_id == unit_id)
             .order_by(Entry.created_at, Entry.id)
         )

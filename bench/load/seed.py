@@ -1,0 +1,220 @@
+"""Create the load scenarios' data in the configured database and store; print it as JSON for the locustfile.
+
+Usage (run.py calls it after `flask --app wsgi demo seed`, with --published for results night):
+    .venv/bin/python bench/load/seed.py --units 300 --judges 30 --entries 120 [--busy-clips 0] > seed.json
+
+Unit members, judges and their one password are made here, with the password hashed once and reused (scrypt at the
+configured cost for every account would take minutes, and the scenarios measure logging in, not seeding).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "load-pass-2026"  # noqa: S105 - throwaway accounts of a local benchmark database
+RUSH = "load-rush"
+JUDGING = "load-judging"
+BUSY = "load-busy"
+CRITERIA = [
+    {"name": "Nội dung", "max_points": 40, "weight": 1, "step": 0.5},
+    {"name": "Sáng tạo", "max_points": 30, "weight": 1, "step": 0.5},
+    {"name": "Kỹ thuật", "max_points": 30, "weight": 1, "step": 0.5},
+]
+
+
+def make_clip(path: Path, *, seconds: int, size: str) -> Path:
+    """An H.264/AAC clip from ffmpeg's lavfi sources."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25"]
+        + ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", str(seconds)]
+        + ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)],
+        check=True,
+    )
+    return path
+
+
+def seed(session, store, *, units: int, judges: int, entries: int, busy_clips: int) -> dict:
+    """Units with one member each (rush), a round with its panel and submitted entries with ready clips (judging),
+    and the published demo contest's round and winners (results night)."""
+    from sqlalchemy import select
+
+    from app import passwords
+    from app.models import Clip, ClipStatus, Contest, EntryStatus, Role, Round, RoundStatus, User, utcnow
+    from app.services import accounts, contests, rounds
+    from app.services import entries as entry_service
+
+    hashed = passwords.hash_password(PASSWORD)
+    now = utcnow()
+
+    def user(email: str, name: str, role: Role, unit=None) -> User:
+        account = accounts.create_user(session, email=email, name=name, password=None, role=role, unit=unit)
+        account.password_hash = hashed
+        return account
+
+    contests.create_contest(
+        session,
+        slug=RUSH,
+        title="Cuộc thi thử tải: hạn chót",
+        description="Dữ liệu thử tải.",
+        opens_at=now - timedelta(days=10),
+        closes_at=now + timedelta(days=1),
+        min_duration_s=1,
+        max_duration_s=60,
+        min_height=240,
+        max_entries_per_unit=3,
+    )
+    unit_rows, unit_users = [], []
+    for n in range(1, units + 1):
+        unit = accounts.create_unit(session, code=f"LOAD-{n:04d}", name=f"Đơn vị thử tải {n}", kind="ward")
+        unit_rows.append(unit)
+        unit_users.append(user(f"unit{n:04d}@thu-tai.vn", f"Cán bộ đơn vị {n}", Role.UNIT, unit).email)
+    session.flush()
+
+    judging = contests.create_contest(
+        session,
+        slug=JUDGING,
+        title="Cuộc thi thử tải: chấm điểm",
+        description="Dữ liệu thử tải.",
+        opens_at=now - timedelta(days=30),
+        closes_at=now + timedelta(days=1),  # entries come in while it accepts them; it closes before judging
+        max_entries_per_unit=3,
+    )
+    # A processed clip of the published demo when there is one; else rows alone (the pages read them, not the media).
+    template = session.scalar(select(Clip).where(Clip.status == ClipStatus.READY).order_by(Clip.id)) or Clip(
+        filename="clip.mp4", content_type="video/mp4", size_bytes=1, duration_s=6.0, width=854, height=480
+    )
+    entry_ids = []
+    for n in range(entries):
+        unit = unit_rows[n % len(unit_rows)]
+        member = session.scalar(select(User).where(User.unit_id == unit.id))
+        entry = entry_service.create_entry(
+            session, user=member, contest=judging, unit=unit, title=f"Tác phẩm thử tải {n + 1}", summary="Tóm tắt."
+        )
+        session.flush()
+        clip = Clip(
+            entry_id=entry.id,
+            original_key=f"load/originals/{entry.id}.mp4",
+            filename=template.filename,
+            content_type=template.content_type,
+            size_bytes=template.size_bytes,
+            status=ClipStatus.READY,
+            probe=template.probe,
+            duration_s=template.duration_s,
+            width=template.width,
+            height=template.height,
+            renditions=template.renditions,
+            poster_key=template.poster_key,
+            poster_small_key=template.poster_small_key,
+            storyboard_key=template.storyboard_key,
+            storyboard_vtt_key=template.storyboard_vtt_key,
+            progress=1.0,
+        )
+        session.add(clip)
+        session.flush()
+        entry.clip_id = clip.id
+        entry.status = EntryStatus.SUBMITTED
+        entry.submitted_at = now
+        entry_ids.append(entry.id)
+    judging.closes_at = now - timedelta(days=1)
+    judge_rows = [user(f"judge{n:03d}@thu-tai.vn", f"Giám khảo {n}", Role.JUDGE) for n in range(1, judges + 1)]
+    session.flush()
+    rnd = rounds.create_round(session, contest=judging, name="Sơ khảo", criteria=CRITERIA)
+    rounds.set_panel(session, actor=None, rnd=rnd, judges=judge_rows)
+    rounds.set_round_status(session, actor=None, rnd=rnd, status=RoundStatus.OPEN)
+    session.flush()
+
+    published = session.scalar(select(Contest).where(Contest.slug == "demo-published"))
+    results_round = published and session.scalar(
+        select(Round.id).where(Round.contest_id == published.id).order_by(Round.id)
+    )
+
+    busy = []
+    if busy_clips:
+        busy = _busy_clips(session, store, count=busy_clips, unit=unit_rows[0], now=now)
+    return {
+        "password": PASSWORD,
+        "rush": {"slug": RUSH, "users": unit_users},
+        "judging": {
+            "round_id": rnd.id,
+            "entry_ids": entry_ids,
+            "criteria": [c.id for c in rnd.criteria],
+            "users": [j.email for j in judge_rows],
+        },
+        # Results night needs `flask --app wsgi demo seed --published` first (judged, awarded, published).
+        "results": published and {"slug": published.slug, "round_id": results_round, "organiser": "organiser@demo.vn"},
+        "demo_password": passwords.DEMO_PASSWORD,
+        "busy_clips": busy,
+    }
+
+
+def _busy_clips(session, store, *, count: int, unit, now) -> list[int]:
+    """Long 1080p clips waiting for the worker (uploaded, not queued): they keep one worker transcoding."""
+    from sqlalchemy import select
+
+    from app.models import User
+    from app.services import contests
+    from app.services import entries as entry_service
+
+    contest = contests.create_contest(
+        session,
+        slug=BUSY,
+        title="Cuộc thi thử tải: máy xử lý bận",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=1),
+        max_entries_per_unit=count,
+    )
+    member = session.scalar(select(User).where(User.unit_id == unit.id))
+    ids = []
+    with tempfile.TemporaryDirectory(prefix="load-busy-") as tmp:
+        path = make_clip(Path(tmp) / "busy.mp4", seconds=60, size="1920x1080")
+        for n in range(count):
+            with path.open("rb") as stream:
+                clip = entry_service.import_clip(
+                    session,
+                    store,
+                    actor=None,
+                    contest=contest,
+                    unit=unit,
+                    title=f"Clip dài {n + 1}",
+                    summary="",
+                    authors=member.name,
+                    stream=stream,
+                    filename="busy.mp4",
+                    content_type="video/mp4",
+                )
+            ids.append(clip.id)
+    return ids
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=300)
+    parser.add_argument("--judges", type=int, default=30)
+    parser.add_argument("--entries", type=int, default=120)
+    parser.add_argument("--busy-clips", type=int, default=0)
+    args = parser.parse_args()
+    from app import create_app, db
+    from app.connections import storage
+
+    app = create_app()
+    with app.app_context():
+        session = db.session()
+        doc = seed(
+            session, storage(), units=args.units, judges=args.judges, entries=args.entries, busy_clips=args.busy_clips
+        )
+        session.commit()
+    json.dump(doc, sys.stdout, ensure_ascii=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
