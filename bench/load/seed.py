@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from datetime import timedelta
@@ -24,22 +23,26 @@ PASSWORD = "load-pass-2026"  # noqa: S105 - throwaway accounts of a local benchm
 RUSH = "load-rush"
 JUDGING = "load-judging"
 BUSY = "load-busy"
+# What a judged entry's clip copies from the one processed template clip (keys, probe, renditions, size).
+_TEMPLATE_FIELDS = [
+    "filename",
+    "content_type",
+    "size_bytes",
+    "probe",
+    "duration_s",
+    "width",
+    "height",
+    "renditions",
+    "poster_key",
+    "poster_small_key",
+    "storyboard_key",
+    "storyboard_vtt_key",
+]
 CRITERIA = [
     {"name": "Nội dung", "max_points": 40, "weight": 1, "step": 0.5},
     {"name": "Sáng tạo", "max_points": 30, "weight": 1, "step": 0.5},
     {"name": "Kỹ thuật", "max_points": 30, "weight": 1, "step": 0.5},
 ]
-
-
-def make_clip(path: Path, *, seconds: int, size: str) -> Path:
-    """An H.264/AAC clip from ffmpeg's lavfi sources."""
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25"]
-        + ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", str(seconds)]
-        + ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)],
-        check=True,
-    )
-    return path
 
 
 def seed(session, store, *, units: int, judges: int, entries: int, busy_clips: int) -> dict:
@@ -103,20 +106,9 @@ def seed(session, store, *, units: int, judges: int, entries: int, busy_clips: i
         clip = Clip(
             entry_id=entry.id,
             original_key=f"load/originals/{entry.id}.mp4",
-            filename=template.filename,
-            content_type=template.content_type,
-            size_bytes=template.size_bytes,
             status=ClipStatus.READY,
-            probe=template.probe,
-            duration_s=template.duration_s,
-            width=template.width,
-            height=template.height,
-            renditions=template.renditions,
-            poster_key=template.poster_key,
-            poster_small_key=template.poster_small_key,
-            storyboard_key=template.storyboard_key,
-            storyboard_vtt_key=template.storyboard_vtt_key,
             progress=1.0,
+            **{name: getattr(template, name) for name in _TEMPLATE_FIELDS},
         )
         session.add(clip)
         session.flush()
@@ -160,6 +152,7 @@ def _busy_clips(session, store, *, count: int, unit, now) -> list[int]:
     """Long 1080p clips waiting for the worker (uploaded, not queued): they keep one worker transcoding."""
     from sqlalchemy import select
 
+    from app.demo_clips import make_synthetic_clip
     from app.models import User
     from app.services import contests
     from app.services import entries as entry_service
@@ -175,7 +168,7 @@ def _busy_clips(session, store, *, count: int, unit, now) -> list[int]:
     member = session.scalar(select(User).where(User.unit_id == unit.id))
     ids = []
     with tempfile.TemporaryDirectory(prefix="load-busy-") as tmp:
-        path = make_clip(Path(tmp) / "busy.mp4", seconds=60, size="1920x1080")
+        path = make_synthetic_clip(Path(tmp) / "busy.mp4", seconds=60, size="1920x1080")
         for n in range(count):
             with path.open("rb") as stream:
                 clip = entry_service.import_clip(
