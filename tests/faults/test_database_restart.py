@@ -19,6 +19,9 @@ def pg_app(private_postgres, database, memoized_password_hashing):
     url = private_postgres.create_database("restart_web")
     migrate(url)
     config = {**database, **NOWHERE, "DATABASE_URL": url, "RATELIMIT_ENABLED": False, "TESTING": True}
+    # Each public page asks the database for its version: a version reused for up to PAGE_VERSION_SECONDS would serve
+    # the cached body through the first second of the outage, and the test would race that second.
+    config["PAGE_VERSION_SECONDS"] = 0
     application = create_app(config)
     application.test_client_class = IsolatedClient
     try:
