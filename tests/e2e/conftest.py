@@ -51,7 +51,9 @@ def _artifact_name(request, suffix: str) -> Path:
 @pytest.fixture
 def portal(app, tmp_path, request):
     """Start web and worker processes on the test services; yield the base URL."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # PAGE_VERSION_SECONDS=0: the browser may read a public page through one gunicorn worker right after another
+    # worker committed a change; the default 1 s version reuse (tested in test_public_cache.py) would race that.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PAGE_VERSION_SECONDS": "0"}
     logs = [open(tmp_path / "web.log", "wb"), open(tmp_path / "worker.log", "wb")]  # noqa: SIM115 - closed at teardown
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
