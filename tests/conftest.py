@@ -39,7 +39,8 @@ def pytest_sessionstart(session) -> None:
         )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's own hook, whose renaming pytest 9.2 ignores (see below)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run the long tests first (`slow`, `e2e`), the many short ones after them.
 
     Under pytest-xdist a worker asks for the next test when it is nearly idle, so short tests fill in around the long
@@ -47,6 +48,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     order is the same in every worker (xdist requires it); `--dist loadgroup` still sends the `xdist_group`s first,
     the largest first. No test depends on the order: each starts from an empty database, queue and bucket."""
     items.sort(key=lambda item: 0 if item.get_closest_marker("slow") or item.get_closest_marker("e2e") else 1)
+    if getattr(config.option, "loadgroup", False):
+        _name_xdist_groups(items)
+
+
+def _name_xdist_groups(items: list[pytest.Item]) -> None:
+    """Give each test of an `xdist_group` the node id `<id>@<group>`, by which `--dist loadgroup` sends a group to one
+    worker.
+
+    pytest-xdist 3.8 does this by assigning `item._nodeid`, which pytest 9.2 no longer reads (the id lives in
+    `item._id`): without this the groups were split across workers, and a fixture meant to run once per group (the
+    published demo's 12 transcodes, the upload tests' two portals) ran once per worker."""
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = {
+            str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")
+        }
+        if names and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(sorted(names))}")  # type: ignore[attr-defined]
 
 
 def _uncompiled_catalogs(translations: Path) -> list[str]:
