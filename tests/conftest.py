@@ -466,14 +466,10 @@ def sample_clip(media_dir) -> Path:
 
 
 def make_clip(path: Path, *, duration: float = 2, size: str = "320x240", rate: int = 25, audio: bool = True) -> Path:
-    """Generate a test clip with lavfi sources (no binaries in the repository)."""
-    cmd = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={duration}"]
-    if audio:
-        cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={duration}"]
-    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-    cmd += ["-c:a", "aac", "-shortest"] if audio else []
-    subprocess.run(cmd + [str(path)], check=True)
-    return path
+    """Generate a test clip with lavfi sources (no binaries in the repository): the demo's synthetic-clip command."""
+    from app.demo_clips import make_synthetic_clip
+
+    return make_synthetic_clip(path, size=size, seconds=duration, rate=rate, tone_hz=440 if audio else None)
 
 
 DEMO_PUBLIC_URL = "http://127.0.0.1:5000"
