@@ -98,6 +98,9 @@ def main() -> int:
         print("\nstopping…", flush=True)
         return 0
     finally:
+        # No second Ctrl-C or SIGTERM may break off the clean-up: Redis and the S3 server would outlive `make run`.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop_processes(procs, timeout=10)
         services.stop()
 

@@ -266,21 +266,25 @@ def start_missing(var_dir: Path, *, fixed_ports: bool = True, allow_origin: str 
             raise RuntimeError(f"port {default} is busy: is another `make run` running? Stop it, or set {setting}")
         return default
 
-    if not os.environ.get("REDIS_URL"):
-        proc, url = start_redis(var_dir / "redis", port_for(6390, "REDIS_URL"))
-        services.procs.append(proc)
-        services.env["REDIS_URL"] = url
-    if not os.environ.get("S3_ENDPOINT_URL"):
-        port = port_for(9390, "S3_ENDPOINT_URL")
-        access = os.environ.get("AWS_ACCESS_KEY_ID") or "portal-access-key"
-        secret = os.environ.get("AWS_SECRET_ACCESS_KEY") or "portal-secret-key-change-me"
-        proc, url = start_s3(var_dir / "s3", access, secret, port, allow_origin=allow_origin)
-        services.procs.append(proc)
-        services.env.update(S3_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID=access, AWS_SECRET_ACCESS_KEY=secret)
-    if not os.environ.get("SMTP_URL"):
-        proc, url = start_mail_sink(var_dir / "mail", port_for(8025, "SMTP_URL"))
-        services.procs.append(proc)
-        services.env["SMTP_URL"] = url
+    try:
+        if not os.environ.get("REDIS_URL"):
+            proc, url = start_redis(var_dir / "redis", port_for(6390, "REDIS_URL"))
+            services.procs.append(proc)
+            services.env["REDIS_URL"] = url
+        if not os.environ.get("S3_ENDPOINT_URL"):
+            port = port_for(9390, "S3_ENDPOINT_URL")
+            access = os.environ.get("AWS_ACCESS_KEY_ID") or "portal-access-key"
+            secret = os.environ.get("AWS_SECRET_ACCESS_KEY") or "portal-secret-key-change-me"
+            proc, url = start_s3(var_dir / "s3", access, secret, port, allow_origin=allow_origin)
+            services.procs.append(proc)
+            services.env.update(S3_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID=access, AWS_SECRET_ACCESS_KEY=secret)
+        if not os.environ.get("SMTP_URL"):
+            proc, url = start_mail_sink(var_dir / "mail", port_for(8025, "SMTP_URL"))
+            services.procs.append(proc)
+            services.env["SMTP_URL"] = url
+    except BaseException:  # a busy port or a server that never answered: stop those already started
+        services.stop()
+        raise
     return services
 
 
