@@ -12,7 +12,7 @@ from app.db import DbSession
 from app.models import Role, Unit, UnitKind, User
 from app.permissions import can_manage_account, can_set_active, require
 from app.services import PortalError
-from app.services.audit import record_event
+from app.services.audit import add_created, record_event
 from app.services.sessions import end_all_sessions
 
 UNIT_KINDS = tuple(kind.value for kind in UnitKind)
@@ -36,9 +36,7 @@ def create_unit(
     if session.scalar(select(Unit).where(func.upper(Unit.code) == code)):
         raise PortalError(_l("A unit with code %(code)s already exists.", code=code), field="code")
     unit = Unit(code=code, name=name.strip(), kind=UnitKind(kind), phone=phone)
-    session.add(unit)
-    record_event(session, actor=actor, action="unit.create", obj=unit, after={"code": unit.code})
-    return unit
+    return add_created(session, unit, actor=actor, action="unit.create", after={"code": unit.code})
 
 
 def create_user(
@@ -76,11 +74,9 @@ def create_user(
         unit=unit,
         locale=locale,
     )
-    session.add(user)
-    record_event(
-        session, actor=actor, action="account.create", obj=user, after={"email": user.email, "role": user.role.value}
+    return add_created(
+        session, user, actor=actor, action="account.create", after={"email": user.email, "role": user.role.value}
     )
-    return user
 
 
 def authenticate(session: DbSession, *, email: str, password: str) -> User | None:

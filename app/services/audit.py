@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+from typing import TypeVar
 
 from app.db import DbSession
 from app.models import AuditEvent, Contest, User
+
+RowT = TypeVar("RowT")
 
 
 class _Contest(enum.Enum):
@@ -38,3 +41,11 @@ def record_event(
     )
     session.add(event)
     return event
+
+
+def add_created(session: DbSession, obj: RowT, *, actor: User | None, action: str, after: dict) -> RowT:
+    """Add the new row obj to the session and audit its creation; returns obj. `after` (what the log keeps of the row)
+    is built before the flush that gives the row its id, so it names no new id."""
+    session.add(obj)
+    record_event(session, actor=actor, action=action, obj=obj, after=after)
+    return obj

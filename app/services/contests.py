@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.db import DbSession
 from app.models import Category, Contest, IntakeState, User, utcnow
 from app.services import PortalError
-from app.services.audit import record_event
+from app.services.audit import add_created, record_event
 
 MAX_ENTRIES_PER_UNIT = 1000
 MAX_DURATION_S = 24 * 3600.0
@@ -82,9 +82,7 @@ def create_contest(
     contest = Contest(slug=slug, title=title.strip(), **{k: v for k, v in fields.items() if k in EDITABLE})
     _check(contest)
     contest.categories = [Category(name=c.strip()) for c in categories if c.strip()]
-    session.add(contest)
-    record_event(session, actor=actor, action="contest.create", obj=contest, after={"slug": contest.slug})
-    return contest
+    return add_created(session, contest, actor=actor, action="contest.create", after={"slug": contest.slug})
 
 
 def update_contest(
@@ -157,16 +155,7 @@ def close_intake(session: DbSession, *, actor: User | None, contest: Contest) ->
     """Close entry intake now, before the deadline (audited); False when it was closed by hand already."""
     if contest.intake_closed_at is not None:
         return False
-    before = intake_state(contest).value
-    contest.intake_closed_at = utcnow()
-    record_event(
-        session,
-        actor=actor,
-        action="contest.intake_close",
-        obj=contest,
-        before={"intake": before},
-        after={"intake": IntakeState.CLOSED_BY_ORGANISER.value},
-    )
+    _set_intake_closed_at(session, actor=actor, contest=contest, closed_at=utcnow(), action="contest.intake_close")
     return True
 
 
@@ -174,17 +163,20 @@ def reopen_intake(session: DbSession, *, actor: User | None, contest: Contest) -
     """Undo an organiser's closing (audited); the dates rule again, so after the deadline intake stays shut."""
     if contest.intake_closed_at is None:
         raise PortalError(_l("Entry intake was not closed by the organisers."))
-    contest.intake_closed_at = None
-    state = intake_state(contest)
+    return _set_intake_closed_at(session, actor=actor, contest=contest, closed_at=None, action="contest.intake_reopen")
+
+
+def _set_intake_closed_at(
+    session: DbSession, *, actor: User | None, contest: Contest, closed_at: datetime | None, action: str
+) -> IntakeState:
+    """Set or clear the organisers' closing of intake, audit the intake state before and after; the new state."""
+    before = intake_state(contest)
+    contest.intake_closed_at = closed_at
+    after = intake_state(contest)
     record_event(
-        session,
-        actor=actor,
-        action="contest.intake_reopen",
-        obj=contest,
-        before={"intake": IntakeState.CLOSED_BY_ORGANISER.value},
-        after={"intake": state.value},
+        session, actor=actor, action=action, obj=contest, before={"intake": before.value}, after={"intake": after.value}
     )
-    return state
+    return after
 
 
 def get_contest(session: DbSession, slug: str) -> Contest | None:

@@ -18,7 +18,7 @@ from app.db import DbSession
 from app.models import Clip, ClipStatus, Contest, Entry, EntryStatus, Unit, User, utcnow
 from app.permissions import require_accepting_entries, require_entry_changeable, require_unit_member
 from app.services import PortalError
-from app.services.audit import record_event
+from app.services.audit import add_created, record_event
 from app.services.notifications import notify_entry_submitted
 from app.storage import Storage, original_key
 
@@ -81,15 +81,8 @@ def create_entry(
         status=EntryStatus.DRAFT,
         **texts,
     )
-    session.add(entry)
-    record_event(
-        session,
-        actor=user,
-        action="entry.create",
-        obj=entry,
-        after={"title": entry.title, "unit_id": unit.id, "category_id": category_id},
-    )
-    return entry
+    after = {"title": entry.title, "unit_id": unit.id, "category_id": category_id}
+    return add_created(session, entry, actor=user, action="entry.create", after=after)
 
 
 @dataclass(frozen=True)
@@ -286,17 +279,15 @@ def store_upload(
 def record_clip_upload(session: DbSession, *, actor: User | None, entry: Entry, clip: Clip) -> None:
     """Make a complete upload the entry's current clip (the earlier one is kept) and audit the upload or replacement."""
     previous = entry.clip_id
+    before: dict[str, int] | None
+    if previous:
+        action, before = "clip.replace", {"clip_id": previous}
+    else:
+        action, before = "clip.upload", None
     entry.clip_id = clip.id
     entry.updated_at = utcnow()
-    record_event(
-        session,
-        actor=actor,
-        action="clip.replace" if previous else "clip.upload",
-        obj=clip,
-        contest_id=entry.contest_id,
-        before={"clip_id": previous} if previous else None,
-        after={"clip_id": clip.id, "entry_id": entry.id, "filename": clip.filename, "size": clip.size_bytes},
-    )
+    after = {"clip_id": clip.id, "entry_id": entry.id, "filename": clip.filename, "size": clip.size_bytes}
+    record_event(session, actor=actor, action=action, obj=clip, contest_id=entry.contest_id, before=before, after=after)
 
 
 def discard_original(storage: Storage, clip: Clip) -> None:

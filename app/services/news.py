@@ -10,7 +10,7 @@ from app.db import DbSession
 from app.models import Contest, NewsPost, NewsStatus, User, utcnow
 from app.permissions import require_outreach_manager
 from app.services import PortalError
-from app.services.audit import record_event
+from app.services.audit import add_created, record_event
 
 TITLE_MAX = 300
 BODY_MAX = 100_000
@@ -39,11 +39,9 @@ def create_post(
     _check(title, body_md)
     post = NewsPost(contest_id=contest.id, title=title.strip(), body_md=body_md, author_id=actor.id if actor else None)
     _publish_state(post, publish)
-    session.add(post)
-    record_event(
-        session, actor=actor, action="news.create", obj=post, after={"title": post.title, "status": post.status.value}
+    return add_created(
+        session, post, actor=actor, action="news.create", after={"title": post.title, "status": post.status.value}
     )
-    return post
 
 
 def update_post(

@@ -29,7 +29,7 @@ from app.models import (
     utcnow,
 )
 from app.services import PortalError
-from app.services.audit import record_event
+from app.services.audit import add_created, record_event
 from app.services.notifications import notify_round_opened
 
 TIE_BREAK_RE = re.compile(r"^(criterion:.+|median|first_places)$")
@@ -130,15 +130,8 @@ def create_round(
             )
         )
     rnd.tie_breaks = check_tie_breaks(list(tie_breaks), names)
-    session.add(rnd)
-    record_event(
-        session,
-        actor=actor,
-        action="round.create",
-        obj=rnd,
-        after={"name": rnd.name, "criteria": [c.name for c in rnd.criteria]},
-    )
-    return rnd
+    after = {"name": rnd.name, "criteria": [c.name for c in rnd.criteria]}
+    return add_created(session, rnd, actor=actor, action="round.create", after=after)
 
 
 def set_round_status(session: DbSession, *, actor: User | None, rnd: Round, status: RoundStatus) -> None:
