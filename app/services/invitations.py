@@ -82,8 +82,8 @@ def _mail_link(session: DbSession, user: User, purpose: TokenPurpose, **context:
     kind = LINK_MAILS[purpose]
     locale = mail_locale(user)
     link = mail_link(LINK_ENDPOINTS[purpose], token=token)
-    subject, text, html = render_mail(kind.value, locale, user=user, link=link, **context)
-    return queue_mail(session, to_user=user, kind=kind, subject=subject, text=text, html=html, locale=locale)
+    mail = render_mail(kind.value, locale, user=user, link=link, **context)
+    return queue_mail(session, to_user=user, kind=kind, locale=locale, **mail._asdict())
 
 
 def _current_contest_title(session: DbSession) -> str | None:

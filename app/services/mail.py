@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app, has_app_context, render_template
 from flask_babel import force_locale
@@ -58,13 +58,21 @@ def mail_locale(user: User | None, locale: str | None = None) -> str:
     return "vi"
 
 
-def render_mail(template_name: str, locale: str, **context: Any) -> tuple[str, str, str]:
+class RenderedMail(NamedTuple):
+    """A rendered mail's parts, named as queue_mail takes them: `queue_mail(..., **mail._asdict())`."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def render_mail(template_name: str, locale: str, **context: Any) -> RenderedMail:
     """(subject, text, html) of templates/mail/<template_name>.{subject,txt,html} in locale (needs an app context)."""
     with force_locale(mail_locale(None, locale)):
         subject = render_template(f"mail/{template_name}.subject", **context)
         text = render_template(f"mail/{template_name}.txt", **context)
         html = render_template(f"mail/{template_name}.html", locale=locale, **context)
-    return " ".join(subject.split()), text.strip() + "\n", html
+    return RenderedMail(" ".join(subject.split()), text.strip() + "\n", html)
 
 
 def mail_link(endpoint: str, **values: Any) -> str:

@@ -137,19 +137,11 @@ def _send(
     locale = mail_locale(user)
     with link_context(), force_locale(locale):
         context = {key: (value() if callable(value) else value) for key, value in context.items()}
-        subject, text, html = render_mail(
+        mail = render_mail(
             template or kind.value, locale, user=user, contest=contest, contest_title=contest.title, **context
         )
     return queue_mail(
-        session,
-        to_user=user,
-        kind=kind,
-        subject=subject,
-        text=text,
-        html=html,
-        locale=locale,
-        contest_id=contest.id,
-        dedupe_key=dedupe_key,
+        session, to_user=user, kind=kind, locale=locale, contest_id=contest.id, dedupe_key=dedupe_key, **mail._asdict()
     )
 
 
@@ -416,12 +408,27 @@ def participation_reminder_targets(session: DbSession, *, contest: Contest, now:
     return targets
 
 
+def _reminders_written(session: DbSession, contest: Contest, user: User) -> int:
+    """How many participation reminders of contest the outbox holds for user."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.kind == MailKind.PARTICIPATION_REMINDER,
+            OutboxMessage.contest_id == contest.id,
+            OutboxMessage.to_user_id == user.id,
+        )
+    )
+    return count or 0
+
+
 def send_participation_reminders(
     session: DbSession, *, actor: User, contest: Contest, now: datetime, include_recent: bool = False
 ) -> dict[str, int]:
     """Remind the units that have not taken part (audited). Units reminded within 24 h are left out unless
     `include_recent` (the organiser confirmed again). Returns {"units": n, "messages": n, "skipped": n}."""
     require(is_staff(actor), _l("Only organisers may send reminders."))
+    link = lambda: mail_link("units.dashboard")  # noqa: E731 - built in each recipient's link context
     units = messages = skipped = 0
     for target in participation_reminder_targets(session, contest=contest, now=now):
         if not target.members or (target.recent and not include_recent):
@@ -430,22 +437,9 @@ def send_participation_reminders(
         units += 1
         for user in target.members:
             # The n-th reminder of this user: a form sent twice at once (double click) writes it only once.
-            earlier = session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(
-                    OutboxMessage.kind == MailKind.PARTICIPATION_REMINDER,
-                    OutboxMessage.contest_id == contest.id,
-                    OutboxMessage.to_user_id == user.id,
-                )
-            )
+            key = f"participation_reminder:{contest.id}:{user.id}:{_reminders_written(session, contest, user) + 1}"
             message = _send(
-                session,
-                user=user,
-                kind=MailKind.PARTICIPATION_REMINDER,
-                contest=contest,
-                dedupe_key=f"participation_reminder:{contest.id}:{user.id}:{(earlier or 0) + 1}",
-                link=lambda: mail_link("units.dashboard"),
+                session, user=user, kind=MailKind.PARTICIPATION_REMINDER, contest=contest, dedupe_key=key, link=link
             )
             messages += message is not None
     result = {"units": units, "messages": messages, "skipped": skipped}
