@@ -85,9 +85,24 @@ def agreement_table(table: ScoreTable, *, flag_threshold: float | None = None) -
     check_threshold(flag_threshold)
     max_total = table.max_total
     threshold = DEFAULT_FLAG_SHARE * max_total if flag_threshold is None else float(flag_threshold)
-    n_entries, n_judges = len(table.entries), len(table.judges)
-    totals, entry = table.totals, table.sheet_entry
+    w, iccs, complete, note = _panel_statistics(table)
+    return AgreementReport(
+        kendall_w=w,
+        icc=iccs,
+        per_entry=_per_entry(table, threshold),
+        threshold=threshold,
+        max_total=max_total,
+        entries=len(table.entries),
+        judges=len(table.judges),
+        complete=complete,
+        note=note,
+    )
 
+
+def _per_entry(table: ScoreTable, threshold: float) -> list[EntryAgreement]:
+    """Each entry's judges, mean, sd and range of totals; flagged when the range exceeds threshold."""
+    n_entries = len(table.entries)
+    totals, entry = table.totals, table.sheet_entry
     counts = table.entry_counts()
     mean = np.bincount(entry, weights=totals, minlength=n_entries) / np.maximum(counts, 1)
     dev = totals - mean[entry]
@@ -99,7 +114,7 @@ def agreement_table(table: ScoreTable, *, flag_threshold: float | None = None) -
     spread = rounded(hi - lo) if n_entries else hi
     # compare rounded values so a range of 2.5000000000000004 does not flag at 2.5
     flags = (spread > round(threshold, 9)).tolist()
-    per_entry = [
+    return [
         EntryAgreement(entry=e, judges=c, mean=m, sd=s, range=r, flag=f)
         for e, c, m, s, r, f in zip(
             table.entries,
@@ -112,6 +127,11 @@ def agreement_table(table: ScoreTable, *, flag_threshold: float | None = None) -
         )
     ]
 
+
+def _panel_statistics(table: ScoreTable) -> tuple[float | None, dict[str, float | None], bool, str | None]:
+    """(Kendall's W, ICCs, complete, note) over the entry × judge matrix; W and the ICCs need every cell of it."""
+    n_entries, n_judges = len(table.entries), len(table.judges)
+    totals = table.totals
     complete = totals.size == n_entries * n_judges and n_entries > 0
     note = None
     w = None
@@ -127,14 +147,4 @@ def agreement_table(table: ScoreTable, *, flag_threshold: float | None = None) -
         iccs = icc(matrix)
         if w is None or any(v is None for v in iccs.values()):
             note = "some statistics are undefined because the totals have no variance"
-    return AgreementReport(
-        kendall_w=w,
-        icc=iccs,
-        per_entry=per_entry,
-        threshold=threshold,
-        max_total=max_total,
-        entries=n_entries,
-        judges=n_judges,
-        complete=bool(complete),
-        note=note,
-    )
+    return w, iccs, bool(complete), note
