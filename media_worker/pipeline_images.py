@@ -128,15 +128,14 @@ def _timestamp(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
-def storyboard_vtt(
-    *, count: int, interval_s: float, duration_s: float, tile_w: int, tile_h: int, columns: int, sprite_url: str
-) -> str:
-    """WebVTT whose cues point into the sprite with media fragments (#xywh=x,y,w,h)."""
+def storyboard_vtt(board: Storyboard, *, duration_s: float, sprite_url: str) -> str:
+    """WebVTT whose cues point into board's sprite with media fragments (#xywh=x,y,w,h)."""
     lines = ["WEBVTT", ""]
+    count, interval_s, tile_w, tile_h = board.count, board.interval_s, board.tile_w, board.tile_h
     for i in range(count):
         start = i * interval_s
         end = min((i + 1) * interval_s, duration_s) if i == count - 1 else (i + 1) * interval_s
-        x, y = (i % columns) * tile_w, (i // columns) * tile_h
+        x, y = (i % board.columns) * tile_w, (i // board.columns) * tile_h
         lines += [
             f"{_timestamp(start)} --> {_timestamp(max(end, start + 0.001))}",
             f"{sprite_url}#xywh={x},{y},{tile_w},{tile_h}",
@@ -187,14 +186,9 @@ def make_storyboard(
         .compile(cmd=FFMPEG, overwrite_output=True)
     )
     _run_images(cmd, [sprite], cwd=path.parent, timeout=timeout)
+    board = Storyboard(sprite, vtt, interval, tile_w, tile_h, cols, count)
     text = storyboard_vtt(
-        count=count,
-        interval_s=interval,
-        duration_s=duration_s,
-        tile_w=tile_w,
-        tile_h=tile_h,
-        columns=cols,
-        sprite_url=sprite_url if sprite_url is not None else sprite_name,
+        board, duration_s=duration_s, sprite_url=sprite_url if sprite_url is not None else sprite_name
     )
     vtt.write_text(text, encoding="utf-8")
-    return Storyboard(sprite, vtt, interval, tile_w, tile_h, cols, count)
+    return board

@@ -8,6 +8,10 @@ from pathlib import Path
 from media_worker.reasons import REJECTION_PARAMS
 
 
+class MediaError(Exception):
+    """ffmpeg failed for reasons not attributable to the file (timeout, crash, missing binary); retryable."""
+
+
 class Rejected(Exception):
     """The file itself is unacceptable; deterministic, so the job must not retry it.
 
@@ -58,10 +62,6 @@ def _describe(rejections: list[tuple[str, dict[str, object]]]) -> str:
 def _rebuild_rejected(rejections: list[tuple[str, dict[str, object]]]) -> Rejected:
     """Unpickle helper for Rejected."""
     return Rejected.combine([Rejected(code, **params) for code, params in rejections])
-
-
-class MediaError(Exception):
-    """ffmpeg failed for reasons not attributable to the file (timeout, crash, missing binary); retryable."""
 
 
 @dataclass(frozen=True)
@@ -132,26 +132,27 @@ class Rung:
 
 
 @dataclass(frozen=True)
-class Rendition:
-    """One rung as written; bitrate is measured from the file; copied: the source's streams, remuxed (quick path)."""
+class Output:
+    """A picture file the pipeline wrote: its name (the rung's or the poster's), path and dimensions."""
 
     name: str
     path: Path
     width: int
     height: int
+
+
+@dataclass(frozen=True)
+class Rendition(Output):
+    """One rung as written; bitrate is measured from the file; copied: the source's streams, remuxed (quick path)."""
+
     bitrate: int
     size_bytes: int
     copied: bool = False
 
 
 @dataclass(frozen=True)
-class Poster:
+class Poster(Output):
     """A still JPEG of the clip."""
-
-    name: str
-    path: Path
-    width: int
-    height: int
 
 
 @dataclass(frozen=True)

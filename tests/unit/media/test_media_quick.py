@@ -18,22 +18,11 @@ from media_worker.pipeline_types import ProbeInfo
 
 def export(**changes) -> ProbeInfo:
     """An editor's 1080p30 H.264 High / AAC export at 8 Mbit/s: the source the quick path is for."""
-    info = probe_info(
-        duration_s=60.0,
-        bit_rate=8_200_000,
-        size_bytes=61_500_000,
-        color_transfer="bt709",
-        video_profile="High",
-        video_level=40,
-        video_bit_rate=8_000_000,
-        color_range="tv",
-        color_primaries="bt709",
-        audio_profile="LC",
-        audio_channels=2,
-        audio_sample_rate=48_000,
-        audio_bit_rate=128_000,
-    )
-    return replace(info, **changes)
+    container = {"duration_s": 60.0, "bit_rate": 8_200_000, "size_bytes": 61_500_000}
+    video = {"video_profile": "High", "video_level": 40, "video_bit_rate": 8_000_000}
+    colour = {"color_range": "tv", "color_primaries": "bt709", "color_transfer": "bt709"}
+    audio = {"audio_profile": "LC", "audio_channels": 2, "audio_sample_rate": 48_000, "audio_bit_rate": 128_000}
+    return replace(probe_info(**container, **video, **colour, **audio), **changes)
 
 
 def why(info: ProbeInfo, max_bitrate: int | None = None) -> str | None:
