@@ -8,19 +8,15 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
-from .contest import Contest, Entry
+from .contest import Contest, ContestPart, Entry
 from .enums import AwardKind, enum_column
 from .org import User
 
 
-class Award(Base):
+class Award(ContestPart, Base):
     __tablename__ = "award"
     __table_args__ = (UniqueConstraint("contest_id", "name"), CheckConstraint("count > 0", name="count_positive"))
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # Indexed by the unique (contest_id, name).
-    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=1)
     count: Mapped[int] = mapped_column(Integer, default=1)
     kind: Mapped[AwardKind] = mapped_column(enum_column(AwardKind), default=AwardKind.GROUP)

@@ -69,13 +69,19 @@ class Contest(Base):
     )
 
 
-class Category(Base):
+class ContestPart:
+    """The first columns of a named part of a contest (a category, round or award), deleted with the contest. Its
+    table's unique constraint leads with contest_id, and so indexes it. (sort_order: first in the table, as the
+    migrations made them; a mixin's columns would otherwise follow the class's own.)"""
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), sort_order=-1)
+    name: Mapped[str] = mapped_column(String(200), sort_order=-1)
+
+
+class Category(ContestPart, Base):
     __tablename__ = "category"
     __table_args__ = (UniqueConstraint("contest_id", "name"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"))  # indexed by the unique
-    name: Mapped[str] = mapped_column(String(200))
 
     contest: Mapped[Contest] = relationship(back_populates="categories")
 

@@ -8,18 +8,15 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
-from .contest import Contest, Entry
+from .contest import Contest, ContestPart, Entry
 from .enums import AggregationMethod, AssignmentMode, RoundStatus, SheetStatus, enum_column
 from .org import User
 
 
-class Round(Base):
+class Round(ContestPart, Base):
     __tablename__ = "round"
     __table_args__ = (UniqueConstraint("contest_id", "position"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"))  # indexed by the unique
-    name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[RoundStatus] = mapped_column(enum_column(RoundStatus), default=RoundStatus.DRAFT)
     blind: Mapped[bool] = mapped_column(Boolean, default=False)
