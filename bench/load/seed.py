@@ -189,11 +189,11 @@ def _busy_clips(session, store, *, count: int, unit, now) -> list[int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--units", type=int, default=300)
-    parser.add_argument("--judges", type=int, default=30)
-    parser.add_argument("--entries", type=int, default=120)
-    parser.add_argument("--busy-clips", type=int, default=0)
+    parser = argparse.ArgumentParser(description="Create the load scenarios' data; print it as JSON.")
+    parser.add_argument("--units", type=int, default=300, help="units, one member each (rush)")
+    parser.add_argument("--judges", type=int, default=30, help="judges on the round's panel (judging)")
+    parser.add_argument("--entries", type=int, default=120, help="submitted entries with ready clips (judging)")
+    parser.add_argument("--busy-clips", type=int, default=0, help="long clips left for the worker to transcode")
     args = parser.parse_args()
     from app import create_app, db
     from app.connections import storage
