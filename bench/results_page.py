@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,6 +115,7 @@ def measure(args: argparse.Namespace) -> int:
         # Bulk rows (executemany): building 500,000 ORM objects would take longer than everything measured here.
         entry_rows, sheet_rows, score_rows = [], [], []
         sheet_id = 0
+        seeded_at, when = m.utcnow(), random.Random(2)  # scores keep rng's sequence
         for i in range(args.entries):
             entry_id = i + 1
             entry_rows.append(
@@ -136,6 +138,8 @@ def measure(args: argparse.Namespace) -> int:
                         "judge_id": judge.id,
                         "status": m.SheetStatus.SUBMITTED,
                         "criterion_comments": {},
+                        # submitted over the round's last three days, as judges do (not all in the same second)
+                        "updated_at": seeded_at - timedelta(seconds=when.uniform(600, 3 * 86400)),
                     }
                 )
                 for c in rnd.criteria:

@@ -18,27 +18,30 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 import judging
 from app.db import DbSession
-from app.models import AuditEvent, Entry, Round, ScoreSheet, SheetStatus, Unit, User
+from app.models import AuditEvent, Entry, Round, Score, ScoreSheet, SheetStatus, Unit, User
 from app.services import scoring
 from app.services.results import BoardRow, ResultRow, awards_by_entry, round_table
-from judging.ranking import rank_table
+from judging.methods import rounded
+from judging.ranking import RankColumns, rank_columns
 from judging.reliability import agreement_table
+from judging.table import ScoreTable, table_from_sheets
 
 log = logging.getLogger(__name__)
 
 PER_PAGE = 50
-FORMAT = 4  # bump when a cached document's shape changes
+FORMAT = 5  # bump when a cached document's shape changes
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,12 @@ class SheetState:
     seek per status: the warm board reads neither the sheet nor the score table, whatever the round's size."""
 
     groups: tuple[tuple[str, str], ...]
+    latest: datetime | None = None  # the latest change of any sheet of the round
+
+    @classmethod
+    def of(cls, latest: dict[SheetStatus, datetime | None]) -> SheetState:
+        known = [at for at in latest.values() if at is not None]
+        return cls(tuple((status.value, str(at)) for status, at in latest.items()), max(known, default=None))
 
 
 def sheet_state(session: DbSession, rnd: Round) -> SheetState:
@@ -60,7 +69,7 @@ def sheet_state(session: DbSession, rnd: Round) -> SheetState:
         for status in SheetStatus
     ]
     row = session.execute(select(*latest)).one()
-    return SheetState(tuple((status.value, str(at)) for status, at in zip(SheetStatus, row, strict=True)))
+    return SheetState.of(dict(zip(SheetStatus, row, strict=True)))
 
 
 def _digest(*parts: object) -> str:
@@ -128,70 +137,239 @@ def _cached(redis: Redis | None, key: str, ttl: int, compute: Callable[[], Numbe
     return numbers
 
 
-def compute_numbers(session: DbSession, rnd: Round) -> Numbers:
-    """The official ranking, spread and flags, agreement and leniency, from one score query fetched as arrays.
+# Sheets re-read before the cached state's latest change: a sheet saved in a transaction that committed after a later
+# one (or on a node whose clock is a little behind) still reaches the columns. Reading a sheet again is harmless.
+REREAD = timedelta(seconds=60)
+
+
+def _rubric(rnd: Round) -> list[judging.Criterion]:
+    """The rubric as round_table() gives it to the judging library."""
+    return [judging.Criterion(name=c.name, max_points=c.max_points, weight=c.weight) for c in rnd.criteria]
+
+
+def _numeric_rows(session: DbSession, query, width: int) -> np.ndarray:
+    """The rows of a query of numbers as one float64 array (width columns), taken from the driver's cursor: no Row
+    object per row (400,000 of them cost more than the rest of a cold board). Ids stay exact below 2**53."""
+    result = session.connection().execute(query)
+    try:
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+    return np.array(rows, dtype=np.float64).reshape(-1, width)
+
+
+def _sheet_columns(data: np.ndarray, criteria: list[int]) -> dict[str, np.ndarray] | None:
+    """Score rows (sheet id, entry, judge, criterion id, points) of submitted sheets as one row per sheet, sorted by
+    id, with the points in rubric order; None when a sheet lacks a criterion or names one outside the rubric
+    (round_table then raises the judging library's message)."""
+    if not criteria and data.size:
+        return None
+    ids, crit = data[:, 0].astype(np.int64), data[:, 3].astype(np.int64)
+    rubric = np.array(criteria, dtype=np.int64)
+    sorter = np.argsort(rubric)
+    found = sorter[np.minimum(np.searchsorted(rubric, crit, sorter=sorter), max(len(criteria) - 1, 0))]
+    if not np.array_equal(rubric[found], crit):
+        return None
+    sheets, first, inverse, counts = np.unique(ids, return_index=True, return_inverse=True, return_counts=True)
+    if np.any(counts != len(criteria)):
+        return None
+    points = np.full((sheets.size, len(criteria)), np.nan)
+    points[inverse.reshape(-1), found] = data[:, 4]
+    if np.isnan(points).any():  # the same criterion twice in one sheet
+        return None
+    return {
+        "sheet": sheets,
+        "entry": data[first, 1].astype(np.int64),
+        "judge": data[first, 2].astype(np.int64),
+        "points": points,
+    }
+
+
+def _read_sheets(session: DbSession, rnd: Round) -> dict[str, np.ndarray] | None:
+    """Every submitted sheet of the round, from one score query."""
+    query = (
+        select(ScoreSheet.id, ScoreSheet.entry_id, ScoreSheet.judge_id, Score.criterion_id, Score.points)
+        .join(Score, Score.sheet_id == ScoreSheet.id)
+        .where(ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED)
+    )
+    return _sheet_columns(_numeric_rows(session, query, 5), [c.id for c in rnd.criteria])
+
+
+def _changed_sheets(
+    session: DbSession, rnd: Round, cached: dict[str, np.ndarray], since: datetime
+) -> dict[str, np.ndarray] | None:
+    """The cached columns with every sheet changed after `since` read again (one query through the index
+    (round_id, status, updated_at), drafts included: a reopened sheet leaves the columns), or None when anything
+    is uncertain: a changed sheet incomplete, or the round's submitted sheets (their count and the sum of their ids)
+    not those of the result, as after a cascade deleted one."""
+    query = (
+        select(
+            ScoreSheet.id,
+            ScoreSheet.entry_id,
+            ScoreSheet.judge_id,
+            func.coalesce(Score.criterion_id, -1),
+            func.coalesce(Score.points, 0.0),
+            case((ScoreSheet.status == SheetStatus.SUBMITTED, 1), else_=0),
+        )
+        .outerjoin(Score, Score.sheet_id == ScoreSheet.id)
+        .where(
+            ScoreSheet.round_id == rnd.id,
+            ScoreSheet.status.in_(list(SheetStatus)),
+            ScoreSheet.updated_at > since,
+        )
+    )
+    rows = _numeric_rows(session, query, 6)
+    submitted = rows[:, 5] == 1
+    fresh = _sheet_columns(rows[submitted, :5], [c.id for c in rnd.criteria])
+    if fresh is None:
+        return None
+    keep = ~np.isin(cached["sheet"], rows[:, 0].astype(np.int64))
+    columns = {k: np.concatenate([v[keep], fresh[k]]) for k, v in cached.items()}
+    order = np.argsort(columns["sheet"], kind="stable")
+    columns = {k: v[order] for k, v in columns.items()}
+    count, total = session.execute(
+        select(func.count(), func.sum(ScoreSheet.id)).where(
+            ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED
+        )
+    ).one()
+    if count != columns["sheet"].size or int(total or 0) != int(columns["sheet"].sum()):
+        return None
+    return columns
+
+
+def score_table(
+    session: DbSession, rnd: Round, redis: Redis | None, *, ttl: int, state: SheetState | None = None
+) -> ScoreTable | None:
+    """The round's submitted scores as the judging library's table (None without any), equal to round_table()'s.
+
+    The sheets are kept in Redis as columns (one row per sheet, its points in rubric order) with the latest change
+    they include. After a change only the sheets changed since then (less REREAD) are read again; a full read
+    when the rubric changed (another key), the cache is empty, or _changed_sheets finds anything uncertain."""
+    state = state or sheet_state(session, rnd)
+    rubric = _rubric(rnd)
+    rubric_digest = _digest(FORMAT, rnd.id, [(c.id, c.name, c.max_points, c.weight) for c in rnd.criteria])
+    key = f"board:{rnd.id}:sheets:{rubric_digest}"
+    cached: Numbers | None = None
+    if redis is not None:
+        try:
+            raw = redis.get(key)
+            cached = Numbers.loads(raw) if raw is not None else None  # type: ignore[arg-type]
+        except RedisError as exc:
+            log.warning("board cache unreachable: %s", exc)
+            redis = None
+    through = state.latest.isoformat() if state.latest else None
+    columns = None
+    if cached is not None and cached.meta.get("through"):
+        if cached.meta["through"] == through:
+            columns = cached.columns
+        else:
+            since = datetime.fromisoformat(cached.meta["through"]) - REREAD
+            columns = _changed_sheets(session, rnd, cached.columns, since)
+    if columns is None:
+        columns = _read_sheets(session, rnd)
+        if columns is None:
+            return round_table(session, rnd)  # an incomplete sheet: the judging library says which
+    if redis is not None and (cached is None or cached.meta.get("through") != through):
+        try:
+            redis.set(key, Numbers(columns=columns, meta={"through": through}).dumps(), ex=ttl)
+        except RedisError as exc:
+            log.warning("board cache unreachable: %s", exc)
+    if not columns["sheet"].size:
+        return None
+    return table_from_sheets(columns["entry"], columns["judge"], columns["points"], rubric)
+
+
+def _entry_ids(table: ScoreTable) -> np.ndarray:
+    return np.array(table.entries, dtype=np.int64)
+
+
+def compute_numbers(rnd: Round, table: ScoreTable | None) -> Numbers:
+    """The official ranking, spread and flags, agreement and leniency, as columns in official order.
 
     The other methods are compared on request only (compute_comparison): ranking 20,000 entries four more times
-    would make the first view after every saved sheet several seconds slower."""
+    would make the first view after every saved sheet slower. Tie-break notes are written for the rows shown
+    (tie_break_notes) from the tie groups kept here."""
     max_total = sum(c.max_points * c.weight for c in rnd.criteria)
-    meta: dict[str, Any] = {"max_total": max_total, "agreement": None}
-    table = round_table(session, rnd)
+    meta: dict[str, Any] = {"max_total": max_total, "agreement": None, "rules": []}
     if table is None:
         empty = np.zeros(0, dtype=np.int64)
-        return Numbers(columns={"entries": empty, "rank": empty}, meta=meta | {"leniency": [], "tie_break": {}})
-    official = rank_table(table, method=rnd.aggregation, tie_breaks=tuple(rnd.tie_breaks or ()), trim=rnd.trim)
-    order = [r.entry for r in official]
-    position = {e: i for i, e in enumerate(order)}
+        return Numbers(columns={"entries": empty, "rank": empty}, meta=meta | {"leniency": []})
+    official = rank_columns(table, method=rnd.aggregation, tie_breaks=tuple(rnd.tie_breaks or ()), trim=rnd.trim)
+    order = official.order
     columns: dict[str, np.ndarray] = {
-        "entries": np.array([int(e) for e in order], dtype=np.int64),
-        "rank": np.array([r.rank for r in official], dtype=np.int64),
-        "score": np.array([r.score for r in official], dtype=np.float64),
-        "judges": np.array([r.judges for r in official], dtype=np.int64),
-        "tied": np.array([r.tied for r in official], dtype=bool),
-    }
+        "entries": _entry_ids(table)[order],
+        "rank": official.rank,
+        "score": official.score,
+        "judges": official.judges,
+        "tied": official.tied,
+    } | {name: getattr(official, name) for name in _TIE_GROUPS}
     report = agreement_table(table, flag_threshold=rnd.flag_threshold)
-    spread, flag = np.full(len(order), np.nan), np.zeros(len(order), dtype=bool)
-    for a in report.per_entry:
-        spread[position[a.entry]], flag[position[a.entry]] = a.range, a.flag
-    columns["spread"], columns["flag"] = spread, flag
-    per_judge: dict[str, list[float]] = {}
-    for line in official:
-        for judge, total in line.totals.items():
-            per_judge.setdefault(judge, []).append(total)
-    every = [t for ts in per_judge.values() for t in ts]
-    panel_mean = sum(every) / len(every)
+    columns["spread"] = np.array([a.range for a in report.per_entry], dtype=np.float64)[order]
+    columns["flag"] = np.array([a.flag for a in report.per_entry], dtype=bool)[order]
+    # Leniency: each judge's mean total (rounded as the ranking's per-judge totals are) against the panel's.
+    totals = rounded(table.totals)
+    scored = np.bincount(table.sheet_judge, minlength=len(table.judges))
+    sums = np.bincount(table.sheet_judge, weights=totals, minlength=len(table.judges))
+    panel_mean = float(totals.mean())
+    means = sums / np.maximum(scored, 1)
+    lenient = sorted(
+        (
+            [int(j), n, mean, mean - panel_mean]
+            for j, n, mean in zip(table.judges, scored.tolist(), means.tolist(), strict=True)
+            if n
+        ),
+        key=lambda x: -x[3],
+    )
     meta |= {
         "panel_mean": panel_mean,
-        "tie_break": {str(i): r.tie_break for i, r in enumerate(official) if r.tie_break},
+        "rules": list(official.rules),
         "agreement": {
             "kendall_w": report.kendall_w,
             "icc": report.icc,
             "note": report.note,
             "threshold": report.threshold,
         },
-        "leniency": sorted(
-            ([int(j), len(ts), sum(ts) / len(ts), sum(ts) / len(ts) - panel_mean] for j, ts in per_judge.items()),
-            key=lambda x: -x[3],
-        ),
+        "leniency": lenient,
     }
     return Numbers(columns=columns, meta=meta)
 
 
-def compute_comparison(session: DbSession, rnd: Round, numbers: Numbers) -> Numbers:
+_TIE_GROUPS = ("score_start", "score_size", "final_start", "final_size", "separated_by", "separated_value")
+
+
+def tie_break_notes(numbers: Numbers, positions: list[int]) -> dict[int, str]:
+    """The ranking's tie-break note (as rank_table() writes it) of each of these positions that has one."""
+    if "score_size" not in numbers.columns:
+        return {}
+    c = numbers.columns
+    ranked = RankColumns(
+        entries=c["entries"],
+        rules=tuple(numbers.meta["rules"]),
+        order=np.arange(numbers.size),
+        rank=c["rank"],
+        score=c["score"],
+        tied=c["tied"],
+        judges=c["judges"],
+        **{name: c[name] for name in _TIE_GROUPS},
+    )
+    notes = {pos: ranked.note(pos) for pos in positions}
+    return {pos: note for pos, note in notes.items() if note is not None}
+
+
+def compute_comparison(rnd: Round, table: ScoreTable | None, numbers: Numbers) -> Numbers:
     """Rank and score of every entry by each other method, in the official order of `numbers`."""
     others = [m for m in judging.METHODS if m != rnd.aggregation]
-    table = round_table(session, rnd)
-    columns: dict[str, np.ndarray] = {"entries": numbers.columns["entries"]}
-    position = {str(e): i for i, e in enumerate(numbers.columns["entries"].tolist())}
+    official = numbers.columns["entries"]
+    columns: dict[str, np.ndarray] = {"entries": official}
+    sorter = np.argsort(official)
     for m in others:
         ranks, scores = np.zeros(numbers.size, dtype=np.int64), np.zeros(numbers.size, dtype=np.float64)
-        if table is not None:
-            ranked = rank_table(
-                table, method=m, tie_breaks=tuple(rnd.tie_breaks or ()), trim=rnd.trim, with_totals=False
-            )
-            where = np.array([position[r.entry] for r in ranked], dtype=np.int64)
-            ranks[where] = [r.rank for r in ranked]
-            scores[where] = [r.score for r in ranked]
+        if table is not None and numbers.size:
+            ranked = rank_columns(table, method=m, tie_breaks=tuple(rnd.tie_breaks or ()), trim=rnd.trim)
+            ids = _entry_ids(table)[ranked.order]
+            found = sorter[np.minimum(np.searchsorted(official, ids, sorter=sorter), numbers.size - 1)]
+            known = official[found] == ids  # an entry scored after `numbers` were computed is left out
+            ranks[found[known]], scores[found[known]] = ranked.rank[known], ranked.score[known]
         columns[f"rank_{m}"], columns[f"score_{m}"] = ranks, scores
     return Numbers(columns=columns, meta={"methods": others})
 
@@ -200,16 +378,25 @@ def cached_numbers(
     session: DbSession, rnd: Round, redis: Redis | None, *, ttl: int, state: SheetState | None = None
 ) -> Numbers:
     """compute_numbers through the Redis cache, under the round's current version."""
+    state = state or sheet_state(session, rnd)
     key = f"board:{rnd.id}:{board_version(session, rnd, state)}"
-    return _cached(redis, key, ttl, lambda: compute_numbers(session, rnd))
+    return _cached(
+        redis, key, ttl, lambda: compute_numbers(rnd, score_table(session, rnd, redis, ttl=ttl, state=state))
+    )
 
 
 def cached_comparison(
     session: DbSession, rnd: Round, numbers: Numbers, redis: Redis | None, *, ttl: int, state: SheetState | None = None
 ) -> Numbers:
     """compute_comparison through the Redis cache, under the same version as the numbers it completes."""
+    state = state or sheet_state(session, rnd)
     key = f"board:{rnd.id}:{board_version(session, rnd, state)}:compare"
-    return _cached(redis, key, ttl, lambda: compute_comparison(session, rnd, numbers))
+    return _cached(
+        redis,
+        key,
+        ttl,
+        lambda: compute_comparison(rnd, score_table(session, rnd, redis, ttl=ttl, state=state), numbers),
+    )
 
 
 def cached_progress(
@@ -322,7 +509,7 @@ def board_page(
     }
     grants = awards_by_entry(session, rnd.contest_id, entry_ids=ids)
     methods = tuple(comparison.meta["methods"]) if comparison is not None else ()
-    notes = numbers.meta.get("tie_break", {})
+    notes = tie_break_notes(numbers, shown)
     rows = []
     for k, i in enumerate(shown):
         entry_id = ids[k]
@@ -333,7 +520,7 @@ def board_page(
             judges=col["judges"][k],
             tied=col["tied"][k],
             award=grants.get(entry_id),
-            tie_break=notes.get(str(i)),
+            tie_break=notes.get(i),
         )
         by_method = {m: (col[f"rank_{m}"][k], col[f"score_{m}"][k]) for m in methods}
         spread = col["spread"][k]

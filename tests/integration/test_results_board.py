@@ -21,7 +21,7 @@ ENTRIES = 120
 # rubric, the page's entries, their units and grants, the leniency judges, the panel, the contest's latest audited
 # change, awards, publication. Cold adds the score query and the panel's progress (three column-only reads).
 WARM_STATEMENTS = 13
-COLD_STATEMENTS = WARM_STATEMENTS + 4
+COLD_STATEMENTS = WARM_STATEMENTS + 5
 
 
 @pytest.fixture
