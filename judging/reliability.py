@@ -80,37 +80,49 @@ def icc(matrix: np.ndarray) -> dict[str, float | None]:
     return out
 
 
-def agreement_table(table: ScoreTable, *, flag_threshold: float | None = None) -> AgreementReport:
-    """Agreement report for a validated ScoreTable (shared by agreement() and the CLI)."""
-    check_threshold(flag_threshold)
-    max_total = table.max_total
-    threshold = DEFAULT_FLAG_SHARE * max_total if flag_threshold is None else float(flag_threshold)
-    n_entries, n_judges = len(table.entries), len(table.judges)
-    totals, entry = table.totals, table.sheet_entry
-
-    counts = table.entry_counts()
-    mean = np.bincount(entry, weights=totals, minlength=n_entries) / np.maximum(counts, 1)
-    dev = totals - mean[entry]
-    sd = np.sqrt(np.bincount(entry, weights=dev * dev, minlength=n_entries) / np.maximum(counts, 1))
+def spread_columns(table: ScoreTable, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each entry's range of judge totals (rounded) and whether it exceeds threshold, in table.entries order: the
+    per-entry spread of agreement_table() as two arrays."""
+    n_entries, entry, totals = len(table.entries), table.sheet_entry, table.totals
     hi = np.full(n_entries, -np.inf)
     lo = np.full(n_entries, np.inf)
     np.maximum.at(hi, entry, totals)
     np.minimum.at(lo, entry, totals)
     spread = rounded(hi - lo) if n_entries else hi
     # compare rounded values so a range of 2.5000000000000004 does not flag at 2.5
-    flags = (spread > round(threshold, 9)).tolist()
-    per_entry = [
-        EntryAgreement(entry=e, judges=c, mean=m, sd=s, range=r, flag=f)
-        for e, c, m, s, r, f in zip(
-            table.entries,
-            counts.tolist(),
-            rounded(mean).tolist(),
-            rounded(sd).tolist(),
-            spread.tolist(),
-            flags,
-            strict=True,
-        )
-    ]
+    return spread, spread > round(threshold, 9)
+
+
+def agreement_table(
+    table: ScoreTable, *, flag_threshold: float | None = None, per_entry: bool = True
+) -> AgreementReport:
+    """Agreement report for a validated ScoreTable (shared by agreement() and the CLI); per_entry=False leaves the
+    report's per-entry lines out (a caller that keeps the spread as columns uses spread_columns())."""
+    check_threshold(flag_threshold)
+    max_total = table.max_total
+    threshold = DEFAULT_FLAG_SHARE * max_total if flag_threshold is None else float(flag_threshold)
+    n_entries, n_judges = len(table.entries), len(table.judges)
+    totals, entry = table.totals, table.sheet_entry
+
+    lines: list[EntryAgreement] = []
+    if per_entry:
+        counts = table.entry_counts()
+        mean = np.bincount(entry, weights=totals, minlength=n_entries) / np.maximum(counts, 1)
+        dev = totals - mean[entry]
+        sd = np.sqrt(np.bincount(entry, weights=dev * dev, minlength=n_entries) / np.maximum(counts, 1))
+        spread, flags = spread_columns(table, threshold)
+        lines = [
+            EntryAgreement(entry=e, judges=c, mean=m, sd=s, range=r, flag=f)
+            for e, c, m, s, r, f in zip(
+                table.entries,
+                counts.tolist(),
+                rounded(mean).tolist(),
+                rounded(sd).tolist(),
+                spread.tolist(),
+                flags.tolist(),
+                strict=True,
+            )
+        ]
 
     complete = totals.size == n_entries * n_judges and n_entries > 0
     note = None
@@ -130,7 +142,7 @@ def agreement_table(table: ScoreTable, *, flag_threshold: float | None = None) -
     return AgreementReport(
         kendall_w=w,
         icc=iccs,
-        per_entry=per_entry,
+        per_entry=lines,
         threshold=threshold,
         max_total=max_total,
         entries=n_entries,
