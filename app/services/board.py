@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import logging
 import math
@@ -25,17 +26,33 @@ from typing import Any
 import numpy as np
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 import judging
 from app.db import DbSession
-from app.models import AuditEvent, Entry, Round, Score, ScoreSheet, SheetStatus, Unit, User
+from app.models import (
+    Assignment,
+    AssignmentMode,
+    AuditEvent,
+    Clip,
+    ClipStatus,
+    Conflict,
+    Entry,
+    EntryStatus,
+    Round,
+    RoundEntry,
+    Score,
+    ScoreSheet,
+    SheetStatus,
+    Unit,
+    User,
+)
 from app.services import scoring
 from app.services.results import BoardRow, ResultRow, awards_by_entry, round_table
 from judging.methods import rounded
 from judging.ranking import RankColumns, rank_columns
-from judging.reliability import agreement_table
+from judging.reliability import agreement_table, spread_columns
 from judging.table import ScoreTable, table_from_sheets
 
 log = logging.getLogger(__name__)
@@ -155,7 +172,8 @@ def _numeric_rows(session: DbSession, query, width: int) -> np.ndarray:
         rows = result.cursor.fetchall() if result.cursor is not None else []
     finally:
         result.close()
-    return np.array(rows, dtype=np.float64).reshape(-1, width)
+    flat = itertools.chain.from_iterable(rows)
+    return np.fromiter(flat, dtype=np.float64, count=len(rows) * width).reshape(-1, width)
 
 
 def _sheet_columns(data: np.ndarray, criteria: list[int]) -> dict[str, np.ndarray] | None:
@@ -199,9 +217,8 @@ def _changed_sheets(
     session: DbSession, rnd: Round, cached: dict[str, np.ndarray], since: datetime
 ) -> dict[str, np.ndarray] | None:
     """The cached columns with every sheet changed after `since` read again (one query through the index
-    (round_id, status, updated_at), drafts included: a reopened sheet leaves the columns), or None when anything
-    is uncertain: a changed sheet incomplete, or the round's submitted sheets (their count and the sum of their ids)
-    not those of the result, as after a cascade deleted one."""
+    (round_id, status, updated_at), drafts included: a reopened sheet leaves the columns); None when a changed
+    sheet is incomplete."""
     query = (
         select(
             ScoreSheet.id,
@@ -226,57 +243,96 @@ def _changed_sheets(
     keep = ~np.isin(cached["sheet"], rows[:, 0].astype(np.int64))
     columns = {k: np.concatenate([v[keep], fresh[k]]) for k, v in cached.items()}
     order = np.argsort(columns["sheet"], kind="stable")
-    columns = {k: v[order] for k, v in columns.items()}
+    return {k: v[order] for k, v in columns.items()}
+
+
+def _submitted_match(session: DbSession, rnd: Round, columns: dict[str, np.ndarray]) -> bool:
+    """Whether the round's submitted sheets are those of the columns, by their count and the sum of their ids (one
+    statement on the index (round_id, status, updated_at)): a sheet deleted by a cascade, or changed behind the
+    board's back with an old updated_at, shows here."""
     count, total = session.execute(
         select(func.count(), func.sum(ScoreSheet.id)).where(
             ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.SUBMITTED
         )
     ).one()
-    if count != columns["sheet"].size or int(total or 0) != int(columns["sheet"].sum()):
-        return None
-    return columns
+    return bool(count == columns["sheet"].size and int(total or 0) == int(columns["sheet"].sum()))
+
+
+class RoundSheets:
+    """A round's submitted sheets as columns, one row per sheet: id, entry, judge and its points in rubric order;
+    read at most once per request (the numbers, the comparison and the progress share them).
+
+    They are kept in Redis with the latest change they include. Only the sheets changed since then (less REREAD)
+    are read again, then checked against the round's submitted sheets (_submitted_match); a full read when the
+    rubric changed (another key), the cache is empty, or anything is uncertain (a changed sheet incomplete, the
+    check failing)."""
+
+    def __init__(
+        self, session: DbSession, rnd: Round, redis: Redis | None, *, ttl: int, state: SheetState | None = None
+    ) -> None:
+        self.session, self.rnd, self.redis, self.ttl = session, rnd, redis, ttl
+        self.state = state or sheet_state(session, rnd)
+        self._columns: dict[str, np.ndarray] | None = None
+        self._loaded = False
+        self.exact = False  # the columns passed the check (every submitted sheet, complete)
+
+    def columns(self) -> dict[str, np.ndarray] | None:
+        """The columns; None when a submitted sheet is incomplete (round_table raises the library's message)."""
+        if not self._loaded:
+            self._columns, self._loaded = self._load(), True
+        return self._columns
+
+    def table(self) -> ScoreTable | None:
+        """The judging library's table, equal to round_table()'s (None without any submitted sheet)."""
+        columns = self.columns()
+        if columns is None:
+            return round_table(self.session, self.rnd)
+        if not columns["sheet"].size:
+            return None
+        return table_from_sheets(columns["entry"], columns["judge"], columns["points"], _rubric(self.rnd))
+
+    def _load(self) -> dict[str, np.ndarray] | None:
+        session, rnd, redis = self.session, self.rnd, self.redis
+        rubric = _digest(FORMAT, rnd.id, [(c.id, c.name, c.max_points, c.weight) for c in rnd.criteria])
+        key = f"board:{rnd.id}:sheets:{rubric}"
+        cached: Numbers | None = None
+        if redis is not None:
+            try:
+                raw = redis.get(key)
+                cached = Numbers.loads(raw) if raw is not None else None  # type: ignore[arg-type]
+            except RedisError as exc:
+                log.warning("board cache unreachable: %s", exc)
+                redis = None
+        through = self.state.latest.isoformat() if self.state.latest else None
+        columns = None
+        if cached is not None and cached.meta.get("through"):
+            since = datetime.fromisoformat(cached.meta["through"]) - REREAD
+            columns = _changed_sheets(session, rnd, cached.columns, since)
+            self.exact = columns is not None and _submitted_match(session, rnd, columns)
+        if columns is None or not self.exact:
+            columns = _read_sheets(session, rnd)
+            if columns is None:
+                return None
+            self.exact = _submitted_match(session, rnd, columns)
+        unchanged = (
+            cached is not None
+            and cached.meta.get("through") == through
+            and all(np.array_equal(cached.columns[k], v) for k, v in columns.items())
+        )
+        if redis is not None and not unchanged:
+            try:
+                redis.set(key, Numbers(columns=columns, meta={"through": through}).dumps(), ex=self.ttl)
+            except RedisError as exc:
+                log.warning("board cache unreachable: %s", exc)
+        return columns
 
 
 def score_table(
     session: DbSession, rnd: Round, redis: Redis | None, *, ttl: int, state: SheetState | None = None
 ) -> ScoreTable | None:
-    """The round's submitted scores as the judging library's table (None without any), equal to round_table()'s.
-
-    The sheets are kept in Redis as columns (one row per sheet, its points in rubric order) with the latest change
-    they include. After a change only the sheets changed since then (less REREAD) are read again; a full read
-    when the rubric changed (another key), the cache is empty, or _changed_sheets finds anything uncertain."""
-    state = state or sheet_state(session, rnd)
-    rubric = _rubric(rnd)
-    rubric_digest = _digest(FORMAT, rnd.id, [(c.id, c.name, c.max_points, c.weight) for c in rnd.criteria])
-    key = f"board:{rnd.id}:sheets:{rubric_digest}"
-    cached: Numbers | None = None
-    if redis is not None:
-        try:
-            raw = redis.get(key)
-            cached = Numbers.loads(raw) if raw is not None else None  # type: ignore[arg-type]
-        except RedisError as exc:
-            log.warning("board cache unreachable: %s", exc)
-            redis = None
-    through = state.latest.isoformat() if state.latest else None
-    columns = None
-    if cached is not None and cached.meta.get("through"):
-        if cached.meta["through"] == through:
-            columns = cached.columns
-        else:
-            since = datetime.fromisoformat(cached.meta["through"]) - REREAD
-            columns = _changed_sheets(session, rnd, cached.columns, since)
-    if columns is None:
-        columns = _read_sheets(session, rnd)
-        if columns is None:
-            return round_table(session, rnd)  # an incomplete sheet: the judging library says which
-    if redis is not None and (cached is None or cached.meta.get("through") != through):
-        try:
-            redis.set(key, Numbers(columns=columns, meta={"through": through}).dumps(), ex=ttl)
-        except RedisError as exc:
-            log.warning("board cache unreachable: %s", exc)
-    if not columns["sheet"].size:
-        return None
-    return table_from_sheets(columns["entry"], columns["judge"], columns["points"], rubric)
+    """The round's submitted scores as the judging library's table (None without any), equal to round_table()'s,
+    through the cached columns (RoundSheets)."""
+    return RoundSheets(session, rnd, redis, ttl=ttl, state=state).table()
 
 
 def _entry_ids(table: ScoreTable) -> np.ndarray:
@@ -303,9 +359,9 @@ def compute_numbers(rnd: Round, table: ScoreTable | None) -> Numbers:
         "judges": official.judges,
         "tied": official.tied,
     } | {name: getattr(official, name) for name in _TIE_GROUPS}
-    report = agreement_table(table, flag_threshold=rnd.flag_threshold)
-    columns["spread"] = np.array([a.range for a in report.per_entry], dtype=np.float64)[order]
-    columns["flag"] = np.array([a.flag for a in report.per_entry], dtype=bool)[order]
+    report = agreement_table(table, flag_threshold=rnd.flag_threshold, per_entry=False)
+    spread, flag = spread_columns(table, report.threshold)
+    columns["spread"], columns["flag"] = spread[order], flag[order]
     # Leniency: each judge's mean total (rounded as the ranking's per-judge totals are) against the panel's.
     totals = rounded(table.totals)
     scored = np.bincount(table.sheet_judge, minlength=len(table.judges))
@@ -375,32 +431,107 @@ def compute_comparison(rnd: Round, table: ScoreTable | None, numbers: Numbers) -
 
 
 def cached_numbers(
-    session: DbSession, rnd: Round, redis: Redis | None, *, ttl: int, state: SheetState | None = None
+    session: DbSession,
+    rnd: Round,
+    redis: Redis | None,
+    *,
+    ttl: int,
+    state: SheetState | None = None,
+    sheets: RoundSheets | None = None,
 ) -> Numbers:
     """compute_numbers through the Redis cache, under the round's current version."""
-    state = state or sheet_state(session, rnd)
-    key = f"board:{rnd.id}:{board_version(session, rnd, state)}"
-    return _cached(
-        redis, key, ttl, lambda: compute_numbers(rnd, score_table(session, rnd, redis, ttl=ttl, state=state))
-    )
+    sheets = sheets or RoundSheets(session, rnd, redis, ttl=ttl, state=state)
+    key = f"board:{rnd.id}:{board_version(session, rnd, sheets.state)}"
+    return _cached(redis, key, ttl, lambda: compute_numbers(rnd, sheets.table()))
 
 
 def cached_comparison(
-    session: DbSession, rnd: Round, numbers: Numbers, redis: Redis | None, *, ttl: int, state: SheetState | None = None
+    session: DbSession,
+    rnd: Round,
+    numbers: Numbers,
+    redis: Redis | None,
+    *,
+    ttl: int,
+    state: SheetState | None = None,
+    sheets: RoundSheets | None = None,
 ) -> Numbers:
     """compute_comparison through the Redis cache, under the same version as the numbers it completes."""
-    state = state or sheet_state(session, rnd)
-    key = f"board:{rnd.id}:{board_version(session, rnd, state)}:compare"
-    return _cached(
-        redis,
-        key,
-        ttl,
-        lambda: compute_comparison(rnd, score_table(session, rnd, redis, ttl=ttl, state=state), numbers),
+    sheets = sheets or RoundSheets(session, rnd, redis, ttl=ttl, state=state)
+    key = f"board:{rnd.id}:{board_version(session, rnd, sheets.state)}:compare"
+    return _cached(redis, key, ttl, lambda: compute_comparison(rnd, sheets.table(), numbers))
+
+
+def panel_progress(
+    session: DbSession, *, rnd: Round, judges: list[User], sheets: RoundSheets
+) -> dict[int, scoring.Progress]:
+    """scoring.panel_progress's counts, with the submitted sheets taken from the round's cached columns instead of
+    reading every sheet again: one statement reads the round's entries (id and unit), its drafts, the panel's
+    declared conflicts and (K per entry) the assignments. Falls back to scoring.panel_progress when the columns
+    are not exactly the round's submitted sheets."""
+    columns = sheets.columns()
+    if columns is None or not sheets.exact:
+        return scoring.panel_progress(session, rnd=rnd, judges=judges)
+    kind = literal_column
+    entries: Any = (
+        select(kind("0"), Entry.id, Entry.unit_id)
+        .join(Clip, Clip.id == Entry.clip_id)
+        .where(
+            Entry.contest_id == rnd.contest_id, Entry.status == EntryStatus.SUBMITTED, Clip.status == ClipStatus.READY
+        )
     )
+    if rnd.uses_shortlist:
+        entries = entries.join(RoundEntry, (RoundEntry.entry_id == Entry.id) & (RoundEntry.round_id == rnd.id))
+    parts = [
+        entries,
+        select(kind("1"), ScoreSheet.judge_id, ScoreSheet.entry_id).where(
+            ScoreSheet.round_id == rnd.id, ScoreSheet.status == SheetStatus.DRAFT
+        ),
+        select(kind("2"), Conflict.judge_id, Conflict.entry_id).where(Conflict.judge_id.in_([j.id for j in judges])),
+    ]
+    per_entry = rnd.assignment_mode == AssignmentMode.PER_ENTRY
+    if per_entry:
+        parts.append(select(kind("3"), Assignment.judge_id, Assignment.entry_id).where(Assignment.round_id == rnd.id))
+    rows = _numeric_rows(session, union_all(*parts), 3).astype(np.int64)
+    part = {k: rows[rows[:, 0] == k, 1:] for k in range(4)}
+    e_ids, e_units = part[0][:, 0], part[0][:, 1]
+    by_judge = {k: _group(part[k]) for k in (1, 2, 3)}
+    by_judge[0] = _group(np.stack([columns["judge"], columns["entry"]], axis=1))
+    none = np.zeros(0, dtype=np.int64)
+    out = {}
+    for judge in judges:
+        eligible = ~np.isin(e_ids, by_judge[2].get(judge.id, none))
+        if judge.unit_id is not None:
+            eligible &= e_units != judge.unit_id
+        if per_entry:
+            eligible &= np.isin(e_ids, by_judge[3].get(judge.id, none))
+        scoreable = e_ids[eligible]
+        out[judge.id] = scoring.Progress(
+            submitted=int(np.isin(by_judge[0].get(judge.id, none), scoreable).sum()),
+            drafts=int(np.isin(by_judge[1].get(judge.id, none), scoreable).sum()),
+            total=int(scoreable.size),
+        )
+    return out
+
+
+def _group(pairs: np.ndarray) -> dict[int, np.ndarray]:
+    """(judge, entry) pairs as each judge's entries."""
+    if not pairs.size:
+        return {}
+    order = np.argsort(pairs[:, 0], kind="stable")
+    judges, entries = pairs[order, 0], pairs[order, 1]
+    starts = np.flatnonzero(np.r_[True, judges[1:] != judges[:-1]])
+    return {int(judges[a]): entries[a:b] for a, b in zip(starts, np.r_[starts[1:], judges.size], strict=True)}
 
 
 def cached_progress(
-    session: DbSession, rnd: Round, judges: list[User], redis: Redis | None, *, ttl: int, state: SheetState
+    session: DbSession,
+    rnd: Round,
+    judges: list[User],
+    redis: Redis | None,
+    *,
+    ttl: int,
+    state: SheetState,
+    sheets: RoundSheets | None = None,
 ) -> dict[int, scoring.Progress]:
     """The panel's progress through the Redis cache.
 
@@ -427,7 +558,8 @@ def cached_progress(
     )
 
     def compute() -> Numbers:
-        done = scoring.panel_progress(session, rnd=rnd, judges=judges)
+        shared = sheets or RoundSheets(session, rnd, redis, ttl=ttl, state=state)
+        done = panel_progress(session, rnd=rnd, judges=judges, sheets=shared)
         ids = sorted(done)
         return Numbers(
             columns={
