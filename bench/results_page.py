@@ -233,7 +233,7 @@ def measure(args: argparse.Namespace) -> int:
 
         rnd = db.session.get(m.Round, round_id)
         numbers = board.cached_numbers(db.session, rnd, cache_redis(), ttl=60)
-        compared = board.cached_comparison(db.session, rnd, numbers, cache_redis(), ttl=60)
+        compared = board.cached_comparison(board.RoundSheets(db.session, rnd, cache_redis(), ttl=60), numbers)
         same = True
         for method in (rnd.aggregation, *compared.meta["methods"]):  # what `flask results show --method` prints
             fresh = [(r.entry.id, r.rank, r.score) for r in ranking(db.session, rnd, method=method)]

@@ -133,6 +133,19 @@ def _factorize(values: Sequence[object], what: str, label: Label, *, clean: bool
     return tuple(order), remap[codes]
 
 
+def _reject_duplicates(key: np.ndarray, message: Callable[[int, int], str]) -> tuple[np.ndarray, np.ndarray]:
+    """Raise JudgingError(message(row, earlier row)) for the first row whose key repeats an earlier one; otherwise
+    return the stable order that sorts the keys, and the sorted keys."""
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    dup = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
+    if dup.size:
+        later = order[dup + 1]
+        k = int(np.argmin(later))
+        raise JudgingError(message(int(later[k]), int(order[dup[k]])))
+    return order, sorted_key
+
+
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
@@ -196,18 +209,13 @@ def build_table(
         raise JudgingError(f"{label(row)}: {message(row)}")
 
     n_judges, n_crit = len(judge_ids), len(rubric)
-    key = (e_code * n_judges + j_code) * n_crit + c_code
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    dup = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
-    if dup.size:
-        later = order[dup + 1]
-        k = int(np.argmin(later))
-        row, orig = int(later[k]), int(order[dup[k]])
-        raise JudgingError(
+    _reject_duplicates(
+        (e_code * n_judges + j_code) * n_crit + c_code,
+        lambda row, orig: (
             f"{label(row)}: duplicate of {ref(orig)} (entry '{entry_ids[e_code[row]]}', "
             f"judge '{judge_ids[j_code[row]]}', criterion '{rubric[c_code[row]].name}')"
-        )
+        ),
+    )
 
     sheet_key = e_code * n_judges + j_code
     sheets, inverse, counts = np.unique(sheet_key, return_inverse=True, return_counts=True)
@@ -295,18 +303,13 @@ def table_from_sheets(
     entry_ids, e_code = codes(entries)
     judge_ids, j_code = codes(judges)
     n_judges = max(len(judge_ids), 1)
-    sheet_key = e_code * n_judges + j_code
-    order = np.argsort(sheet_key, kind="stable")
-    sorted_key = sheet_key[order]
-    dup = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
-    if dup.size:
-        later = order[dup + 1]
-        k = int(np.argmin(later))
-        row, orig = int(later[k]), int(order[dup[k]])
-        raise JudgingError(
+    order, sorted_key = _reject_duplicates(
+        e_code * n_judges + j_code,
+        lambda row, orig: (
             f"{label(row)}: duplicate of {label(orig)} (entry '{entry_ids[e_code[row]]}', "
             f"judge '{judge_ids[j_code[row]]}')"
-        )
+        ),
+    )
     weighted = points[order] * np.array([c.weight for c in rubric])
     arrays = {
         "sheet_entry": sorted_key // n_judges,

@@ -256,9 +256,7 @@ def results(round_id: int):
     sheets = board_service.RoundSheets(db.session, rnd, redis, ttl=ttl, state=state)  # read once, if at all
     numbers = board_service.cached_numbers(db.session, rnd, redis, ttl=ttl, sheets=sheets)
     compare = request.args.get("compare") == "1"
-    comparison = (
-        board_service.cached_comparison(db.session, rnd, numbers, redis, ttl=ttl, sheets=sheets) if compare else None
-    )
+    comparison = board_service.cached_comparison(sheets, numbers) if compare else None
     query = (request.args.get("q") or "")[:200]
     positions = board_service.matching_positions(db.session, rnd, numbers, query)
     page = page_number(request.args.get("page"), total=len(positions), per_page=board_service.PER_PAGE)

@@ -4,9 +4,13 @@ Redis (shared by every web node, never in process memory), shown a page at a tim
 The cache key names its content: the round's judging settings and rubric, and the latest `updated_at` of its sheets
 per status, read from the index (round_id, status, updated_at) alone (sheet_state). Saving, submitting or
 reopening a sheet is therefore a new key at once, with nothing to invalidate; old keys expire (BOARD_CACHE_SECONDS).
-A view after a change reads the scores once and ranks by the official method only; the other methods are compared
-on request (`?compare=1`), cached under the same version. The panel's progress is cached beside them. Titles, units
-and awards are read for the rows of the page only, so renaming an entry or granting an award shows at once.
+A view after a change does not read the round's scores again: the submitted sheets are kept in Redis as columns
+(RoundSheets), and only the sheets changed since are read and applied, then checked against the round's submitted
+sheets (count and id sum), with a full read whenever anything is uncertain. It ranks by the official method only, in
+numpy columns (tie-break notes are written for the rows shown); the other methods are compared on request
+(`?compare=1`), cached under the same version. The panel's progress is cached beside them, computed from the same
+columns. Titles, units and awards are read for the rows of the page only, so renaming an entry or granting an award
+shows at once.
 """
 
 from __future__ import annotations
@@ -431,34 +435,19 @@ def compute_comparison(rnd: Round, table: ScoreTable | None, numbers: Numbers) -
 
 
 def cached_numbers(
-    session: DbSession,
-    rnd: Round,
-    redis: Redis | None,
-    *,
-    ttl: int,
-    state: SheetState | None = None,
-    sheets: RoundSheets | None = None,
+    session: DbSession, rnd: Round, redis: Redis | None, *, ttl: int, sheets: RoundSheets | None = None
 ) -> Numbers:
-    """compute_numbers through the Redis cache, under the round's current version."""
-    sheets = sheets or RoundSheets(session, rnd, redis, ttl=ttl, state=state)
+    """compute_numbers through the Redis cache, under the round's current version (sheets: the request's)."""
+    sheets = sheets or RoundSheets(session, rnd, redis, ttl=ttl)
     key = f"board:{rnd.id}:{board_version(session, rnd, sheets.state)}"
     return _cached(redis, key, ttl, lambda: compute_numbers(rnd, sheets.table()))
 
 
-def cached_comparison(
-    session: DbSession,
-    rnd: Round,
-    numbers: Numbers,
-    redis: Redis | None,
-    *,
-    ttl: int,
-    state: SheetState | None = None,
-    sheets: RoundSheets | None = None,
-) -> Numbers:
+def cached_comparison(sheets: RoundSheets, numbers: Numbers) -> Numbers:
     """compute_comparison through the Redis cache, under the same version as the numbers it completes."""
-    sheets = sheets or RoundSheets(session, rnd, redis, ttl=ttl, state=state)
-    key = f"board:{rnd.id}:{board_version(session, rnd, sheets.state)}:compare"
-    return _cached(redis, key, ttl, lambda: compute_comparison(rnd, sheets.table(), numbers))
+    rnd = sheets.rnd
+    key = f"board:{rnd.id}:{board_version(sheets.session, rnd, sheets.state)}:compare"
+    return _cached(sheets.redis, key, sheets.ttl, lambda: compute_comparison(rnd, sheets.table(), numbers))
 
 
 def panel_progress(

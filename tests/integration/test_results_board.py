@@ -161,7 +161,8 @@ def test_comparison_of_methods_on_request_is_the_cli_ranking_by_each_method(app,
     assert f"/org/rounds/{rnd.id}/results?page=3&amp;compare=1" in page
     numbers = _numbers(app, rnd)
     with app.app_context():
-        compared = board.cached_comparison(db.session, db.session.merge(rnd), numbers, cache_redis(), ttl=60)
+        sheets = board.RoundSheets(db.session, db.session.merge(rnd), cache_redis(), ttl=60)
+        compared = board.cached_comparison(sheets, numbers)
     position = {e: i for i, e in enumerate(numbers.columns["entries"].tolist())}
     for method in ("median", "borda"):
         fresh = ranking(session, rnd, method=method)
