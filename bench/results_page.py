@@ -8,7 +8,9 @@ City: 300 entries × 10 judges, 100 units (12,000 scores); national: 20,000 × 5
 Uses a fresh SQLite database in a temp dir, or --database-url (or DATABASE_URL) postgresql://… whose public schema is
 dropped and recreated; and a private redis-server (the board's cache). No S3 is needed. Times are wall-clock and
 process CPU of the request (the in-process test client: server time, no network); the CPU figure is the one to
-compare on a loaded machine.
+compare on a loaded machine. The sheets are seeded as saved over the last three days in the order of their ids (their
+updated_at), as in a real round; a cold view follows one sheet's change; the full-read line drops the cached sheet
+columns first.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,6 +117,8 @@ def measure(args: argparse.Namespace) -> int:
         # Bulk rows (executemany): building 500,000 ORM objects would take longer than everything measured here.
         entry_rows, sheet_rows, score_rows = [], [], []
         sheet_id = 0
+        seeded_at = m.utcnow()
+        step = (timedelta(days=3) - timedelta(minutes=10)) / (args.entries * args.judges)
         for i in range(args.entries):
             entry_id = i + 1
             entry_rows.append(
@@ -136,6 +141,8 @@ def measure(args: argparse.Namespace) -> int:
                         "judge_id": judge.id,
                         "status": m.SheetStatus.SUBMITTED,
                         "criterion_comments": {},
+                        # saved over the round's last three days in the order they were created, as judges do
+                        "updated_at": seeded_at - timedelta(days=3) + sheet_id * step,
                     }
                 )
                 for c in rnd.criteria:
@@ -209,6 +216,16 @@ def measure(args: argparse.Namespace) -> int:
     compare_cold.append(timed_get(f"{url}?compare=1"))  # the other methods, first asked after a change
     compare_warm += [timed_get(f"{url}?compare=1&page={2 + i % 3}") for i in range(5)]
     search = [timed_get(f"{url}?q={q}") for q in ("123", "%C4%90%C6%A1n+v%E1%BB%8B+7", "%23500")]
+    # The worst cold view: the cached sheet columns gone too (expired, a changed rubric, or a failed check), so
+    # every score is read again.
+    full_read = []
+    with app.app_context():
+        from app.connections import cache_redis
+
+        for i in range(min(3, args.cold_runs)):
+            cache_redis().delete(*cache_redis().keys(f"board:{round_id}:sheets:*"))
+            touch_a_sheet(args.cold_runs + 1 + i)
+            full_read.append(timed_get(url))
     with app.app_context():
         from app.connections import cache_redis
         from app.services import board
@@ -216,7 +233,7 @@ def measure(args: argparse.Namespace) -> int:
 
         rnd = db.session.get(m.Round, round_id)
         numbers = board.cached_numbers(db.session, rnd, cache_redis(), ttl=60)
-        compared = board.cached_comparison(db.session, rnd, numbers, cache_redis(), ttl=60)
+        compared = board.cached_comparison(board.RoundSheets(db.session, rnd, cache_redis(), ttl=60), numbers)
         same = True
         for method in (rnd.aggregation, *compared.meta["methods"]):  # what `flask results show --method` prints
             fresh = [(r.entry.id, r.rank, r.score) for r in ranking(db.session, rnd, method=method)]
@@ -239,6 +256,7 @@ def measure(args: argparse.Namespace) -> int:
     print(f"  load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     print(line("cold (a sheet changed)", cold))
     print(line("warm (pages 1 and 2)", warm))
+    print(line("cold, sheet columns not cached (every score read)", full_read))
     print(line("compare methods, first view after a change", compare_cold))
     print(line("compare methods, warm", compare_warm))
     print(f"  searches (rank, unit, #id): {', '.join(f'{w:.0f} ms' for w, _ in search)}")

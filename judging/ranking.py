@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -53,6 +54,110 @@ def _group_ids(sorted_keys: list[np.ndarray]) -> np.ndarray:
     return np.cumsum(change) - 1
 
 
+@dataclass(frozen=True, eq=False)
+class RankColumns:
+    """A ranking as arrays, one value per position (best first): what rank_table() returns as RankedEntry lines,
+    without an object or a tie-break note per entry. note(pos) writes a position's note when it is shown.
+
+    Tie groups are runs of positions: score_start/score_size give the run of equal scores a position belongs to,
+    final_start/final_size the run still equal after every tie-break rule, separated_by the first key (0 = the
+    score, i = the i-th rule) on which the position stands alone, and separated_value its value there."""
+
+    entries: Sequence[str] | np.ndarray  # entry ids (written with str()); order holds indexes into it
+    rules: tuple[str, ...]
+    order: np.ndarray  # entry index at each position
+    rank: np.ndarray
+    score: np.ndarray  # as compared (rounded), so tied entries show equal scores
+    tied: np.ndarray  # still tied after every rule
+    judges: np.ndarray  # judges who scored the entry
+    score_start: np.ndarray
+    score_size: np.ndarray
+    final_start: np.ndarray
+    final_size: np.ndarray
+    separated_by: np.ndarray
+    separated_value: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.order.size)
+
+    def _others(self, start: int, size: int, pos: int) -> str:
+        if size > _MAX_LISTED + 1:
+            return f"{size - 1} other entries"
+        return ", ".join(
+            str(self.entries[e]) for p, e in enumerate(self.order[start : start + size].tolist(), start) if p != pos
+        )
+
+    def note(self, pos: int) -> str | None:
+        """How a tie on score was or was not broken at this position (None without a tie on score)."""
+        size = int(self.score_size[pos])
+        if size <= 1:
+            return None
+        with_score = self._others(int(self.score_start[pos]), size, pos)
+        if self.tied[pos]:
+            if not self.rules:
+                return f"tied on score with {with_score}; no tie-break rules given"
+            still = self._others(int(self.final_start[pos]), int(self.final_size[pos]), pos)
+            return f"still tied with {still} after {', '.join(self.rules)}"
+        level = int(self.separated_by[pos])
+        value = float(self.separated_value[pos])
+        return f"score tie with {with_score}; separated by {self.rules[level - 1]} ({_fmt(value)})"
+
+
+def rank_columns(
+    table: ScoreTable, *, method: str = "mean", tie_breaks: Sequence[str] = (), trim: int = 1
+) -> RankColumns:
+    """Rank a validated ScoreTable into arrays (rank_table() lines are made from these)."""
+    check_options(method, trim)
+    rules = parse_tie_breaks(tie_breaks, table.rubric)
+    n = len(table.entries)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return RankColumns(
+            table.entries,
+            rules,
+            empty,
+            empty,
+            np.zeros(0),
+            np.zeros(0, dtype=bool),
+            empty,
+            empty,
+            empty,
+            empty,
+            empty,
+            empty,
+            np.zeros(0),
+        )
+    score = SCORERS[method](table, trim)
+    keys = [rounded(score)] + [rounded(tie_break_values(table, rule)) for rule in rules]
+    # Higher keys first; entry id (codes are in id order) only orders the output,
+    # it never decides a rank.
+    order = np.lexsort([np.arange(n)] + [-k for k in reversed(keys)])
+    sorted_keys = np.stack([k[order] for k in keys])
+
+    starts, sizes = [], []
+    for level in range(len(keys)):
+        group = _group_ids(list(sorted_keys[: level + 1]))
+        first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        starts.append(first[group])
+        sizes.append(np.bincount(group)[group])
+    separated_by = np.argmax(np.stack(sizes) == 1, axis=0)  # first level where the entry stands alone
+    return RankColumns(
+        entries=table.entries,
+        rules=rules,
+        order=order,
+        rank=starts[-1] + 1,
+        score=sorted_keys[0],
+        tied=sizes[-1] > 1,
+        judges=table.entry_counts()[order],
+        score_start=starts[0],
+        score_size=sizes[0],
+        final_start=starts[-1],
+        final_size=sizes[-1],
+        separated_by=separated_by,
+        separated_value=sorted_keys[separated_by, np.arange(n)],
+    )
+
+
 def rank_table(
     table: ScoreTable,
     *,
@@ -63,69 +168,31 @@ def rank_table(
 ) -> list[RankedEntry]:
     """Rank a validated ScoreTable (shared by rank() and the CLI); with_totals=False leaves each line's per-judge
     totals empty (a caller that ranks by several methods needs them once)."""
-    check_options(method, trim)
-    rules = parse_tie_breaks(tie_breaks, table.rubric)
-    n = len(table.entries)
-    if n == 0:
+    columns = rank_columns(table, method=method, tie_breaks=tie_breaks, trim=trim)
+    if not len(columns):
         return []
-    score = SCORERS[method](table, trim)
-    keys = [rounded(score)] + [rounded(tie_break_values(table, rule)) for rule in rules]
-    # Higher keys first; entry id (codes are in id order) only orders the output,
-    # it never decides a rank.
-    order = np.lexsort([np.arange(n)] + [-k for k in reversed(keys)])
-    sorted_keys = [k[order] for k in keys]
-
-    levels = [_group_ids(sorted_keys[: i + 1]) for i in range(len(keys))]
-    sizes = [np.bincount(g)[g] for g in levels]
-    full = levels[-1]
-    starts = np.flatnonzero(np.r_[True, full[1:] != full[:-1]])
-    rank_of = (starts[full] + 1).tolist()
-    tied = (sizes[-1] > 1).tolist()
-    score_tied = sizes[0] > 1
-
-    ids = [table.entries[i] for i in order.tolist()]
-    notes: list[str | None] = [None] * n
-    tied_pos = np.flatnonzero(score_tied).tolist()
-    if tied_pos:
-        last = len(keys) - 1
-        # only small groups are listed by name, so this stays linear in n
-        members: dict[tuple[int, int], list[str]] = {}
-        for level in sorted({0, last}):
-            small = sizes[level] <= _MAX_LISTED + 1
-            for pos in np.flatnonzero(score_tied & small).tolist():
-                members.setdefault((level, int(levels[level][pos])), []).append(ids[pos])
-        separating = np.argmax(np.stack(sizes) == 1, axis=0)  # first level where the entry stands alone
-
-        def others(level: int, pos: int) -> str:
-            group = members.get((level, int(levels[level][pos])))
-            if group is None:
-                return f"{int(sizes[level][pos]) - 1} other entries"
-            return ", ".join(m for m in group if m != ids[pos])
-
-        for pos in tied_pos:
-            if tied[pos]:
-                notes[pos] = (
-                    f"tied on score with {others(0, pos)}; no tie-break rules given"
-                    if not rules
-                    else f"still tied with {others(last, pos)} after {', '.join(rules)}"
-                )
-            else:
-                level = int(separating[pos])
-                value = sorted_keys[level][pos]
-                notes[pos] = f"score tie with {others(0, pos)}; separated by {rules[level - 1]} ({_fmt(value)})"
-
-    counts = table.entry_counts()
+    ids = [table.entries[e] for e in columns.order.tolist()]
     totals = table.totals_by_entry() if with_totals else {}
-    scores = keys[0].tolist()  # reported as compared, so tied entries show equal scores
+    notes: list[str | None] = [None] * len(ids)
+    for pos in np.flatnonzero(columns.score_size > 1).tolist():
+        notes[pos] = columns.note(pos)
     return [
         RankedEntry(
-            entry=ids[pos],
-            rank=rank_of[pos],
-            score=scores[e],
-            tied=tied[pos],
-            judges=int(counts[e]),
-            totals=totals[ids[pos]] if with_totals else {},
-            tie_break=notes[pos],
+            entry=entry,
+            rank=rank,
+            score=score,
+            tied=tied,
+            judges=judges,
+            totals=totals[entry] if with_totals else {},
+            tie_break=note,
         )
-        for pos, e in enumerate(order.tolist())
+        for entry, rank, score, tied, judges, note in zip(
+            ids,
+            columns.rank.tolist(),
+            columns.score.tolist(),
+            columns.tied.tolist(),
+            columns.judges.tolist(),
+            notes,
+            strict=True,
+        )
     ]

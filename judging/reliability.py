@@ -80,8 +80,11 @@ def icc(matrix: np.ndarray) -> dict[str, float | None]:
     return out
 
 
-def agreement_table(table: ScoreTable, *, flag_threshold: float | None = None) -> AgreementReport:
-    """Agreement report for a validated ScoreTable (shared by agreement() and the CLI)."""
+def agreement_table(
+    table: ScoreTable, *, flag_threshold: float | None = None, per_entry: bool = True
+) -> AgreementReport:
+    """Agreement report for a validated ScoreTable (shared by agreement() and the CLI); per_entry=False leaves the
+    report's per-entry lines out (a caller that keeps the spread as columns uses spread_columns())."""
     check_threshold(flag_threshold)
     max_total = table.max_total
     threshold = DEFAULT_FLAG_SHARE * max_total if flag_threshold is None else float(flag_threshold)
@@ -89,7 +92,7 @@ def agreement_table(table: ScoreTable, *, flag_threshold: float | None = None) -
     return AgreementReport(
         kendall_w=w,
         icc=iccs,
-        per_entry=_per_entry(table, threshold),
+        per_entry=_per_entry(table, threshold) if per_entry else [],
         threshold=threshold,
         max_total=max_total,
         entries=len(table.entries),
@@ -97,6 +100,19 @@ def agreement_table(table: ScoreTable, *, flag_threshold: float | None = None) -
         complete=complete,
         note=note,
     )
+
+
+def spread_columns(table: ScoreTable, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each entry's range of judge totals (rounded) and whether it exceeds threshold, in table.entries order: the
+    per-entry spread of agreement_table() as two arrays."""
+    n_entries, entry, totals = len(table.entries), table.sheet_entry, table.totals
+    hi = np.full(n_entries, -np.inf)
+    lo = np.full(n_entries, np.inf)
+    np.maximum.at(hi, entry, totals)
+    np.minimum.at(lo, entry, totals)
+    spread = rounded(hi - lo) if n_entries else hi
+    # compare rounded values so a range of 2.5000000000000004 does not flag at 2.5
+    return spread, spread > round(threshold, 9)
 
 
 def _per_entry(table: ScoreTable, threshold: float) -> list[EntryAgreement]:
@@ -107,13 +123,7 @@ def _per_entry(table: ScoreTable, threshold: float) -> list[EntryAgreement]:
     mean = np.bincount(entry, weights=totals, minlength=n_entries) / np.maximum(counts, 1)
     dev = totals - mean[entry]
     sd = np.sqrt(np.bincount(entry, weights=dev * dev, minlength=n_entries) / np.maximum(counts, 1))
-    hi = np.full(n_entries, -np.inf)
-    lo = np.full(n_entries, np.inf)
-    np.maximum.at(hi, entry, totals)
-    np.minimum.at(lo, entry, totals)
-    spread = rounded(hi - lo) if n_entries else hi
-    # compare rounded values so a range of 2.5000000000000004 does not flag at 2.5
-    flags = (spread > round(threshold, 9)).tolist()
+    spread, flags = spread_columns(table, threshold)
     return [
         EntryAgreement(entry=e, judges=c, mean=m, sd=s, range=r, flag=f)
         for e, c, m, s, r, f in zip(
@@ -122,7 +132,7 @@ def _per_entry(table: ScoreTable, threshold: float) -> list[EntryAgreement]:
             rounded(mean).tolist(),
             rounded(sd).tolist(),
             spread.tolist(),
-            flags,
+            flags.tolist(),
             strict=True,
         )
     ]

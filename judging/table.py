@@ -133,6 +133,19 @@ def _factorize(values: Sequence[object], what: str, label: Label, *, clean: bool
     return tuple(order), remap[codes]
 
 
+def _reject_duplicates(key: np.ndarray, message: Callable[[int, int], str]) -> tuple[np.ndarray, np.ndarray]:
+    """Raise JudgingError(message(row, earlier row)) for the first row whose key repeats an earlier one; otherwise
+    return the stable order that sorts the keys, and the sorted keys."""
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    dup = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
+    if dup.size:
+        later = order[dup + 1]
+        k = int(np.argmin(later))
+        raise JudgingError(message(int(later[k]), int(order[dup[k]])))
+    return order, sorted_key
+
+
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
@@ -196,18 +209,13 @@ def build_table(
         raise JudgingError(f"{label(row)}: {message(row)}")
 
     n_judges, n_crit = len(judge_ids), len(rubric)
-    key = (e_code * n_judges + j_code) * n_crit + c_code
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    dup = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
-    if dup.size:
-        later = order[dup + 1]
-        k = int(np.argmin(later))
-        row, orig = int(later[k]), int(order[dup[k]])
-        raise JudgingError(
+    _reject_duplicates(
+        (e_code * n_judges + j_code) * n_crit + c_code,
+        lambda row, orig: (
             f"{label(row)}: duplicate of {ref(orig)} (entry '{entry_ids[e_code[row]]}', "
             f"judge '{judge_ids[j_code[row]]}', criterion '{rubric[c_code[row]].name}')"
-        )
+        ),
+    )
 
     sheet_key = e_code * n_judges + j_code
     sheets, inverse, counts = np.unique(sheet_key, return_inverse=True, return_counts=True)
@@ -236,6 +244,81 @@ def build_table(
     }
     for array in arrays.values():
         array.setflags(write=False)  # the table is shared by every method: keep it frozen
+    return ScoreTable(rubric=rubric, entries=entry_ids, judges=judge_ids, **arrays)
+
+
+def table_from_sheets(
+    entries: np.ndarray,
+    judges: np.ndarray,
+    points: np.ndarray,
+    rubric: Sequence[Criterion],
+    *,
+    label: Label | None = None,
+) -> ScoreTable:
+    """Validate complete sheets given one per row and build the ScoreTable: integer entry and judge ids, and
+    points[s, c] the points of sheet s on the rubric's c-th criterion.
+
+    The table equals build_table()'s over the same scores in long form with the ids written as str(id) (so they
+    sort as strings, as there), without one string per score: a caller that keeps its sheets as columns builds a
+    national round's table in milliseconds. Raises JudgingError naming the first bad sheet (label, default
+    "sheet #n")."""
+    rubric = validate_rubric(rubric)
+    label = label or (lambda i: f"sheet #{i + 1}")
+    entries, judges = np.asarray(entries), np.asarray(judges)
+    points = np.asarray(points, dtype=np.float64)
+    n, n_crit = entries.shape[0], len(rubric)
+    if entries.shape != (n,) or judges.shape != (n,) or points.shape != (n, n_crit):
+        raise ValueError("column shapes differ")
+    for ids in (entries, judges):
+        if n and not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError("entry and judge ids must be integers")
+
+    max_pts = np.array([c.max_points for c in rubric], dtype=np.float64)
+    steps = np.array([c.step or 0.0 for c in rubric], dtype=np.float64)
+    finite = np.isfinite(points)
+    out_of_range = finite & ((points < 0) | (points > max_pts))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(steps > 0, points / np.where(steps > 0, steps, 1.0), 0.0)
+    off_step = finite & (steps > 0) & (np.abs(ratio - np.rint(ratio)) > 1e-9 * np.maximum(1.0, np.abs(ratio)))
+    bad = np.flatnonzero((~finite | out_of_range | off_step).ravel())
+    if bad.size:
+        row, c = divmod(int(bad[0]), n_crit)
+        value, name = _fmt(points[row, c]), rubric[c].name
+        if not finite[row, c]:
+            message = f"points {value} is not a finite number"
+        elif out_of_range[row, c]:
+            message = f"points {value} out of range 0..{_fmt(max_pts[c])} for criterion '{name}'"
+        else:
+            message = f"points {value} is not a multiple of step {_fmt(steps[c])} for criterion '{name}'"
+        raise JudgingError(f"{label(row)}: {message}")
+
+    def codes(ids: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+        unique, inverse = np.unique(ids.astype(np.int64), return_inverse=True)
+        names = [str(u) for u in unique.tolist()]
+        by_name = sorted(range(len(names)), key=names.__getitem__)  # build_table orders ids as strings
+        remap = np.empty(len(names), dtype=np.int64)
+        remap[by_name] = np.arange(len(names), dtype=np.int64)
+        return tuple(names[i] for i in by_name), remap[inverse.reshape(-1)]
+
+    entry_ids, e_code = codes(entries)
+    judge_ids, j_code = codes(judges)
+    n_judges = max(len(judge_ids), 1)
+    order, sorted_key = _reject_duplicates(
+        e_code * n_judges + j_code,
+        lambda row, orig: (
+            f"{label(row)}: duplicate of {label(orig)} (entry '{entry_ids[e_code[row]]}', "
+            f"judge '{judge_ids[j_code[row]]}')"
+        ),
+    )
+    weighted = points[order] * np.array([c.weight for c in rubric])
+    arrays = {
+        "sheet_entry": sorted_key // n_judges,
+        "sheet_judge": sorted_key % n_judges,
+        "weighted": weighted,
+        "totals": weighted.sum(axis=1),
+    }
+    for array in arrays.values():
+        array.setflags(write=False)
     return ScoreTable(rubric=rubric, entries=entry_ids, judges=judge_ids, **arrays)
 
 

@@ -253,11 +253,10 @@ def results(round_id: int):
     ttl = int(current_app.config["BOARD_CACHE_SECONDS"])
     redis = cache_redis()
     state = board_service.sheet_state(db.session, rnd)
-    numbers = board_service.cached_numbers(db.session, rnd, redis, ttl=ttl, state=state)
+    sheets = board_service.RoundSheets(db.session, rnd, redis, ttl=ttl, state=state)  # read once, if at all
+    numbers = board_service.cached_numbers(db.session, rnd, redis, ttl=ttl, sheets=sheets)
     compare = request.args.get("compare") == "1"
-    comparison = (
-        board_service.cached_comparison(db.session, rnd, numbers, redis, ttl=ttl, state=state) if compare else None
-    )
+    comparison = board_service.cached_comparison(sheets, numbers) if compare else None
     query = (request.args.get("q") or "")[:200]
     positions = board_service.matching_positions(db.session, rnd, numbers, query)
     page = page_number(request.args.get("page"), total=len(positions), per_page=board_service.PER_PAGE)
@@ -270,7 +269,7 @@ def results(round_id: int):
             .order_by(User.name, User.id)
         )
     )
-    done = board_service.cached_progress(db.session, rnd, panel, redis, ttl=ttl, state=state)
+    done = board_service.cached_progress(db.session, rnd, panel, redis, ttl=ttl, state=state, sheets=sheets)
     progress = [(j, done[j.id]) for j in panel]
     awards = result_service.awards_of(db.session, contest)
     return render_template(
