@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
         public.bp,
         auth.bp,
         units.bp,
+        units.poll_bp,
         judges.bp,
         organisers.bp,
         organisers.judging_bp,
