@@ -231,10 +231,11 @@ def entry_status(entry_id: int):
     if row is None:
         return login_manager.unauthorized()
     user = login_session.SessionUser(row.id, row.role, row.unit_id, row.locale)
-    login_session.set_current_user(user)
+    # Refusals render a page with the account's name: Flask-Login loads the account for it, as on any page.
     if not has_role(user, Role.UNIT):
         abort(403)
     if row.entry_unit_id is None or not is_unit_member_of(user, row.entry_unit_id):
         abort(404)
+    login_session.set_current_user(user)
     # The row has every column that clip_status_doc reads (CLIP_STATE), under the same names: no Clip to build.
     return jsonify(clip_status_doc(None if row.status is None else cast(Clip, row)))

@@ -145,3 +145,16 @@ def test_status_poll_checks_the_session_as_every_page_does(app, make, session):
         staff = Browser(app.test_client())
         staff.login(make.user(role).email)
         assert answers(staff) == (403, 403)
+
+
+def test_status_poll_refusal_pages_name_the_account(app, make):
+    """The poll's 403 and 404 pages are full pages, with the logged-in account's name as everywhere."""
+    judge = make.user(Role.JUDGE, name="Giám Khảo Tên Riêng")
+    member, _entry = make.member_entry()
+    _other_member, other_entry = make.member_entry()
+    for user, expected in ((judge, 403), (member, 404)):
+        b = Browser(app.test_client())
+        b.login(user.email)
+        resp = b.get(f"/unit/entries/{other_entry.id}/status.json")
+        assert resp.status_code == expected
+        assert user.name in resp.get_data(as_text=True)
