@@ -89,6 +89,10 @@ def check(config: dict) -> None:
                 "SMTP_URL must look like smtp://user:pass@host:587?starttls=1, smtps://user:pass@host:465 or "
                 "smtp://host:25"
             )
+    if int(config.get("LOGIN_HASH_CONCURRENCY", 1)) < 1:
+        raise ConfigError("LOGIN_HASH_CONCURRENCY must be at least 1 (password hashes at once per web process)")
+    if float(config.get("LOGIN_HASH_WAIT_SECONDS", 0)) < 0:
+        raise ConfigError("LOGIN_HASH_WAIT_SECONDS must not be negative")
     if defaults and not is_loopback_url(config.get("S3_ENDPOINT_URL")):
         store = config.get("S3_ENDPOINT_URL") or "AWS S3"
         raise ConfigError(
@@ -195,6 +199,11 @@ class Config:
         # scrypt cost N for new password hashes (2^17 = OWASP: 0.35 s and 128 MiB each); older hashes are rehashed at
         # the next login. The test suite lowers it.
         self.PASSWORD_SCRYPT_N = _int("PASSWORD_SCRYPT_N", 2**17)
+        # Password hashes (logins, password changes and resets) at once per web process, and the longest wait for a
+        # free slot before the request is answered 503 with Retry-After (app/passwords.py): a wave of logins must not
+        # take every server thread from the page views.
+        self.LOGIN_HASH_CONCURRENCY = _int("LOGIN_HASH_CONCURRENCY", 2)
+        self.LOGIN_HASH_WAIT_SECONDS = float(_env("LOGIN_HASH_WAIT_SECONDS", "2"))
         # A login session ends this many hours after the login, whatever the activity (a working day and some: an
         # upload that started late still finishes); expired rows are deleted at the next login of anyone.
         self.LOGIN_SESSION_HOURS = float(_env("LOGIN_SESSION_HOURS", "12"))

@@ -24,6 +24,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     check_config(app.config)
     passwords.configure(int(app.config["PASSWORD_SCRYPT_N"]))
+    passwords.configure_concurrency(
+        int(app.config["LOGIN_HASH_CONCURRENCY"]), float(app.config["LOGIN_HASH_WAIT_SECONDS"])
+    )
     if int(app.config["PROXY_HOPS"]):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -39,9 +42,10 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.login_message_category = "info"
 
-    from app.auth import login_session, throttle
+    from app.auth import busy, login_session, throttle
 
     login_manager.user_loader(login_session.load_user)
+    busy.init_app(app)  # before the limiter: see busy.init_app
     throttle.init_app(app)
 
     from app.security import init_security
@@ -53,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         public.bp,
         auth.bp,
         units.bp,
+        units.poll_bp,
         judges.bp,
         organisers.bp,
         organisers.judging_bp,

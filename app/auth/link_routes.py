@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 from app import db
 from app.mail_jobs import enqueue_password_reset
 from app.models import TokenPurpose
+from app.passwords import HashingBusy
 from app.services import PortalError
 from app.services.invitations import (
     LIFETIMES,
@@ -21,6 +22,7 @@ from app.services.invitations import (
 )
 
 from . import login_session
+from .busy import busy_page
 from .events import record_login_event
 from .forms import ForgotPasswordForm, SetPasswordForm
 from .routes import bp, home_for
@@ -64,6 +66,8 @@ def _link_page(token: str, purpose: TokenPurpose):
         except LinkNotValid as exc:
             db.session.rollback()
             return _invalid(exc.state, token, purpose, row.user)
+        except HashingBusy as exc:  # rolled back: the link stays usable
+            return busy_page(exc, "auth/set_password.html", form=form, purpose=purpose.value, user=row.user)
         except PortalError as exc:
             db.session.rollback()
             form.new_password.errors.append(str(exc))

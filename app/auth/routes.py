@@ -9,10 +9,12 @@ from flask_login import current_user, login_required
 from app import db
 from app.extensions import csrf
 from app.models import Role
+from app.passwords import HashingBusy
 from app.security import safe_next, same_origin_request
 from app.services.accounts import authenticate
 
 from . import login_session
+from .busy import busy_page
 from .events import record_login_event
 from .forms import LoginForm
 from .throttle import mark_failed, throttled
@@ -37,7 +39,10 @@ def login():
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.session, email=form.email.data, password=form.password.data)
+        try:
+            user = authenticate(db.session, email=form.email.data, password=form.password.data)
+        except HashingBusy as exc:  # a wave of logins: come back in a few seconds (neither a failure nor a lockout)
+            return busy_page(exc, "auth/login.html", form=form)
         if user is None:
             mark_failed()
             record_login_event("auth.login_failed", email=form.email.data.strip().lower(), user=None)

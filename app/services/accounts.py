@@ -82,7 +82,8 @@ def create_user(
 def authenticate(session: DbSession, *, email: str, password: str) -> User | None:
     """The active user with these credentials, or None; unknown accounts cost the same hash time as known ones.
 
-    A hash made at an older cost is replaced by one at the current cost (the caller commits)."""
+    A hash made at an older cost is replaced by one at the current cost (the caller commits). Raises HashingBusy
+    (app/passwords.py) when no hashing slot of this process comes free in time."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if not passwords.verify(user.password_hash if user else None, password) or user is None or not user.active:
         return None

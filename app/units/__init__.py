@@ -1,5 +1,5 @@
 """units blueprint."""
 
-from .routes import bp
+from .routes import bp, poll_bp
 
-__all__ = ["bp"]
+__all__ = ["bp", "poll_bp"]

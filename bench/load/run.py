@@ -1,7 +1,7 @@
 """Run one load scenario against the production command on this machine, and print the per-endpoint table.
 
 Usage: .venv/bin/python bench/load/run.py rush|judging|results [--users N] [--spawn-rate R] [--duration 180]
-                                          [--worker] [--scale K]
+                                          [--worker] [--scale K] [--probe-requests 100] [--probe-only]
 
 Starts a private Redis and `rclone serve s3` (devtools/services.py), recreates the PostgreSQL database
 LOAD_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test_load: its schema is dropped), seeds it (`flask
@@ -12,9 +12,10 @@ and serves it with the command of docs/deploy.md: `gunicorn -w 4 --threads 4 --t
 or, in the other scenarios, with long 1080p clips seeded for it.
 
 Before the load, the server's CPU per request is measured alone, endpoint by endpoint: the CPU time of the gunicorn
-workers (/proc/<pid>/stat) over 100 requests from 4 threads, divided by the requests, and given relative to /healthz
-measured the same way. Then locust runs headless: the users spawn at --spawn-rate, the statistics restart once all
-have spawned (--reset-stats), and the load lasts --duration seconds after that. Exit status 1 when a goal is missed.
+workers (/proc/<pid>/stat) over 100 requests (--probe-requests; the CPU clock ticks every 10 ms, so 800 give finer
+ratios) from 4 threads, divided by the requests, and given relative to /healthz measured the same way; --probe-only
+stops there. Then locust runs headless: the users spawn at --spawn-rate, the statistics restart once all have spawned
+(--reset-stats), and the load lasts --duration seconds after that. Exit status 1 when a goal is missed.
 """
 
 from __future__ import annotations
@@ -208,6 +209,10 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the city scale's users (2, 5)")
     parser.add_argument("--worker", action="store_true", help="one media worker transcodes during the load")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (logs, locust CSV)")
+    parser.add_argument(
+        "--probe-requests", type=int, default=100, help="requests per endpoint in the CPU probe (more: finer figures)"
+    )
+    parser.add_argument("--probe-only", action="store_true", help="measure CPU per request, then stop (no locust)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on a kill as on Ctrl-C
     city_users, city_rate, classes = SCENARIOS[args.scenario]
@@ -284,11 +289,15 @@ def main() -> int:
                 )
             )
             time.sleep(5)  # the worker's first sweep enqueues the seeded clips
-        print("CPU per request, each endpoint alone (100 requests, 4 threads):", flush=True)
+        print(f"CPU per request, each endpoint alone ({args.probe_requests} requests, 4 threads):", flush=True)
         cpu = {}
         for name, (url, cookies, headers) in cpu_probes(args.scenario, base, seed).items():
-            cpu[name] = cpu_per_request(web.pid, base, url, cookies, headers)
-            print(f"  {name}: {cpu[name]:.2f} ms", flush=True)
+            cpu[name] = cpu_per_request(web.pid, base, url, cookies, headers, args.probe_requests)
+            print(f"  {name}: {cpu[name]:.2f} ms ({cpu[name] / cpu['GET /healthz']:.2f}× /healthz)", flush=True)
+        if args.probe_only:
+            load = os.getloadavg()
+            print(f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} ({os.cpu_count()} CPUs)")
+            return 0
         clip = make_small_clip(tmp / "clip.mp4")
         run_time = int(users / rate) + args.duration
         print(f"locust: {users} users, {rate:g}/s, {run_time} s ({args.duration} s after ramp-up)", flush=True)

@@ -73,10 +73,12 @@ def judge_panel(make, browser):
     return add_entry
 
 
-def test_status_poll_loads_the_user_the_entry_and_its_clip(browser, unit_member):
+def test_status_poll_is_one_statement(browser, unit_member):
+    """The login session, the account's role and unit, the entry's unit and the clip's state: one SELECT."""
     entry = unit_member()
     statements = statements_of(browser, f"/unit/entries/{entry.id}/status.json")
-    assert len(statements) <= 3, statements
+    assert len(statements) == 1, statements
+    assert statements[0].lstrip().upper().startswith("SELECT"), statements
 
 
 @pytest.mark.parametrize("page", ["/unit/", "entry"])

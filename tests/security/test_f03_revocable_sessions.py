@@ -90,3 +90,71 @@ def test_changing_ones_password_logs_out_other_browsers(app, make):
     assert elsewhere.get("/judge/").status_code == 302
     here.post("/logout")
     here.login(judge.email, new_password)
+
+
+def test_status_poll_checks_the_session_as_every_page_does(app, make, session):
+    """Finding 3: the status poll checks the login session inside its own query (no account loaded): a replayed
+    cookie after logout, an expired session and a disabled account get the login page there as on the entry page;
+    another role gets 403, another unit's entry 404."""
+    from datetime import timedelta
+
+    from app.models import LoginSession
+
+    member, entry = make.member_entry()
+    other_member, other_entry = make.member_entry()
+    poll, page = f"/unit/entries/{entry.id}/status.json", f"/unit/entries/{entry.id}"
+
+    def answers(b: Browser) -> tuple[int, int]:
+        return b.get(poll).status_code, b.get(page).status_code
+
+    def to_login(b: Browser) -> None:
+        for path in (poll, page):
+            resp = b.get(path)
+            assert resp.status_code == 302 and resp.location.startswith("/login?next="), (path, resp.status_code)
+
+    anonymous = Browser(app.test_client())
+    to_login(anonymous)
+
+    live = Browser(app.test_client())
+    live.login(member.email)
+    assert answers(live) == (200, 200)
+    assert live.get(f"/unit/entries/{other_entry.id}/status.json").status_code == 404
+    assert live.get("/unit/entries/2147483647/status.json").status_code == 404
+
+    saved = _session_cookie(live.client)
+    assert live.post("/logout").status_code == 302
+    live.client.set_cookie("session", saved)
+    to_login(live)
+
+    expired = Browser(app.test_client())
+    expired.login(member.email)
+    for row in session.query(LoginSession).filter_by(user_id=member.id):
+        row.created_at -= timedelta(hours=float(app.config["LOGIN_SESSION_HOURS"]) + 1)
+    session.commit()
+    to_login(expired)
+
+    disabled = Browser(app.test_client())
+    disabled.login(other_member.email)
+    assert disabled.get(f"/unit/entries/{other_entry.id}/status.json").status_code == 200
+    other_member.active = False  # directly, so that the session row stays: the account's flag alone must refuse
+    session.commit()
+    resp = disabled.get(f"/unit/entries/{other_entry.id}/status.json")
+    assert resp.status_code == 302 and resp.location.startswith("/login")
+
+    for role in (Role.JUDGE, Role.ORGANISER):
+        staff = Browser(app.test_client())
+        staff.login(make.user(role).email)
+        assert answers(staff) == (403, 403)
+
+
+def test_status_poll_refusal_pages_name_the_account(app, make):
+    """The poll's 403 and 404 pages are full pages, with the logged-in account's name as everywhere."""
+    judge = make.user(Role.JUDGE, name="Giám Khảo Tên Riêng")
+    member, _entry = make.member_entry()
+    _other_member, other_entry = make.member_entry()
+    for user, expected in ((judge, 403), (member, 404)):
+        b = Browser(app.test_client())
+        b.login(user.email)
+        resp = b.get(f"/unit/entries/{other_entry.id}/status.json")
+        assert resp.status_code == expected
+        assert user.name in resp.get_data(as_text=True)

@@ -1,0 +1,132 @@
+"""A bounded number of password hashes at once per web process (LOGIN_HASH_CONCURRENCY, app/passwords.py): when no
+slot comes free within LOGIN_HASH_WAIT_SECONDS, logins, password changes and resets answer 503 with Retry-After and
+show their form again, e-mail kept. The tests hold every slot themselves: no timing, no threads racing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import select
+
+from app import passwords
+from app.auth.throttle import ACCOUNT_FAILURES
+from app.models import Role, TokenPurpose, User
+from app.services.invitations import issue_link
+from config import Config, ConfigError, check
+from tests.conftest import Browser
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.database_only  # those that clear login locks in Redis ask for `services`
+
+NEW_PASSWORD = "violet tractor sings at noon"
+BUSY_VI = "Đang có nhiều người đăng nhập cùng lúc"
+
+
+@pytest.fixture
+def no_wait(app):
+    """This process's slots as the app configured them, but refusing at once when all are taken."""
+    passwords.configure_concurrency(int(app.config["LOGIN_HASH_CONCURRENCY"]), 0)
+    yield passwords.hashing_slots()
+    passwords.configure_concurrency(passwords.DEFAULT_CONCURRENCY, passwords.DEFAULT_WAIT_SECONDS)
+
+
+@contextmanager
+def all_slots_taken(slots) -> Iterator[None]:
+    """Hold every hashing slot of this process, as concurrent logins would."""
+    held = 0
+    while slots.acquire(blocking=False):
+        held += 1
+    assert held == passwords.DEFAULT_CONCURRENCY
+    try:
+        yield
+    finally:
+        for _ in range(held):
+            slots.release()
+
+
+def _refused(resp) -> str:
+    assert resp.status_code == 503, resp.status_code
+    assert resp.headers["Retry-After"] == str(passwords.RETRY_AFTER_SECONDS)
+    page = resp.get_data(as_text=True)
+    assert BUSY_VI in page
+    return page
+
+
+def test_login_waits_for_a_slot_then_is_told_to_retry_with_the_form_kept(services, browser, make, no_wait):
+    """A login that finds every hashing slot taken gets 503 + Retry-After (a few seconds, not the login limiter's
+    window) and the login form with its e-mail; once a slot is free, the same login succeeds. Refusals are no failed
+    logins (more than the 10 that lock an address), and unknown addresses are refused the same way."""
+    user = make.user(Role.UNIT, make.unit())
+    with all_slots_taken(no_wait):
+        for email in [user.email] * (ACCOUNT_FAILURES + 1) + ["nobody@test.vn"]:
+            page = _refused(browser.post("/login", data={"email": email, "password": PASSWORD}))
+            assert f'value="{email}"' in page and 'name="password"' in page
+            assert PASSWORD not in page
+        assert browser.get("/unit/").status_code == 302  # not logged in
+    browser.login(user.email)
+    assert browser.get("/unit/").status_code == 200
+
+
+def test_busy_page_in_english(browser, make, no_wait):
+    """The refusal is translated."""
+    user = make.user(Role.JUDGE)
+    with all_slots_taken(no_wait):
+        resp = browser.post("/login?lang=en", data={"email": user.email, "password": PASSWORD})
+    assert resp.status_code == 503
+    assert "Many people are logging in at this moment" in resp.get_data(as_text=True)
+
+
+def test_password_change_refused_while_busy_changes_nothing(services, browser, make, session, no_wait):
+    """Changing one's password checks the current one and hashes the new one: busy → 503, the old password stays."""
+    user = make.user(Role.JUDGE)
+    browser.login(user.email)
+    form = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    before = user.password_hash
+    with all_slots_taken(no_wait):
+        _refused(browser.post("/account/password", data=form))
+    session.expire_all()
+    assert session.get(User, user.id).password_hash == before
+    assert browser.post("/account/password", data=form).status_code == 302
+    browser.post("/logout")
+    browser.login(user.email, NEW_PASSWORD)
+
+
+def test_reset_link_refused_while_busy_stays_usable(services, app, make, session, no_wait):
+    """Setting a password through a link hashes it: busy → 503 and the link still works afterwards."""
+    user = make.user(Role.JUDGE)
+    token = issue_link(session, user=user, purpose=TokenPurpose.PASSWORD_RESET)
+    session.commit()
+    visitor = Browser(app.test_client())
+    path = f"/password/reset/{token}"
+    with all_slots_taken(no_wait):
+        _refused(visitor.post(path, data={"new_password": NEW_PASSWORD, "csrf_token": visitor.token(path)}))
+    resp = visitor.post(path, data={"new_password": NEW_PASSWORD, "csrf_token": visitor.token(path)})
+    assert resp.status_code == 302
+    session.expire_all()
+    assert passwords.verify(session.scalar(select(User.password_hash).where(User.id == user.id)), NEW_PASSWORD)
+
+
+def test_slots_bound_concurrent_hashes_and_refuse_beyond():
+    """The slots admit LOGIN_HASH_CONCURRENCY hashes at once; one more waits, then is refused."""
+    slots = passwords._Slots(3, 0)
+    with slots.slot(), slots.slot(), slots.slot(), pytest.raises(passwords.HashingBusy), slots.slot():
+        pass
+    with slots.slot():
+        pass
+
+
+def test_hash_concurrency_is_a_setting(monkeypatch):
+    """LOGIN_HASH_CONCURRENCY (default 2) and LOGIN_HASH_WAIT_SECONDS (default 2) come from the environment, and
+    impossible values are refused at start."""
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    config = Config().as_dict()
+    assert (config["LOGIN_HASH_CONCURRENCY"], config["LOGIN_HASH_WAIT_SECONDS"]) == (2, 2.0)
+    monkeypatch.setenv("LOGIN_HASH_CONCURRENCY", "4")
+    monkeypatch.setenv("LOGIN_HASH_WAIT_SECONDS", "0.5")
+    config = Config().as_dict()
+    assert (config["LOGIN_HASH_CONCURRENCY"], config["LOGIN_HASH_WAIT_SECONDS"]) == (4, 0.5)
+    for name, value in (("LOGIN_HASH_CONCURRENCY", 0), ("LOGIN_HASH_WAIT_SECONDS", -1)):
+        with pytest.raises(ConfigError, match=name):
+            check({**config, name: value})
