@@ -22,12 +22,13 @@ import re
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from app.models import Clip, ClipStatus, Entry, EntryStatus, Role
+from app.models import Clip, ClipStatus, Entry, EntryStatus, Role, utcnow
 from devtools.services import start_web, stop_processes
 from tests.conftest import ROOT, WORKER, _create_postgres_database, _environment, _migrate, make_clip
 from tests.helpers_wait import wait_for
@@ -304,6 +305,13 @@ def test_a_killed_worker_leaves_its_clip_to_the_other(cluster, make, tmp_path):
             os.kill(pid, signal.SIGKILL)
     proc.wait(timeout=10)
     assert _session(cluster).get(Clip, clip_id).status == ClipStatus.PROCESSING  # stranded until the other notices
+    # Time is driven, not waited for: the dead worker's last heartbeat is moved back past STALE_S instead of waiting
+    # 30 s for it to age (test_worker_recovery.py lets a real heartbeat go stale, with a 3 s threshold).
+    session = _session(cluster)
+    session.execute(
+        update(Clip).where(Clip.id == clip_id).values(updated_at=utcnow() - timedelta(seconds=STALE_S + 60))
+    )
+    session.commit()
 
     wait_for(lambda: _finished(cluster, [clip_id]), PROCESSING_S, "the other worker to take the clip over")
     clip = _session(cluster).get(Clip, clip_id)

@@ -138,35 +138,45 @@ def _flask(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     )
 
 
+def _cli(app, *args: str, check: bool = True):
+    """A `flask` command in this process, on the app composed as wsgi.py composes it."""
+    out = app.test_cli_runner().invoke(args=list(args))
+    if check:
+        assert out.exit_code == 0, out.output
+    return out
+
+
 def test_cli_import_worker_show(app, session, sample_clip):
-    """The operator's path, each command a separate process, the worker a real `flask worker --burst`."""
-    assert (
-        json.loads(_flask("units", "add", "phuong-7", "--name", "Phường 7", "--kind", "ward").stdout)["code"]
-        == "PHUONG-7"
+    """The operator's path. The import and the worker are each a process of their own, the worker a real
+    `flask worker --burst`: the clip reaches it through the database, the store and the queue alone. The commands
+    around them (units, contests, clips show) run in this process, on the app wsgi.py composes (a process each cost
+    2-3 s and checked nothing more; test_cli_layers.py runs the real entry point)."""
+    from media_worker.cli import register_worker_cli
+
+    register_worker_cli(app)
+    assert json.loads(_cli(app, "units", "add", "phuong-7", "--name", "Phường 7", "--kind", "ward").stdout)["code"] == (
+        "PHUONG-7"
     )
-    dup = _flask("units", "add", "PHUONG-7", "--name", "again", check=False)
-    assert dup.returncode != 0 and "already exists" in dup.stderr
-    assert (
-        json.loads(
-            _flask(
-                "contests", "create", "cli-demo", "--title", "CLI", "--max-duration", "30", "--min-height", "200"
-            ).stdout
-        )["slug"]
-        == "cli-demo"
+    dup = _cli(app, "units", "add", "PHUONG-7", "--name", "again", check=False)
+    assert dup.exit_code != 0 and "already exists" in dup.stderr
+    created = _cli(
+        app, "contests", "create", "cli-demo", "--title", "CLI", "--max-duration", "30", "--min-height", "200"
     )
+    assert json.loads(created.stdout)["slug"] == "cli-demo"
     ids = json.loads(
         _flask(
             "clips", "import", str(sample_clip), "--contest", "cli-demo", "--unit", "phuong-7", "--title", "Clip nhập"
         ).stdout
     )
-    shown = json.loads(_flask("clips", "show", str(ids["clip_id"])).stdout)
+    shown = json.loads(_cli(app, "clips", "show", str(ids["clip_id"])).stdout)
     assert shown["status"] == "queued" and shown["renditions"] == []
     _flask("worker", "--burst")
-    shown = json.loads(_flask("clips", "show", str(ids["clip_id"])).stdout)
+    session.expire_all()
+    shown = json.loads(_cli(app, "clips", "show", str(ids["clip_id"])).stdout)
     assert shown["status"] == "ready" and shown["reason"] is None
     assert (shown["width"], shown["height"]) == (320, 240) and 1.8 < shown["duration_s"] < 2.2
     assert shown["original_key"].startswith(f"originals/{ids['clip_id']}/")
     assert shown["poster_key"] and shown["renditions"][0]["height"] == 240
     assert storage().exists(shown["renditions"][0]["key"])
-    missing = _flask("clips", "show", "999999", check=False)
-    assert missing.returncode != 0
+    missing = _cli(app, "clips", "show", "999999", check=False)
+    assert missing.exit_code != 0
