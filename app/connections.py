@@ -7,6 +7,7 @@ import logging
 from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import select
 
 from app import db
 from app.models import Clip, ClipStatus
@@ -77,7 +78,14 @@ def enqueue_committed_clip(session, q, clip_id: int, *, force: bool = False) -> 
     try:
         # Before probing, the duration is unknown: bound it by the size at a very low bitrate (2 Mbit/s).
         hint = clip.duration_s or (clip.size_bytes or 0) / 250_000
-        enqueue_clip(q, clip_id, duration_hint_s=hint, force=force)
+
+        # A worker may take the job, and finish a small clip, between the commit above and the check for a pending
+        # job: the clip, read again under the enqueue lock, must still be queued (seen with two workers and a sweeper).
+        def still_queued() -> bool:
+            session.rollback()  # a fresh read, not the session's copy
+            return session.scalar(select(Clip.status).where(Clip.id == clip_id)) == ClipStatus.QUEUED
+
+        job = enqueue_clip(q, clip_id, duration_hint_s=hint, force=force, still_wanted=still_queued)
     except (RedisError, OSError) as exc:
         log.warning("could not enqueue clip %s (%s); left for the sweeper", clip_id, exc)
         clip = session.get(Clip, clip_id)
@@ -87,4 +95,4 @@ def enqueue_committed_clip(session, q, clip_id: int, *, force: bool = False) -> 
                 clip.retrying_since, clip.next_attempt_at, clip.error_id = retry_state
             session.commit()
         return False
-    return True
+    return job is not None
