@@ -13,15 +13,11 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import segno
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
 
 from app.models import Certificate, Contest, Publication
 from app.services.paperwork import Minutes, nfc, paper_date, vietnamese_date_line
@@ -39,20 +35,6 @@ BATCH = 100
 PAPER_LOCALE = "vi"
 
 
-class LocalFilesOnly(URLFetcher):
-    """A fetcher that serves data: URIs and the font files, and refuses everything else (no network, no other file)."""
-
-    def __init__(self) -> None:
-        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False, fail_on_errors=False)
-
-    def fetch(self, url, headers=None):
-        if url.startswith("file:"):
-            path = Path(unquote(urlparse(url).path)).resolve()
-            if path not in {p.resolve() for p in FONTS.values()}:
-                raise ValueError(f"refused: {url}")
-        return super().fetch(url, headers)
-
-
 def qr_png_uri(url: str) -> str:
     """The QR code of url as a PNG data URI, one pixel per module: tiny and quick to lay out and draw (an SVG costs
     ~60 ms a page); the template scales it up without smoothing (`image-rendering: pixelated`)."""
@@ -65,13 +47,13 @@ def _font_uris() -> dict[str, str]:
 
 def _pdf_document(html: str, stylesheet: str):
     """Lay out html with the stylesheet template (templates/paperwork/*.css): local fonts only, nothing fetched."""
-    fetcher = LocalFilesOnly()
+    # WeasyPrint takes about half a second to import (a third of a web or worker process's start-up): only the
+    # processes that make a paper pay for it, when they first make one.
+    from app.paperwork.pdf import lay_out
+
     with force_locale(PAPER_LOCALE):  # outside requests, the templates' context needs a locale
         rules = render_template(stylesheet, fonts=_font_uris())
-    # @font-face rules take effect only with a FontConfiguration shared by the stylesheet and the layout.
-    fonts = FontConfiguration()
-    css = CSS(string=rules, url_fetcher=fetcher, base_url=str(FONT_DIR), font_config=fonts)
-    return HTML(string=html, url_fetcher=fetcher, base_url=str(FONT_DIR)).render(stylesheets=[css], font_config=fonts)
+    return lay_out(html, rules, fonts=FONTS, base_url=str(FONT_DIR))
 
 
 @dataclass(frozen=True)
