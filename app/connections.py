@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from flask import current_app
 from redis import Redis
@@ -56,18 +57,21 @@ def enqueue_processing(clip_id: int) -> bool:
     return enqueue_committed_clip(db.session, queue(), clip_id)
 
 
-def enqueue_committed_clip(session, q, clip_id: int, *, force: bool = False) -> bool:
+ENQUEUABLE = (ClipStatus.UPLOADED, ClipStatus.QUEUED, ClipStatus.PROCESSING, ClipStatus.FAILED)
+
+
+def enqueue_committed_clip(
+    session, q, clip_id: int, *, force: bool = False, expect: Collection[ClipStatus] = ENQUEUABLE
+) -> bool:
     """Mark queued and enqueue; the status is written first so a fast worker's `processing` is never overwritten.
 
-    The row is read FOR UPDATE (PostgreSQL): a sweeper that read `queued` just before a worker made the clip `ready`
-    would otherwise write `queued` over `ready` and run the clip a second time (seen with two workers under load)."""
-    clip = session.get(Clip, clip_id, with_for_update=True)
-    if clip is None or clip.status not in (
-        ClipStatus.UPLOADED,
-        ClipStatus.QUEUED,
-        ClipStatus.PROCESSING,
-        ClipStatus.FAILED,
-    ):
+    The row is read FOR UPDATE (PostgreSQL), and read again even when the session holds the clip already
+    (`populate_existing`: FOR UPDATE alone locks the row but leaves the session's copy as it was): a sweeper that read
+    `queued` just before a worker made the clip `ready` would otherwise write `queued` over `ready` and run the clip a
+    second time (seen with two workers under load). Nothing is done unless the clip's status is in expect (a sweeper
+    passes the statuses it selected the clip for)."""
+    clip = session.get(Clip, clip_id, with_for_update=True, populate_existing=True)
+    if clip is None or clip.status not in expect or clip.status not in ENQUEUABLE:
         return False
     previous = clip.status
     retry_state = (clip.retrying_since, clip.next_attempt_at, clip.error_id)

@@ -79,6 +79,8 @@ def requeue_stuck(
                 continue
             clip.status = ClipStatus.QUEUED  # its worker is gone; let a live one take it
             session.commit()
-        if enqueue_committed_clip(session, queue, clip_id, force=dead):
+        # Still as selected when locked: since the query, a worker may have taken the clip or finished it.
+        expect = (ClipStatus.QUEUED,) if dead else (ClipStatus.UPLOADED, ClipStatus.QUEUED)
+        if enqueue_committed_clip(session, queue, clip_id, force=dead, expect=expect):
             done.append(clip_id)
     return done

@@ -126,6 +126,57 @@ def test_upload_with_redis_down_is_kept_and_swept_later(app, session, make, entr
     assert session.get(Clip, clip.id).status == ClipStatus.READY
 
 
+def test_enqueue_decides_on_the_locked_row_not_on_the_sessions_copy(app, session, make, entry, sample_clip):
+    """A sweeper holds the clip it selected as `uploaded`; a worker makes it `ready` meanwhile. Enqueueing must see
+    `ready` (and neither write `queued` over it nor make a job), although the session still holds `uploaded`."""
+    from sqlalchemy import update
+
+    from app import db
+    from app.connections import enqueue_committed_clip, queue
+
+    clip = make.uploaded_clip(entry, sample_clip, "raced.mp4")
+    assert session.get(Clip, clip.id).status == ClipStatus.UPLOADED  # the session's copy, as the sweeper read it
+    with db.engine().begin() as other:  # the worker's own connection
+        other.execute(update(Clip).where(Clip.id == clip.id).values(status=ClipStatus.READY))
+    assert session.get(Clip, clip.id).status == ClipStatus.UPLOADED  # still the old copy
+
+    assert enqueue_committed_clip(session, queue(), clip.id) is False
+    session.expire_all()
+    assert session.get(Clip, clip.id).status == ClipStatus.READY
+    assert queue().fetch_job(f"clip-{clip.id}") is None
+
+
+def test_enqueue_makes_no_second_job_for_a_clip_done_since_it_was_queued(app, session, make, entry, sample_clip):
+    """The job of a clip ran to its end (a tiny clip takes a second) after a sweeper committed `queued` and before it
+    looked for a pending job: the finished job is no reason for a new one, the clip being `ready`."""
+    from sqlalchemy import update
+
+    from app import db
+    from app.connections import enqueue_committed_clip, queue
+    from app.queue import enqueue_clip
+
+    clip = make.uploaded_clip(entry, sample_clip, "done.mp4")
+    job = enqueue_clip(queue(), clip.id)
+    queue().remove(job)  # a worker took it off the queue,
+    job.set_status("finished")  # and RQ marked it finished once it returned
+    original = enqueue_clip
+
+    def worker_finishes_first(*args, **kwargs):
+        with db.engine().begin() as other:  # the job committed `ready` before it returned
+            other.execute(update(Clip).where(Clip.id == clip.id).values(status=ClipStatus.READY))
+        return original(*args, **kwargs)
+
+    import app.connections as connections
+
+    connections.enqueue_clip = worker_finishes_first
+    try:
+        assert enqueue_committed_clip(session, queue(), clip.id) is False
+    finally:
+        connections.enqueue_clip = original
+    assert queue().fetch_job(f"clip-{clip.id}").get_status(refresh=True) == "finished"  # the same job, not a new one
+    assert queue().count == 0
+
+
 def _flask(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
