@@ -103,15 +103,17 @@ def _lower_priority(nice: int) -> None:
 
 
 class _Slots:
-    """At most `size` password hashes at once in this process, a caller waiting at most `wait` seconds for a slot,
-    each hash run by one of `size` dedicated threads at nice value `nice`.
+    """At most `size` password hashes at once in this process, run by `size` dedicated threads reniced by `nice`; at
+    most `size` more callers waiting, each at most `wait` seconds, for a slot.
 
     scrypt at the production cost takes a few hundred CPU milliseconds and 128 MiB, and releases the GIL: without a
     bound, a wave of logins runs one hash per server thread (16 per node with `-w 4 --threads 4`), and page views
-    queue behind them. With it, the other threads stay free for pages, and a login that cannot get a slot soon is
-    told to come back (503) instead of holding a thread. The bound alone still leaves the admitted hashes (8 per node)
-    competing as equals with the page threads for the cores: the niced threads give a page view the CPU first, and
-    take whatever the pages leave (docs/performance.md, "Load scenarios")."""
+    queue behind them. The bound on hashes alone is not enough: the requests waiting for a slot hold server threads
+    too, and with 2 hashing and 2 waiting every thread of a `--threads 4` process was a login's, the pages queued
+    behind them for seconds (docs/performance.md, "Load scenarios"). So a request that finds `size` others waiting
+    is told to come back (503) at once, and at most 2 × `size` threads per process are logins'. The hashes running
+    still compete with the page threads for the cores: the niced threads give a page view the CPU first, and take
+    whatever the pages leave."""
 
     def __init__(self, size: int, wait: float, nice: int = DEFAULT_NICE) -> None:
         if size < 1:
@@ -122,6 +124,7 @@ class _Slots:
             raise ValueError(f"LOGIN_HASH_NICE must be from 0 to {MAX_NICE}, not {nice}")
         self.size, self.wait, self.nice = size, wait, nice
         self.semaphore = threading.BoundedSemaphore(size)
+        self.admitted = threading.BoundedSemaphore(2 * size)  # hashing or waiting for a slot
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
@@ -140,12 +143,17 @@ class _Slots:
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        if not self.semaphore.acquire(timeout=self.wait):
+        if not self.admitted.acquire(blocking=False):  # as many wait already as hash: no request thread more
             raise HashingBusy()
         try:
-            yield
+            if not self.semaphore.acquire(timeout=self.wait):
+                raise HashingBusy()
+            try:
+                yield
+            finally:
+                self.semaphore.release()
         finally:
-            self.semaphore.release()
+            self.admitted.release()
 
     def run(self, fn: Callable[..., T], *args: str) -> T:
         """fn(*args) on a hashing thread, in a slot (HashingBusy when none comes free in time); the caller waits.

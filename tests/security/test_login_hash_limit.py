@@ -120,6 +120,26 @@ def test_slots_bound_concurrent_hashes_and_refuse_beyond():
         pass
 
 
+def test_no_more_requests_wait_than_hash():
+    """At most LOGIN_HASH_CONCURRENCY requests wait for a slot: one more is refused at once, even with a long wait
+    allowed, so that the logins never hold more than twice that many server threads of a process."""
+    slots = passwords._Slots(2, 3600)
+    held = 0
+    while slots.admitted.acquire(blocking=False):  # 2 hashing and 2 waiting, as concurrent logins would
+        held += 1
+    assert held == 4
+    try:
+        with pytest.raises(passwords.HashingBusy), slots.slot():
+            pass
+        assert slots.semaphore.acquire(blocking=False)  # the hashing slots were never the reason
+        slots.semaphore.release()
+    finally:
+        for _ in range(held):
+            slots.admitted.release()
+    with slots.slot():
+        pass
+
+
 def _thread_nice() -> tuple[int, int, str]:
     """The calling thread's native id, its nice value as the kernel reports it (field 19 of /proc/self/task/<tid>/stat,
     after the parenthesised name) and its name."""
