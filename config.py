@@ -203,10 +203,11 @@ class Config:
         # scrypt cost N for new password hashes (2^17 = OWASP: 0.35 s and 128 MiB each); older hashes are rehashed at
         # the next login. The test suite lowers it.
         self.PASSWORD_SCRYPT_N = _int("PASSWORD_SCRYPT_N", 2**17)
-        # Password hashes (logins, password changes and resets) at once per web process, and the longest wait for a
-        # free slot before the request is answered 503 with Retry-After (app/passwords.py): a wave of logins must not
-        # take every server thread from the page views.
-        self.LOGIN_HASH_CONCURRENCY = _int("LOGIN_HASH_CONCURRENCY", 2)
+        # Password hashes (logins, password changes and resets) at once per web process, as many requests more may
+        # wait for one, and the longest wait for a free slot before the request is answered 503 with Retry-After
+        # (app/passwords.py): a wave of logins must not take every server thread from the page views (1: at most 2
+        # of gunicorn's 4 threads per process; docs/performance.md, "Load scenarios").
+        self.LOGIN_HASH_CONCURRENCY = _int("LOGIN_HASH_CONCURRENCY", 1)
         self.LOGIN_HASH_WAIT_SECONDS = float(_env("LOGIN_HASH_WAIT_SECONDS", "2"))
         # The hashes run on dedicated threads whose nice value is this much higher than the process's (Linux), so that
         # page views get the cores first during a wave of logins; 0 leaves them at the page threads' priority.

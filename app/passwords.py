@@ -28,7 +28,7 @@ DEFAULT_SCRYPT_N = 2**17  # OWASP; measured here: 0.35 s and 128 MiB per hash
 
 _scrypt_n = DEFAULT_SCRYPT_N
 
-DEFAULT_CONCURRENCY = 2  # hashes at once per process (LOGIN_HASH_CONCURRENCY)
+DEFAULT_CONCURRENCY = 1  # hashes at once per process, and requests waiting for one (LOGIN_HASH_CONCURRENCY)
 DEFAULT_WAIT_SECONDS = 2.0  # the longest wait for a free slot before refusing (LOGIN_HASH_WAIT_SECONDS)
 DEFAULT_NICE = 10  # added to the hashing threads' nice value (LOGIN_HASH_NICE; 0: as the page threads)
 MAX_NICE = 19  # the lowest priority Linux has

@@ -177,12 +177,12 @@ def test_hashes_run_on_dedicated_threads_at_the_configured_nice_value(app, nice)
 
 
 def test_hash_concurrency_is_a_setting(monkeypatch):
-    """LOGIN_HASH_CONCURRENCY (default 2), LOGIN_HASH_WAIT_SECONDS (default 2) and LOGIN_HASH_NICE (default 10) come
+    """LOGIN_HASH_CONCURRENCY (default 1), LOGIN_HASH_WAIT_SECONDS (default 2) and LOGIN_HASH_NICE (default 10) come
     from the environment, and impossible values are refused at start."""
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     config = Config().as_dict()
     names = ("LOGIN_HASH_CONCURRENCY", "LOGIN_HASH_WAIT_SECONDS", "LOGIN_HASH_NICE")
-    assert tuple(config[name] for name in names) == (2, 2.0, 10)
+    assert tuple(config[name] for name in names) == (1, 2.0, 10)
     monkeypatch.setenv("LOGIN_HASH_CONCURRENCY", "4")
     monkeypatch.setenv("LOGIN_HASH_WAIT_SECONDS", "0.5")
     monkeypatch.setenv("LOGIN_HASH_NICE", "0")
