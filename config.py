@@ -93,6 +93,10 @@ def check(config: dict) -> None:
         raise ConfigError("LOGIN_HASH_CONCURRENCY must be at least 1 (password hashes at once per web process)")
     if float(config.get("LOGIN_HASH_WAIT_SECONDS", 0)) < 0:
         raise ConfigError("LOGIN_HASH_WAIT_SECONDS must not be negative")
+    if not 0 <= int(config.get("LOGIN_HASH_NICE", 0)) <= 19:
+        raise ConfigError(
+            "LOGIN_HASH_NICE must be from 0 (off) to 19 (added to the password-hashing threads' nice value)"
+        )
     if defaults and not is_loopback_url(config.get("S3_ENDPOINT_URL")):
         store = config.get("S3_ENDPOINT_URL") or "AWS S3"
         raise ConfigError(
@@ -199,11 +203,15 @@ class Config:
         # scrypt cost N for new password hashes (2^17 = OWASP: 0.35 s and 128 MiB each); older hashes are rehashed at
         # the next login. The test suite lowers it.
         self.PASSWORD_SCRYPT_N = _int("PASSWORD_SCRYPT_N", 2**17)
-        # Password hashes (logins, password changes and resets) at once per web process, and the longest wait for a
-        # free slot before the request is answered 503 with Retry-After (app/passwords.py): a wave of logins must not
-        # take every server thread from the page views.
-        self.LOGIN_HASH_CONCURRENCY = _int("LOGIN_HASH_CONCURRENCY", 2)
+        # Password hashes (logins, password changes and resets) at once per web process, as many requests more may
+        # wait for one, and the longest wait for a free slot before the request is answered 503 with Retry-After
+        # (app/passwords.py): a wave of logins must not take every server thread from the page views (1: at most 2
+        # of gunicorn's 4 threads per process; docs/performance.md, "Load scenarios").
+        self.LOGIN_HASH_CONCURRENCY = _int("LOGIN_HASH_CONCURRENCY", 1)
         self.LOGIN_HASH_WAIT_SECONDS = float(_env("LOGIN_HASH_WAIT_SECONDS", "2"))
+        # The hashes run on dedicated threads whose nice value is this much higher than the process's (Linux), so that
+        # page views get the cores first during a wave of logins; 0 leaves them at the page threads' priority.
+        self.LOGIN_HASH_NICE = _int("LOGIN_HASH_NICE", 10)
         # A login session ends this many hours after the login, whatever the activity (a working day and some: an
         # upload that started late still finishes); expired rows are deleted at the next login of anyone.
         self.LOGIN_SESSION_HOURS = float(_env("LOGIN_SESSION_HOURS", "12"))

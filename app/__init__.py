@@ -25,7 +25,9 @@ def create_app(config: dict | None = None) -> Flask:
     check_config(app.config)
     passwords.configure(int(app.config["PASSWORD_SCRYPT_N"]))
     passwords.configure_concurrency(
-        int(app.config["LOGIN_HASH_CONCURRENCY"]), float(app.config["LOGIN_HASH_WAIT_SECONDS"])
+        int(app.config["LOGIN_HASH_CONCURRENCY"]),
+        float(app.config["LOGIN_HASH_WAIT_SECONDS"]),
+        int(app.config["LOGIN_HASH_NICE"]),
     )
     if int(app.config["PROXY_HOPS"]):
         from werkzeug.middleware.proxy_fix import ProxyFix

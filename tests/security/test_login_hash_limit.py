@@ -4,6 +4,9 @@ show their form again, e-mail kept. The tests hold every slot themselves: no tim
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -117,16 +120,79 @@ def test_slots_bound_concurrent_hashes_and_refuse_beyond():
         pass
 
 
+def test_no_more_requests_wait_than_hash():
+    """At most LOGIN_HASH_CONCURRENCY requests wait for a slot: one more is refused at once, even with a long wait
+    allowed, so that the logins never hold more than twice that many server threads of a process."""
+    slots = passwords._Slots(2, 3600)
+    held = 0
+    while slots.admitted.acquire(blocking=False):  # 2 hashing and 2 waiting, as concurrent logins would
+        held += 1
+    assert held == 4
+    try:
+        with pytest.raises(passwords.HashingBusy), slots.slot():
+            pass
+        assert slots.semaphore.acquire(blocking=False)  # the hashing slots were never the reason
+        slots.semaphore.release()
+    finally:
+        for _ in range(held):
+            slots.admitted.release()
+    with slots.slot():
+        pass
+
+
+def _thread_nice() -> tuple[int, int, str]:
+    """The calling thread's native id, its nice value as the kernel reports it (field 19 of /proc/self/task/<tid>/stat,
+    after the parenthesised name) and its name."""
+    tid = threading.get_native_id()
+    with open(f"/proc/self/task/{tid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return tid, int(fields[16]), threading.current_thread().name
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+@pytest.mark.parametrize("nice", [passwords.DEFAULT_NICE, 0])
+def test_hashes_run_on_dedicated_threads_at_the_configured_nice_value(app, nice):
+    """Every hash runs on one of LOGIN_HASH_CONCURRENCY dedicated threads reniced to LOGIN_HASH_NICE, so that page
+    views keep the cores during a wave of logins (10 more than the process's); the request's own thread keeps its
+    priority, and hashes made and
+    checked there verify as before."""
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    passwords.configure_concurrency(2, 0, nice)
+    try:
+        seen = {passwords.run_hashing(_thread_nice) for _ in range(6)}
+        digest = passwords.hash_password(NEW_PASSWORD)
+        assert passwords.verify(digest, NEW_PASSWORD)
+        assert not passwords.verify(digest, PASSWORD)
+        assert not passwords.verify(None, NEW_PASSWORD)
+        seen |= {passwords.run_hashing(_thread_nice) for _ in range(6)}
+    finally:
+        passwords.configure_concurrency(
+            passwords.DEFAULT_CONCURRENCY, passwords.DEFAULT_WAIT_SECONDS, int(app.config["LOGIN_HASH_NICE"])
+        )
+    assert {value for _, value, _ in seen} == {min(passwords.MAX_NICE, before + nice)}
+    assert all(name.startswith("password-hash") for _, _, name in seen)
+    assert 1 <= len({tid for tid, _, _ in seen}) <= 2
+    assert threading.get_native_id() not in {tid for tid, _, _ in seen}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
 def test_hash_concurrency_is_a_setting(monkeypatch):
-    """LOGIN_HASH_CONCURRENCY (default 2) and LOGIN_HASH_WAIT_SECONDS (default 2) come from the environment, and
-    impossible values are refused at start."""
+    """LOGIN_HASH_CONCURRENCY (default 1), LOGIN_HASH_WAIT_SECONDS (default 2) and LOGIN_HASH_NICE (default 10) come
+    from the environment, and impossible values are refused at start."""
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     config = Config().as_dict()
-    assert (config["LOGIN_HASH_CONCURRENCY"], config["LOGIN_HASH_WAIT_SECONDS"]) == (2, 2.0)
+    names = ("LOGIN_HASH_CONCURRENCY", "LOGIN_HASH_WAIT_SECONDS", "LOGIN_HASH_NICE")
+    assert tuple(config[name] for name in names) == (1, 2.0, 10)
     monkeypatch.setenv("LOGIN_HASH_CONCURRENCY", "4")
     monkeypatch.setenv("LOGIN_HASH_WAIT_SECONDS", "0.5")
+    monkeypatch.setenv("LOGIN_HASH_NICE", "0")
     config = Config().as_dict()
-    assert (config["LOGIN_HASH_CONCURRENCY"], config["LOGIN_HASH_WAIT_SECONDS"]) == (4, 0.5)
-    for name, value in (("LOGIN_HASH_CONCURRENCY", 0), ("LOGIN_HASH_WAIT_SECONDS", -1)):
+    assert tuple(config[name] for name in names) == (4, 0.5, 0)
+    for name, value in (
+        ("LOGIN_HASH_CONCURRENCY", 0),
+        ("LOGIN_HASH_WAIT_SECONDS", -1),
+        ("LOGIN_HASH_NICE", -1),
+        ("LOGIN_HASH_NICE", 20),
+    ):
         with pytest.raises(ConfigError, match=name):
             check({**config, name: value})
