@@ -107,7 +107,7 @@ def cpu_probes(scenario: str, base: str, seed: dict) -> dict[str, tuple[str, obj
         "GET /healthz": ("/healthz", requests.cookies.cookiejar_from_dict({}), {})
     }
     if scenario == "rush":
-        user = login(base, seed["rush"]["users"][-1], seed["password"])
+        user = login(base, seed["rush"]["probe"], seed["password"])  # a unit of its own: no locust user's places
         page = user.get(base + f"/unit/c/{seed['rush']['slug']}/entries/new").text
         token = CSRF_RE.search(page).group(1)  # type: ignore[union-attr]
         created = user.post(
