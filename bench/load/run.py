@@ -1,7 +1,7 @@
 """Run one load scenario against the production command on this machine, and print the per-endpoint table.
 
 Usage: .venv/bin/python bench/load/run.py rush|judging|results [--users N] [--spawn-rate R] [--duration 180]
-                                          [--worker] [--scale K] [--probe-requests 100] [--probe-only]
+                                          [--worker] [--scale K] [--probe-requests 500] [--probe-only]
 
 Starts a private Redis and `rclone serve s3` (devtools/services.py), recreates the PostgreSQL database
 LOAD_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test_load: its schema is dropped), seeds it (`flask
@@ -12,10 +12,12 @@ and serves it with the command of docs/deploy.md: `gunicorn -w 4 --threads 4 --t
 or, in the other scenarios, with long 1080p clips seeded for it.
 
 Before the load, the server's CPU per request is measured alone, endpoint by endpoint: the CPU time of the gunicorn
-workers (/proc/<pid>/stat) over 100 requests (--probe-requests; the CPU clock ticks every 10 ms, so 800 give finer
-ratios) from 4 threads, divided by the requests, and given relative to /healthz measured the same way; --probe-only
-stops there. Then locust runs headless: the users spawn at --spawn-rate, the statistics restart once all have spawned
-(--reset-stats), and the load lasts --duration seconds after that. Exit status 1 when a goal is missed.
+workers (/proc/<pid>/stat) over 500 requests (--probe-requests) from 4 threads after a warm-up, divided by the
+requests, and given relative to /healthz measured the same way, before and after the other endpoints (the mean). The
+CPU clock ticks every 10 ms: 500 requests of /healthz (about 0.6 ms each) are 30 ticks, both measures 60, so a ratio
+is good to about ±0.05 (100 requests gave ±0.3); --probe-only stops there. Then locust runs headless: the users
+spawn at --spawn-rate, the statistics restart once all have spawned (--reset-stats), and the load lasts --duration
+seconds after that. Exit status 1 when a goal is missed.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def login(base: str, email: str, password: str):
     return session
 
 
-def cpu_per_request(master: int, base: str, url: str, cookies, headers: dict, count: int = 100) -> float:
+def cpu_per_request(master: int, base: str, url: str, cookies, headers: dict, count: int = 500) -> float:
     """The workers' CPU milliseconds per request of url, from 4 threads with keep-alive connections."""
     import requests
 
@@ -92,11 +94,30 @@ def cpu_per_request(master: int, base: str, url: str, cookies, headers: dict, co
                 if answer.status_code >= 400:
                     raise RuntimeError(f"{url}: {answer.status_code}")
 
-    run(8)  # warm-up: templates compiled, connections pooled
+    with ThreadPoolExecutor(4) as pool:  # warm-up: templates compiled, connections pooled and their statements prepared
+        list(pool.map(run, [12] * 4))
     before = gunicorn_cpu_ms(master)
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(run, [count // 4] * 4))
-    return (gunicorn_cpu_ms(master) - before) / count
+    return (gunicorn_cpu_ms(master) - before) / (count // 4 * 4)
+
+
+def measure_cpu(master: int, base: str, probes: dict[str, tuple[str, object, dict]], count: int) -> dict[str, float]:
+    """CPU per request of each probe; /healthz, the yardstick, is measured first and again last and given as the mean,
+    so that a drift of the machine during the probe (another process, a frequency change) weighs on both sides."""
+    cpu: dict[str, float] = {}
+    health = probes["GET /healthz"]
+    first = cpu_per_request(master, base, *health, count)
+    print(f"  GET /healthz (first): {first:.3f} ms", flush=True)
+    for name, probe in probes.items():
+        if name != "GET /healthz":
+            cpu[name] = cpu_per_request(master, base, *probe, count)
+    last = cpu_per_request(master, base, *health, count)
+    print(f"  GET /healthz (last): {last:.3f} ms", flush=True)
+    cpu["GET /healthz"] = (first + last) / 2
+    for name, ms in cpu.items():
+        print(f"  {name}: {ms:.3f} ms ({ms / cpu['GET /healthz']:.2f}× /healthz)", flush=True)
+    return cpu
 
 
 def cpu_probes(scenario: str, base: str, seed: dict) -> dict[str, tuple[str, object, dict]]:
@@ -210,7 +231,10 @@ def main() -> int:
     parser.add_argument("--worker", action="store_true", help="one media worker transcodes during the load")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (logs, locust CSV)")
     parser.add_argument(
-        "--probe-requests", type=int, default=100, help="requests per endpoint in the CPU probe (more: finer figures)"
+        "--probe-requests",
+        type=int,
+        default=500,
+        help="requests per endpoint in the CPU probe (the CPU clock ticks every 10 ms: 500 /healthz are 30 ticks)",
     )
     parser.add_argument("--probe-only", action="store_true", help="measure CPU per request, then stop (no locust)")
     args = parser.parse_args()
@@ -289,11 +313,13 @@ def main() -> int:
                 )
             )
             time.sleep(5)  # the worker's first sweep enqueues the seeded clips
-        print(f"CPU per request, each endpoint alone ({args.probe_requests} requests, 4 threads):", flush=True)
-        cpu = {}
-        for name, (url, cookies, headers) in cpu_probes(args.scenario, base, seed).items():
-            cpu[name] = cpu_per_request(web.pid, base, url, cookies, headers, args.probe_requests)
-            print(f"  {name}: {cpu[name]:.2f} ms ({cpu[name] / cpu['GET /healthz']:.2f}× /healthz)", flush=True)
+        load = os.getloadavg()
+        print(
+            f"CPU per request, each endpoint alone ({args.probe_requests} requests, 4 threads; load average"
+            f" {load[0]:.1f}):",
+            flush=True,
+        )
+        cpu = measure_cpu(web.pid, base, cpu_probes(args.scenario, base, seed), args.probe_requests)
         if args.probe_only:
             load = os.getloadavg()
             print(f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} ({os.cpu_count()} CPUs)")
