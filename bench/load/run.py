@@ -12,10 +12,11 @@ and serves it with the command of docs/deploy.md: `gunicorn -w 4 --threads 4 --t
 or, in the other scenarios, with long 1080p clips seeded for it.
 
 Before the load, the server's CPU per request is measured alone, endpoint by endpoint: the CPU time of the gunicorn
-workers (/proc/<pid>/stat) over 500 requests (--probe-requests) from 4 threads after a warm-up, divided by the
-requests, and given relative to /healthz measured the same way, before and after the other endpoints (the mean). The
-CPU clock ticks every 10 ms: 500 requests of /healthz (about 0.6 ms each) are 30 ticks, both measures 60, so a ratio
-is good to about ±0.05 (100 requests gave ±0.3); --probe-only stops there. Then locust runs headless: the users
+workers (/proc/<pid>/stat) over 500 requests per endpoint (--probe-requests) from 4 threads after a warm-up, divided
+by the requests, and given relative to /healthz measured the same way. The endpoints take turns in 5 rounds of 100
+requests, /healthz first in each, so that the other processes of a shared machine weigh on all alike. The CPU clock
+ticks every 10 ms: 500 requests of /healthz (about 0.6 ms each) are some 30 ticks (100, the former default, gave
+ratios that moved by ±0.3); --probe-only stops there. Then locust runs headless: the users
 spawn at --spawn-rate, the statistics restart once all have spawned (--reset-stats), and the load lasts --duration
 seconds after that. Exit status 1 when a goal is missed.
 """
@@ -82,41 +83,50 @@ def login(base: str, email: str, password: str):
     return session
 
 
-def cpu_per_request(master: int, base: str, url: str, cookies, headers: dict, count: int = 500) -> float:
-    """The workers' CPU milliseconds per request of url, from 4 threads with keep-alive connections."""
+def cpu_of_requests(master: int, base: str, url: str, cookies, headers: dict, count: int = 500) -> tuple[float, int]:
+    """The workers' CPU milliseconds over count requests of url (rounded down to a multiple of 4) from 4 threads with
+    keep-alive connections, and the number of requests."""
     import requests
 
-    def run(n: int) -> None:
-        with requests.Session() as session:
-            session.cookies.update(cookies)
-            for _ in range(n):
-                answer = session.get(base + url, headers=headers)
-                if answer.status_code >= 400:
-                    raise RuntimeError(f"{url}: {answer.status_code}")
+    def run(session, n: int) -> None:
+        for _ in range(n):
+            answer = session.get(base + url, headers=headers)
+            if answer.status_code >= 400:
+                raise RuntimeError(f"{url}: {answer.status_code}")
 
-    with ThreadPoolExecutor(4) as pool:  # warm-up: templates compiled, connections pooled and their statements prepared
-        list(pool.map(run, [12] * 4))
-    before = gunicorn_cpu_ms(master)
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(run, [count // 4] * 4))
-    return (gunicorn_cpu_ms(master) - before) / (count // 4 * 4)
+    per_thread = max(1, count // 4)
+    sessions = [requests.Session() for _ in range(4)]
+    for session in sessions:
+        session.cookies.update(cookies)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(run, sessions, [4] * 4))  # connections opened (and kept alive): not measured
+            before = gunicorn_cpu_ms(master)
+            list(pool.map(run, sessions, [per_thread] * 4))
+    finally:
+        for session in sessions:
+            session.close()
+    return gunicorn_cpu_ms(master) - before, per_thread * 4
 
 
-def measure_cpu(master: int, base: str, probes: dict[str, tuple[str, object, dict]], count: int) -> dict[str, float]:
-    """CPU per request of each probe; /healthz, the yardstick, is measured first and again last and given as the mean,
-    so that a drift of the machine during the probe (another process, a frequency change) weighs on both sides."""
-    cpu: dict[str, float] = {}
-    health = probes["GET /healthz"]
-    first = cpu_per_request(master, base, *health, count)
-    print(f"  GET /healthz (first): {first:.3f} ms", flush=True)
-    for name, probe in probes.items():
-        if name != "GET /healthz":
-            cpu[name] = cpu_per_request(master, base, *probe, count)
-    last = cpu_per_request(master, base, *health, count)
-    print(f"  GET /healthz (last): {last:.3f} ms", flush=True)
-    cpu["GET /healthz"] = (first + last) / 2
+def measure_cpu(
+    master: int, base: str, probes: dict[str, tuple[str, object, dict]], count: int, rounds: int = 5
+) -> dict[str, float]:
+    """CPU milliseconds per request of each probe: count requests each, in `rounds` interleaved rounds (/healthz, the
+    yardstick, then each endpoint, and again), so that the other processes of a shared machine, which change how much
+    CPU a request takes, weigh on every endpoint alike. After a warm-up round (lazy imports, caches, connections)."""
+    for probe in probes.values():
+        cpu_of_requests(master, base, *probe, 48)
+    spent = dict.fromkeys(probes, 0.0)
+    made = dict.fromkeys(probes, 0)
+    for _ in range(rounds):
+        for name, probe in probes.items():
+            ms, n = cpu_of_requests(master, base, *probe, count // rounds)
+            spent[name] += ms
+            made[name] += n
+    cpu = {name: spent[name] / made[name] for name in probes}
     for name, ms in cpu.items():
-        print(f"  {name}: {ms:.3f} ms ({ms / cpu['GET /healthz']:.2f}× /healthz)", flush=True)
+        print(f"  {name}: {ms:.3f} ms ({ms / cpu['GET /healthz']:.2f}× /healthz, {made[name]} requests)", flush=True)
     return cpu
 
 
@@ -129,14 +139,7 @@ def cpu_probes(scenario: str, base: str, seed: dict) -> dict[str, tuple[str, obj
     }
     if scenario == "rush":
         user = login(base, seed["rush"]["probe"], seed["password"])  # a unit of its own: no locust user's places
-        page = user.get(base + f"/unit/c/{seed['rush']['slug']}/entries/new").text
-        token = CSRF_RE.search(page).group(1)  # type: ignore[union-attr]
-        created = user.post(
-            base + f"/unit/c/{seed['rush']['slug']}/entries/new",
-            data={"title": "Đo CPU", "summary": "", "authors": "", "category_id": "0", "csrf_token": token},
-            allow_redirects=False,
-        )
-        entry = created.headers["Location"].rsplit("/", 1)[1]
+        entry = seed["rush"]["probe_entry"]  # with a processed clip
         probes["GET /unit/ (dashboard)"] = ("/unit/", user.cookies, {})
         probes["GET /unit/entries/[id]"] = (f"/unit/entries/{entry}", user.cookies, {})
         probes["GET /unit/entries/[id]/status.json"] = (f"/unit/entries/{entry}/status.json", user.cookies, {})
