@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError
 from wtforms import SelectChoice
 
 from app import db
@@ -251,8 +252,11 @@ class _PollStatement:
                     self.processors = self._processors(cursor.description)
             finally:
                 driver.autocommit = False
-        except BaseException:
+        except BaseException as exc:
             fairy.invalidate()  # a broken connection must not go back to the pool
+            dbapi_error = self.dialect.loaded_dbapi.Error
+            if isinstance(exc, dbapi_error):  # as SQLAlchemy raises it: the 503 page's handlers know those
+                raise DBAPIError.instance(self.sql, params, exc, dbapi_error, dialect=self.dialect) from exc
             raise
         finally:
             fairy.close()

@@ -81,3 +81,23 @@ def test_poll_survives_connections_that_the_server_dropped(app, make, session, b
     session.commit()
     for _ in range(3):
         assert browser.get(poll).get_json()["status"] == "ready"
+
+
+def test_poll_driver_errors_are_sqlalchemy_errors(app, make, session, browser, member):
+    """On the driver connection the poll's errors still reach the app's handlers as SQLAlchemy raises them (a
+    connection error: the translated 503 page), and the connection that failed is not pooled again."""
+    import sqlalchemy.exc
+
+    from app import db
+    from app.units import routes
+
+    engine = db.engine()
+    if engine.dialect.driver != "psycopg":
+        pytest.skip("PostgreSQL only: the driver path")
+    statement = routes._PollStatement(engine.dialect)
+    statement.sql = "SELECT 1 / 0"
+    with pytest.raises(sqlalchemy.exc.DataError):
+        statement.first(engine, {})
+    assert engine.pool.checkedout() == 0
+    entry = make.entry(make.contest(), member)
+    assert browser.get(f"/unit/entries/{entry.id}/status.json").get_json()["status"] == "ready"
