@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import cast
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError
 from wtforms import SelectChoice
 
 from app import db
@@ -215,6 +217,72 @@ _POLL = (
 )
 
 
+class _PollStatement:
+    """`_POLL` compiled once for a dialect, run on the pooled DBAPI connection itself.
+
+    On PostgreSQL, SQLAlchemy's execution path (cache key, execution context, the cursor's description, the result
+    object, autocommit set and reset through the engine) costs more CPU than the statement's round trip: about
+    0.13 ms of the poll's 0.8 ms in the app. Here the SQL text is made once, the parameters are plain values that
+    psycopg adapts as SQLAlchemy would (integers, text, an aware datetime), and each column goes through its own type's
+    result processor (enums, UTC datetimes), so the row reads exactly as SQLAlchemy's would. The connection comes from
+    the same pool (with its pre-ping) and goes back to it in the state it came out."""
+
+    def __init__(self, dialect) -> None:
+        self.dialect = dialect
+        self.sql = str(_POLL.compile(dialect=dialect))
+        self.processors: list | None = None  # from the first answer's column types (the cursor's description)
+        self.row_type = namedtuple("PollRow", [col.key for col in _POLL.selected_columns])  # type: ignore[misc]
+
+    def _processors(self, description) -> list:
+        """Each column's result processor for the type the database answered with, as SQLAlchemy picks it."""
+        return [
+            col.type.dialect_impl(self.dialect).result_processor(self.dialect, found.type_code)
+            for col, found in zip(_POLL.selected_columns, description, strict=True)
+        ]
+
+    def first(self, engine, params: dict):
+        fairy = engine.raw_connection()
+        try:
+            driver = fairy.driver_connection
+            driver.autocommit = True  # one statement: no BEGIN and ROLLBACK round trips
+            try:
+                cursor = driver.execute(self.sql, params)
+                raw = cursor.fetchone()
+                if self.processors is None:
+                    self.processors = self._processors(cursor.description)
+            finally:
+                driver.autocommit = False
+        except BaseException as exc:
+            fairy.invalidate()  # a broken connection must not go back to the pool
+            dbapi_error = self.dialect.loaded_dbapi.Error
+            if isinstance(exc, dbapi_error):  # as SQLAlchemy raises it: the 503 page's handlers know those
+                raise DBAPIError.instance(self.sql, params, exc, dbapi_error, dialect=self.dialect) from exc
+            raise
+        finally:
+            fairy.close()
+        if raw is None:
+            return None
+        return self.row_type(
+            *(value if fn is None else fn(value) for fn, value in zip(self.processors, raw, strict=True))
+        )
+
+
+_compiled_polls: dict[str, _PollStatement] = {}
+
+
+def _poll_row(params: dict):
+    """The `_POLL` row for these parameters, or None (no live session of that account)."""
+    engine = db.engine()
+    if engine.dialect.driver == "psycopg":
+        statement = _compiled_polls.get(engine.dialect.name)
+        if statement is None:
+            statement = _compiled_polls[engine.dialect.name] = _PollStatement(engine.dialect)
+        return statement.first(engine, params)
+    # Other databases (SQLite in development and tests): SQLAlchemy's own path, same statement.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return conn.execute(_POLL, params).first()
+
+
 @poll_bp.route("/entries/<int:entry_id>/status.json")
 def entry_status(entry_id: int):
     """Polled by the entry page every 2 s to show processing progress without a reload.
@@ -223,11 +291,7 @@ def entry_status(entry_id: int):
     columns; no account, entry or clip is loaded. Then as on every page of the blueprint: logged out → the login
     page, not a unit member → 403, another unit's or no such entry → 404."""
     params = login_session.session_check_params()
-    row = None
-    if params is not None:
-        # One statement needs no transaction: autocommit spares the BEGIN and ROLLBACK round trips.
-        with db.engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            row = conn.execute(_POLL, {**params, "entry_id": entry_id}).first()
+    row = None if params is None else _poll_row({**params, "entry_id": entry_id})
     if row is None:
         return login_manager.unauthorized()
     user = login_session.SessionUser(row.id, row.role, row.unit_id, row.locale)

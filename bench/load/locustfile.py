@@ -12,11 +12,13 @@ LOAD_CLIP (the small clip that unit users upload). Request names group URLs by r
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import os
 import random
 import re
+import zlib
 
 import gevent
 from locust import HttpUser, between, task
@@ -35,6 +37,23 @@ MAX_LOGIN_ATTEMPTS = 20  # a login answered 503 + Retry-After (every hashing slo
 def _csrf(text: str) -> str:
     found = CSRF_RE.search(text)
     return found.group(1) if found else ""
+
+
+def _flashes(cookie: str | None) -> str:
+    """The flashed messages in Flask's session cookie (signed, not encrypted: readable without the key), to say why a
+    form was refused without one more request; "" when there are none or the cookie does not decode."""
+    if not cookie:
+        return ""
+    compressed = cookie.startswith(".")
+    payload = cookie.lstrip(".").split(".", 1)[0]
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        doc = json.loads(zlib.decompress(raw) if compressed else raw)
+    except (ValueError, zlib.error):
+        return ""
+    flashes = doc.get("_flashes") or []
+    # Flask's tagged JSON keeps each (category, message) tuple as {" t": [category, message]}.
+    return "; ".join(str(f.get(" t", f)[-1] if isinstance(f, dict) else f) for f in flashes)
 
 
 class PortalUser(HttpUser):
@@ -128,9 +147,14 @@ class UnitUser(PortalUser):
             allow_redirects=False,
             catch_response=True,
         ) as resp:
-            found = ENTRY_RE.search(resp.headers.get("Location", ""))
+            location = resp.headers.get("Location", "")
+            found = ENTRY_RE.search(location)
             if resp.status_code != 302 or not found:
-                resp.failure(f"entry not created: {resp.status_code}")
+                flashed = _flashes(resp.cookies.get("session"))
+                resp.failure(
+                    f"entry not created: {resp.status_code} to {location or '-'} for {self.email}"
+                    + (f" ({flashed})" if flashed else "")
+                )
                 return None
         entry_id = int(found.group(1))
         self.entries.append(entry_id)

@@ -1,7 +1,7 @@
 """Run one load scenario against the production command on this machine, and print the per-endpoint table.
 
 Usage: .venv/bin/python bench/load/run.py rush|judging|results [--users N] [--spawn-rate R] [--duration 180]
-                                          [--worker] [--scale K] [--probe-requests 100] [--probe-only]
+                                          [--worker] [--scale K] [--probe-requests 500] [--probe-only]
 
 Starts a private Redis and `rclone serve s3` (devtools/services.py), recreates the PostgreSQL database
 LOAD_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test_load: its schema is dropped), seeds it (`flask
@@ -12,10 +12,14 @@ and serves it with the command of docs/deploy.md: `gunicorn -w 4 --threads 4 --t
 or, in the other scenarios, with long 1080p clips seeded for it.
 
 Before the load, the server's CPU per request is measured alone, endpoint by endpoint: the CPU time of the gunicorn
-workers (/proc/<pid>/stat) over 100 requests (--probe-requests; the CPU clock ticks every 10 ms, so 800 give finer
-ratios) from 4 threads, divided by the requests, and given relative to /healthz measured the same way; --probe-only
-stops there. Then locust runs headless: the users spawn at --spawn-rate, the statistics restart once all have spawned
-(--reset-stats), and the load lasts --duration seconds after that. Exit status 1 when a goal is missed.
+workers (/proc/<pid>/stat) over 500 requests per endpoint (--probe-requests) from 4 threads after a warm-up, divided
+by the requests, and given relative to /healthz measured the same way. The endpoints take turns in 5 rounds of 100
+requests, /healthz first in each, so that the other processes of a shared machine weigh on all alike. The CPU clock
+ticks every 10 ms: 500 requests of /healthz (about 0.7 ms each) are some 35 ticks (100, the former default, gave
+ratios that moved by ±0.3 from the ticks alone; on a busy shared machine a ratio still moves by ±0.2 between runs,
+most of it in /healthz: compare several runs). --probe-only stops there. Then locust runs headless: the users spawn
+at --spawn-rate, the statistics restart once all have spawned (--reset-stats), and the load lasts --duration seconds
+after that. Exit status 1 when a goal is missed.
 """
 
 from __future__ import annotations
@@ -80,23 +84,51 @@ def login(base: str, email: str, password: str):
     return session
 
 
-def cpu_per_request(master: int, base: str, url: str, cookies, headers: dict, count: int = 100) -> float:
-    """The workers' CPU milliseconds per request of url, from 4 threads with keep-alive connections."""
+def cpu_of_requests(master: int, base: str, url: str, cookies, headers: dict, count: int = 500) -> tuple[float, int]:
+    """The workers' CPU milliseconds over count requests of url (rounded down to a multiple of 4) from 4 threads with
+    keep-alive connections, and the number of requests."""
     import requests
 
-    def run(n: int) -> None:
-        with requests.Session() as session:
-            session.cookies.update(cookies)
-            for _ in range(n):
-                answer = session.get(base + url, headers=headers)
-                if answer.status_code >= 400:
-                    raise RuntimeError(f"{url}: {answer.status_code}")
+    def run(session, n: int) -> None:
+        for _ in range(n):
+            answer = session.get(base + url, headers=headers)
+            if answer.status_code >= 400:
+                raise RuntimeError(f"{url}: {answer.status_code}")
 
-    run(8)  # warm-up: templates compiled, connections pooled
-    before = gunicorn_cpu_ms(master)
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(run, [count // 4] * 4))
-    return (gunicorn_cpu_ms(master) - before) / count
+    per_thread = max(1, count // 4)
+    sessions = [requests.Session() for _ in range(4)]
+    for session in sessions:
+        session.cookies.update(cookies)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(run, sessions, [4] * 4))  # connections opened (and kept alive): not measured
+            before = gunicorn_cpu_ms(master)
+            list(pool.map(run, sessions, [per_thread] * 4))
+    finally:
+        for session in sessions:
+            session.close()
+    return gunicorn_cpu_ms(master) - before, per_thread * 4
+
+
+def measure_cpu(
+    master: int, base: str, probes: dict[str, tuple[str, object, dict]], count: int, rounds: int = 5
+) -> dict[str, float]:
+    """CPU milliseconds per request of each probe: count requests each, in `rounds` interleaved rounds (/healthz, the
+    yardstick, then each endpoint, and again), so that the other processes of a shared machine, which change how much
+    CPU a request takes, weigh on every endpoint alike. After a warm-up round (lazy imports, caches, connections)."""
+    for probe in probes.values():
+        cpu_of_requests(master, base, *probe, 48)
+    spent = dict.fromkeys(probes, 0.0)
+    made = dict.fromkeys(probes, 0)
+    for _ in range(rounds):
+        for name, probe in probes.items():
+            ms, n = cpu_of_requests(master, base, *probe, count // rounds)
+            spent[name] += ms
+            made[name] += n
+    cpu = {name: spent[name] / made[name] for name in probes}
+    for name, ms in cpu.items():
+        print(f"  {name}: {ms:.3f} ms ({ms / cpu['GET /healthz']:.2f}× /healthz, {made[name]} requests)", flush=True)
+    return cpu
 
 
 def cpu_probes(scenario: str, base: str, seed: dict) -> dict[str, tuple[str, object, dict]]:
@@ -107,15 +139,8 @@ def cpu_probes(scenario: str, base: str, seed: dict) -> dict[str, tuple[str, obj
         "GET /healthz": ("/healthz", requests.cookies.cookiejar_from_dict({}), {})
     }
     if scenario == "rush":
-        user = login(base, seed["rush"]["users"][-1], seed["password"])
-        page = user.get(base + f"/unit/c/{seed['rush']['slug']}/entries/new").text
-        token = CSRF_RE.search(page).group(1)  # type: ignore[union-attr]
-        created = user.post(
-            base + f"/unit/c/{seed['rush']['slug']}/entries/new",
-            data={"title": "Đo CPU", "summary": "", "authors": "", "category_id": "0", "csrf_token": token},
-            allow_redirects=False,
-        )
-        entry = created.headers["Location"].rsplit("/", 1)[1]
+        user = login(base, seed["rush"]["probe"], seed["password"])  # a unit of its own: no locust user's places
+        entry = seed["rush"]["probe_entry"]  # with a processed clip
         probes["GET /unit/ (dashboard)"] = ("/unit/", user.cookies, {})
         probes["GET /unit/entries/[id]"] = (f"/unit/entries/{entry}", user.cookies, {})
         probes["GET /unit/entries/[id]/status.json"] = (f"/unit/entries/{entry}/status.json", user.cookies, {})
@@ -210,7 +235,10 @@ def main() -> int:
     parser.add_argument("--worker", action="store_true", help="one media worker transcodes during the load")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (logs, locust CSV)")
     parser.add_argument(
-        "--probe-requests", type=int, default=100, help="requests per endpoint in the CPU probe (more: finer figures)"
+        "--probe-requests",
+        type=int,
+        default=500,
+        help="requests per endpoint in the CPU probe (the CPU clock ticks every 10 ms: 500 /healthz are 35 ticks)",
     )
     parser.add_argument("--probe-only", action="store_true", help="measure CPU per request, then stop (no locust)")
     args = parser.parse_args()
@@ -289,11 +317,13 @@ def main() -> int:
                 )
             )
             time.sleep(5)  # the worker's first sweep enqueues the seeded clips
-        print(f"CPU per request, each endpoint alone ({args.probe_requests} requests, 4 threads):", flush=True)
-        cpu = {}
-        for name, (url, cookies, headers) in cpu_probes(args.scenario, base, seed).items():
-            cpu[name] = cpu_per_request(web.pid, base, url, cookies, headers, args.probe_requests)
-            print(f"  {name}: {cpu[name]:.2f} ms ({cpu[name] / cpu['GET /healthz']:.2f}× /healthz)", flush=True)
+        load = os.getloadavg()
+        print(
+            f"CPU per request, each endpoint alone ({args.probe_requests} requests, 4 threads; load average"
+            f" {load[0]:.1f}):",
+            flush=True,
+        )
+        cpu = measure_cpu(web.pid, base, cpu_probes(args.scenario, base, seed), args.probe_requests)
         if args.probe_only:
             load = os.getloadavg()
             print(f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} ({os.cpu_count()} CPUs)")

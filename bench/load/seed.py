@@ -63,7 +63,7 @@ def seed(session, store, *, units: int, judges: int, entries: int, busy_clips: i
         account.password_hash = hashed
         return account
 
-    contests.create_contest(
+    rush = contests.create_contest(
         session,
         slug=RUSH,
         title="Cuộc thi thử tải: hạn chót",
@@ -80,6 +80,10 @@ def seed(session, store, *, units: int, judges: int, entries: int, busy_clips: i
         unit = accounts.create_unit(session, code=f"LOAD-{n:04d}", name=f"Đơn vị thử tải {n}", kind="ward")
         unit_rows.append(unit)
         unit_users.append(user(f"unit{n:04d}@thu-tai.vn", f"Cán bộ đơn vị {n}", Role.UNIT, unit).email)
+    # run.py's CPU probe works with a unit that no locust user works for: it never takes one of a rush unit's 3 places
+    # (it once created its entry as the last rush user, whose third entry was then refused: 5 errors at city scale).
+    probe_unit = accounts.create_unit(session, code="LOAD-PROBE", name="Đơn vị đo CPU", kind="ward")
+    probe_user = user("probe@thu-tai.vn", "Cán bộ đo CPU", Role.UNIT, probe_unit)
     session.flush()
 
     judging = contests.create_contest(
@@ -95,12 +99,11 @@ def seed(session, store, *, units: int, judges: int, entries: int, busy_clips: i
     template = session.scalar(select(Clip).where(Clip.status == ClipStatus.READY).order_by(Clip.id)) or Clip(
         filename="clip.mp4", content_type="video/mp4", size_bytes=1, duration_s=6.0, width=854, height=480
     )
-    entry_ids = []
-    for n in range(entries):
-        unit = unit_rows[n % len(unit_rows)]
-        member = session.scalar(select(User).where(User.unit_id == unit.id))
+
+    def entry_with_clip(member: User, contest: Contest, unit, title: str):
+        """An entry of unit with a ready clip copied from the template (rows only: the pages read them, not media)."""
         entry = entry_service.create_entry(
-            session, user=member, contest=judging, unit=unit, title=f"Tác phẩm thử tải {n + 1}", summary="Tóm tắt."
+            session, user=member, contest=contest, unit=unit, title=title, summary="Tóm tắt."
         )
         session.flush()
         clip = Clip(
@@ -113,10 +116,19 @@ def seed(session, store, *, units: int, judges: int, entries: int, busy_clips: i
         session.add(clip)
         session.flush()
         entry.clip_id = clip.id
+        return entry
+
+    entry_ids = []
+    for n in range(entries):
+        unit = unit_rows[n % len(unit_rows)]
+        member = session.scalar(select(User).where(User.unit_id == unit.id))
+        entry = entry_with_clip(member, judging, unit, f"Tác phẩm thử tải {n + 1}")
         entry.status = EntryStatus.SUBMITTED
         entry.submitted_at = now
         entry_ids.append(entry.id)
     judging.closes_at = now - timedelta(days=1)
+    # The probe's entry has a processed clip: its entry page and status poll show a clip, as the rush's do.
+    probe_entry = entry_with_clip(probe_user, rush, probe_unit, "Đo CPU")
     judge_rows = [user(f"judge{n:03d}@thu-tai.vn", f"Giám khảo {n}", Role.JUDGE) for n in range(1, judges + 1)]
     session.flush()
     rnd = rounds.create_round(session, contest=judging, name="Sơ khảo", criteria=CRITERIA)
@@ -134,7 +146,7 @@ def seed(session, store, *, units: int, judges: int, entries: int, busy_clips: i
         busy = _busy_clips(session, store, count=busy_clips, unit=unit_rows[0], now=now)
     return {
         "password": PASSWORD,
-        "rush": {"slug": RUSH, "users": unit_users},
+        "rush": {"slug": RUSH, "users": unit_users, "probe": probe_user.email, "probe_entry": probe_entry.id},
         "judging": {
             "round_id": rnd.id,
             "entry_ids": entry_ids,

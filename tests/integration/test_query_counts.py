@@ -17,7 +17,9 @@ pytestmark = pytest.mark.database_only
 
 @contextmanager
 def counted() -> Iterator[list[str]]:
-    """Collect the SQL statements that the app's engine runs inside the block."""
+    """Collect the SQL statements that the app's engine runs inside the block, and on PostgreSQL those that a view
+    runs on the pooled driver connection itself (the status poll: `psycopg.Connection.execute`, which SQLAlchemy's
+    own statements and its pool's pre-ping do not use)."""
     from app import db
 
     statements: list[str] = []
@@ -27,10 +29,21 @@ def counted() -> Iterator[list[str]]:
 
     engine = db.engine()
     event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    with pytest.MonkeyPatch.context() as patch:
+        if engine.dialect.driver == "psycopg":
+            import psycopg
+
+            direct = psycopg.Connection.execute
+
+            def execute(self, query, *args, **kwargs):
+                statements.append(str(query))
+                return direct(self, query, *args, **kwargs)
+
+            patch.setattr(psycopg.Connection, "execute", execute)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def statements_of(browser, path: str) -> list[str]:
