@@ -277,7 +277,9 @@ def main() -> int:
         published = ["--published"] if args.scenario == "results" else []  # its clips take minutes to process
         for cmd in (["db", "upgrade"], ["storage", "init"], ["demo", "seed", *published]):
             subprocess.run(flask + cmd, cwd=ROOT, env=env, check=True, capture_output=True)
-        busy = 3 if args.worker and args.scenario != "rush" else 0
+        # One 60 s 1080p clip keeps the worker busy for about a minute (MEDIA_FFMPEG_THREADS=1, 2 cores): 12 outlast
+        # the CPU probe, the ramp-up and the 180 s of load (3 were done before the load began).
+        busy = 12 if args.worker and args.scenario != "rush" else 0
         units = max(300, round(300 * args.scale))
         judges = max(30, round(30 * args.scale))
         seeded = subprocess.run(
