@@ -63,17 +63,21 @@ def seed(session, store, *, units: int, judges: int, entries: int, busy_clips: i
         account.password_hash = hashed
         return account
 
-    rush = contests.create_contest(
-        session,
-        slug=RUSH,
-        title="Cuộc thi thử tải: hạn chót",
-        description="Dữ liệu thử tải.",
-        opens_at=now - timedelta(days=10),
-        closes_at=now + timedelta(days=1),
-        min_duration_s=1,
-        max_duration_s=60,
-        min_height=240,
-        max_entries_per_unit=3,
+    def load_contest(slug: str, title: str, *, opened_days_ago: int, **rules):
+        """A contest of the load data: open since opened_days_ago, closing tomorrow, 3 entries per unit."""
+        return contests.create_contest(
+            session,
+            slug=slug,
+            title=title,
+            description="Dữ liệu thử tải.",
+            opens_at=now - timedelta(days=opened_days_ago),
+            closes_at=now + timedelta(days=1),
+            max_entries_per_unit=3,
+            **rules,
+        )
+
+    rush = load_contest(
+        RUSH, "Cuộc thi thử tải: hạn chót", opened_days_ago=10, min_duration_s=1, max_duration_s=60, min_height=240
     )
     unit_rows, unit_users = [], []
     for n in range(1, units + 1):
@@ -86,15 +90,8 @@ def seed(session, store, *, units: int, judges: int, entries: int, busy_clips: i
     probe_user = user("probe@thu-tai.vn", "Cán bộ đo CPU", Role.UNIT, probe_unit)
     session.flush()
 
-    judging = contests.create_contest(
-        session,
-        slug=JUDGING,
-        title="Cuộc thi thử tải: chấm điểm",
-        description="Dữ liệu thử tải.",
-        opens_at=now - timedelta(days=30),
-        closes_at=now + timedelta(days=1),  # entries come in while it accepts them; it closes before judging
-        max_entries_per_unit=3,
-    )
+    # Entries come in while it accepts them; it closes before judging.
+    judging = load_contest(JUDGING, "Cuộc thi thử tải: chấm điểm", opened_days_ago=30)
     # A processed clip of the published demo when there is one; else rows alone (the pages read them, not the media).
     template = session.scalar(select(Clip).where(Clip.status == ClipStatus.READY).order_by(Clip.id)) or Clip(
         filename="clip.mp4", content_type="video/mp4", size_bytes=1, duration_s=6.0, width=854, height=480
