@@ -53,6 +53,7 @@ def _start(clip_id: int, *, stale_seconds: float) -> tuple[str, ClipRules, bool]
     with db.session_scope() as s:
         clip = s.get(Clip, clip_id, with_for_update=True)
         if clip is None or clip.status in FINAL:
+            log.info("clip %s: nothing to do (%s): skipped", clip_id, "gone" if clip is None else clip.status.value)
             return None
         if clip.status == ClipStatus.PROCESSING and clip.updated_at > utcnow() - timedelta(seconds=stale_seconds):
             log.warning("clip %s is being processed by another job (heartbeat fresh): skipped", clip_id)
@@ -61,6 +62,7 @@ def _start(clip_id: int, *, stale_seconds: float) -> tuple[str, ClipRules, bool]
         clip.status, clip.stage, clip.progress = ClipStatus.PROCESSING, "probing", 0.0
         clip.next_attempt_at = None  # this is the attempt; retrying_since stays until one gets through
         clip.attempts = (clip.attempts or 0) + 1
+        log.info("clip %s: processing, attempt %s", clip_id, clip.attempts)
         clip.reason_code = clip.reason_params = clip.reason = clip.rejections = None
         rules = ClipRules(
             min_duration_s=contest.min_duration_s, max_duration_s=contest.max_duration_s, min_height=contest.min_height
