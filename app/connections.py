@@ -68,10 +68,10 @@ def enqueue_committed_clip(
     The row is read FOR UPDATE (PostgreSQL), and read again even when the session holds the clip already
     (`populate_existing`: FOR UPDATE alone locks the row but leaves the session's copy as it was): a sweeper that read
     `queued` just before a worker made the clip `ready` would otherwise write `queued` over `ready` and run the clip a
-    second time (seen with two workers under load). Nothing is done unless the clip's status is in expect (a sweeper
-    passes the statuses it selected the clip for)."""
+    second time (seen with two workers under load). Nothing is done unless the clip's status is in expect: ENQUEUABLE,
+    or the part of it that a sweeper selected the clip for."""
     clip = session.get(Clip, clip_id, with_for_update=True, populate_existing=True)
-    if clip is None or clip.status not in expect or clip.status not in ENQUEUABLE:
+    if clip is None or clip.status not in expect:
         return False
     previous = clip.status
     retry_state = (clip.retrying_since, clip.next_attempt_at, clip.error_id)
