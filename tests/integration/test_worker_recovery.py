@@ -53,7 +53,7 @@ def _start_worker(tmp_path, name: str) -> subprocess.Popen:
 def test_sigkilled_worker_loses_nothing(app, session, make, tmp_path):
     unit = make.unit()
     entry = make.entry(make.contest(), unit, clip_status=None)
-    source = make_clip(tmp_path / "long.mp4", duration=20, size="1280x720")
+    source = make_clip(tmp_path / "long.mp4", duration=10, size="1280x720")
     clip = make.uploaded_clip(entry, source, "long.mp4")
     clip_id, original = clip.id, clip.original_key
     assert enqueue_processing(clip_id)
