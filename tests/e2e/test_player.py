@@ -36,10 +36,17 @@ def test_storyboard_preview_and_keyboard_seek(portal, new_page, make, session, t
     assert_accessible(page, "score page of a blind round with the player")
     html = page.content()
     assert "Đơn vị bí mật" not in html and "SECRET-UNIT" not in html and "unit-name-in-file" not in html
+    bar_before = scrub.bounding_box()
     scrub.hover(position={"x": 200, "y": 5})
     preview = page.locator(".storyboard-preview")
-    preview.wait_for(state="visible", timeout=60_000)  # the cues load asynchronously; bounded for a loaded machine
+    preview.wait_for(state="visible")
     assert "storyboard.jpg" in preview.evaluate("e => e.style.backgroundImage")
+    # The preview floats above the bar: shown in the flow, it pushed the bar from under the pointer, whose mouseleave
+    # hid it again (a flicker, and this test waited 60 s for a moment it was visible, or failed).
+    assert scrub.bounding_box() == bar_before
+    box = preview.bounding_box()
+    assert box is not None, "the preview hid itself again"
+    assert box["y"] + box["height"] <= bar_before["y"] + 1 and box["x"] >= 0 and box["x"] + box["width"] <= 361
     page.screenshot(path=str(ARTIFACTS / "judge-storyboard.png"), full_page=True)
     scrub.focus()
     page.keyboard.press("End")

@@ -117,15 +117,23 @@
         scrub.value = 0;
         scrub.className = "scrub";
         scrub.setAttribute("aria-label", video.dataset.scrubLabel || "Seek");
-        preview.parentNode.insertBefore(scrub, preview.nextSibling);
-        function show(t) {
+        // The preview floats above the bar (CSS: .scrub-box): shown in the flow, it pushed the bar down from under
+        // the pointer, whose mouseleave hid it again, and so on (a flicker that also failed a browser test).
+        const box = document.createElement("div");
+        box.className = "scrub-box";
+        preview.parentNode.insertBefore(box, preview);
+        box.appendChild(preview);
+        box.appendChild(scrub);
+        function show(t, fraction) {
           const cue =
             cues.filter(function (c) {
               return t >= c.start && t < c.end;
             })[0] || cues[cues.length - 1];
           const url = new URL(cue.src, new URL(base, location.href)).href;
+          const room = box.clientWidth - cue.w;
           preview.style.width = cue.w + "px";
           preview.style.height = cue.h + "px";
+          preview.style.left = Math.max(0, Math.min(room, fraction * box.clientWidth - cue.w / 2)) + "px";
           preview.style.backgroundImage = "url(" + url + ")";
           preview.style.backgroundPosition = "-" + cue.x + "px -" + cue.y + "px";
           preview.hidden = false;
@@ -138,13 +146,15 @@
           if (document.activeElement !== scrub) scrub.value = video.currentTime;
         });
         scrub.addEventListener("input", function () {
-          show(+scrub.value);
+          const max = +scrub.max || 0;
+          show(+scrub.value, max ? +scrub.value / max : 0);
           video.currentTime = +scrub.value;
         });
         scrub.addEventListener("mousemove", function (e) {
           const r = scrub.getBoundingClientRect(),
-            max = +scrub.max || 0;
-          show(Math.max(0, Math.min(1, (e.clientX - r.left) / r.width)) * max);
+            max = +scrub.max || 0,
+            fraction = Math.max(0, Math.min(1, (e.clientX - r.left) / r.width));
+          show(fraction * max, fraction);
         });
         ["mouseleave", "blur", "change"].forEach(function (ev) {
           scrub.addEventListener(ev, function () {
