@@ -68,6 +68,13 @@ def configure(url: str) -> Engine:
     return _state["engine"]
 
 
+def after_fork() -> None:
+    """In a process forked from one that configured the engine (a preloading gunicorn master): a fresh engine of its
+    own, the inherited pool dropped without closing the parent's connections."""
+    if _state["url"] is not None:
+        configure(_state["url"])
+
+
 def engine() -> Engine:
     """Return this process's engine, configuring it from the environment when needed."""
     if _state["engine"] is None or _state["pid"] != os.getpid():
