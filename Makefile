@@ -110,9 +110,10 @@ lint-js: system-deps frontend-deps
 run: setup
 	$(PY) -m devtools.run
 
-# Tests run on TEST_WORKERS pytest-xdist workers (default: the cores, at most 2), each with its own Redis, S3 server,
-# bucket, queue and database; see docs/testing.md.
-TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n > 2 ? 2 : n )))
+# Tests run on TEST_WORKERS pytest-xdist workers (default: one more than the cores, at most 3: many tests wait on the
+# processes they started, and the extra worker fills those waits), each with its own Redis, S3 server, bucket, queue
+# and database; see docs/testing.md.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n + 1 > 3 ? 3 : n + 1 )))
 PYTEST_XDIST := -n $(TEST_WORKERS) --dist loadgroup
 # Compiled bytecode (and pytest's rewritten test modules) kept under var/pycache, never beside the sources: every
 # process a test starts (gunicorn, `flask worker`, `flask db upgrade`) then skips compiling the portal again, even where
