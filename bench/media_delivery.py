@@ -32,39 +32,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.portal_env import scratch, start_portal_services  # noqa: E402
+from bench.procstat import cpu_seconds, tree  # noqa: E402
 from devtools.services import start_nginx, start_web  # noqa: E402
 from tests.portal_client import PortalClient  # noqa: E402
 
 MIB = 1024 * 1024
 GB = 1e9
 PASSWORD = "bench-pass-2026-media"
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def tree(pid: int) -> list[int]:
-    """pid and its descendants."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        try:
-            with open(f"/proc/{p}/task/{p}/children") as fh:
-                todo.extend(int(c) for c in fh.read().split())
-        except FileNotFoundError:
-            continue
-    return out
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds of the processes (children that exited are in their parent's cutime: counted)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-    return total / TICK
 
 
 def fetch(url: str, headers: dict, follow: bool) -> tuple[int, str]:
@@ -218,14 +192,15 @@ def main() -> int:
                     url, headers = entry_points[mode] + path, {"Cookie": cookies[mode]}
                     watched = tree(portals[mode][1].pid)
                 nginx_pids = tree(nginx.pid)
-                web_before, nginx_before = cpu_seconds(watched), cpu_seconds(nginx_pids)
+                web_before = cpu_seconds(watched, waited_children=True)
+                nginx_before = cpu_seconds(nginx_pids, waited_children=True)
                 wall = viewers(args.viewers, url, headers, mode == "redirect", expected)
                 gbytes = args.viewers * expected[0] / GB
                 row = {
                     "wall_s": wall,
                     "mb_s": args.viewers * expected[0] / MIB / wall,
-                    "web_cpu_s_per_gb": (cpu_seconds(watched) - web_before) / gbytes,
-                    "nginx_cpu_s_per_gb": (cpu_seconds(nginx_pids) - nginx_before) / gbytes,
+                    "web_cpu_s_per_gb": (cpu_seconds(watched, waited_children=True) - web_before) / gbytes,
+                    "nginx_cpu_s_per_gb": (cpu_seconds(nginx_pids, waited_children=True) - nginx_before) / gbytes,
                 }
                 runs.setdefault(mode, []).append(row)
                 print(

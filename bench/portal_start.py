@@ -9,7 +9,6 @@ workers once it does, read from /proc. The browser tests start about 25 such por
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -19,25 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.portal_env import ROOT, scratch, start_portal_services  # noqa: E402
+from bench.procstat import cpu_seconds, tree  # noqa: E402
 from devtools.services import free_port, stop_processes, wait_http  # noqa: E402
-
-
-def _tree(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            children = [int(c) for c in fh.read().split()]
-    except FileNotFoundError:
-        return []
-    return [pid, *(p for c in children for p in _tree(c))]
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_once(config: list[str], workers: int, log) -> tuple[float, float]:
@@ -59,7 +41,7 @@ def start_once(config: list[str], workers: int, log) -> tuple[float, float]:
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", web, timeout=300)
         seconds = time.monotonic() - started
-        return seconds, sum(_cpu_seconds(p) for p in _tree(web.pid))
+        return seconds, cpu_seconds(tree(web.pid))
     finally:
         stop_processes([web], timeout=15)
 

@@ -31,36 +31,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.procstat import cpu_seconds, tree  # noqa: E402
 from devtools.services import start_redis, start_s3, start_web, stop_processes  # noqa: E402
 
 PAGES = ["/c/demo", "/c/demo/news", "/c/demo/winners"]
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process pid and all its descendants so far (Linux /proc)."""
-    total, pending = 0.0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        pending.extend(int(child) for child in children)
-    return total
-
-
 def wrk(url: str, seconds: int, connections: int, threads: int, server_pid: int) -> tuple[float, float, str]:
     """Requests per second of `wrk` on url, the server's CPU milliseconds per request, and wrk's latency line."""
-    cpu_before = _cpu_seconds(server_pid)
+    cpu_before = cpu_seconds(tree(server_pid))
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    cpu = _cpu_seconds(server_pid) - cpu_before
+    cpu = cpu_seconds(tree(server_pid)) - cpu_before
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)

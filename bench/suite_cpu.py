@@ -23,7 +23,9 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TICK = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, str(ROOT))
+
+from bench.procstat import TICK, stat_of  # noqa: E402
 
 
 def kind(comm: str, cmdline: list[str]) -> str:
@@ -54,17 +56,14 @@ def read_processes() -> dict[tuple[str, str], tuple[float, str, list[str]]]:
     """(pid, start time) → (CPU-s so far, comm, argv) of every process now."""
     found = {}
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+        if not pid.isdigit() or (stat := stat_of(pid)) is None:
             continue
         try:
-            with open(f"/proc/{pid}/stat") as fh:
-                stat = fh.read()
             with open(f"/proc/{pid}/cmdline", "rb") as fh:
                 argv = [a.decode(errors="replace") for a in fh.read().split(b"\0") if a]
         except OSError:  # gone meanwhile
             continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
+        comm, fields = stat
         found[(pid, fields[19])] = ((int(fields[11]) + int(fields[12])) / TICK, comm, argv)
     return found
 

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.portal_env import scratch, start_portal_services  # noqa: E402
+from bench.procstat import stat_of  # noqa: E402
 from devtools.run import gunicorn_command  # noqa: E402
 from devtools.services import free_port, wait_http  # noqa: E402
 
@@ -171,13 +172,10 @@ def boto3_upload(storage, path: Path, key: str, part: int, threads: int) -> floa
 def worker_pids(master: int) -> list[int]:
     """The gunicorn workers: the master's children."""
     out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master:
-            out.append(int(stat.parent.name))
+    for entry in Path("/proc").glob("[0-9]*"):
+        stat = stat_of(entry.name)
+        if stat is not None and int(stat[1][1]) == master:
+            out.append(int(entry.name))
     return sorted(out)
 
 

@@ -43,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.procstat import cpu_seconds  # noqa: E402
 from bench.upload import worker_pids  # noqa: E402
 from devtools.services import free_port, start_redis, start_s3, stop_processes, wait_http  # noqa: E402
 
@@ -55,20 +56,12 @@ SCENARIOS = {
 }
 GOAL_P95_MS = 150
 GOAL_CPU_RATIO = 2.0
-TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def gunicorn_cpu_ms(master: int) -> float:
     """CPU time (user + system) of the gunicorn master's children, the workers, in milliseconds."""
-    total = 0
-    for pid in worker_pids(master):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # a worker that exited meanwhile
-        total += int(fields[11]) + int(fields[12])
-    return total * TICK_MS
+    return 1000 * cpu_seconds(worker_pids(master))
 
 
 def login(base: str, email: str, password: str):
