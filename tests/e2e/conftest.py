@@ -83,9 +83,16 @@ def portal(app, tmp_path, request):
 def chromium():
     from playwright.sync_api import sync_playwright
 
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    # Debian's headless shell (the browser without the desktop UI layers, what Playwright itself uses for headless
+    # runs) when installed: the same Blink and V8, less CPU per page. E2E_CHROMIUM names another binary.
+    executable = (
+        os.environ.get("E2E_CHROMIUM")
+        or shutil.which("chromium-headless-shell")
+        or shutil.which("chromium")
+        or "/usr/bin/chromium"
+    )
     if not Path(executable).exists():
-        pytest.fail("chromium is not installed: run `make setup` (apt-get install chromium)")
+        pytest.fail(f"{executable} is not installed: run `make setup` (apt-get install chromium-headless-shell)")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
         yield browser
