@@ -254,8 +254,64 @@ def memoized_url_builders():
         yield
 
 
+@pytest.fixture(scope="session")
+def memoized_storage_clients():
+    """One `Storage` (one boto3 client) per store settings for the whole run instead of one per app and wipe.
+
+    Building a boto3 client costs about 10 ms of CPU, more than most tests spend talking to the store. A `Storage`
+    holds nothing but its bucket and client, which is thread-safe, and the same settings give the same client; the
+    key holds every setting `from_config` reads. Processes that tests start build their own."""
+    from app.storage import Storage
+
+    build = Storage.from_config.__func__  # type: ignore[attr-defined]
+    stores: dict[tuple, Storage] = {}
+    names = (
+        "S3_ENDPOINT_URL",
+        "S3_BUCKET",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "S3_REGION",
+        "S3_MAX_ATTEMPTS",
+    )
+
+    def memoized(cls, cfg) -> Storage:
+        get = cfg.get if hasattr(cfg, "get") else lambda name: getattr(cfg, name, None)
+        key = (cls, *(get(name) for name in names))
+        if key not in stores:
+            stores[key] = build(cls, cfg)
+        return stores[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Storage, "from_config", classmethod(memoized))
+        yield
+
+
+@pytest.fixture(scope="session")
+def shared_template_bytecode():
+    """Compile each template once per run instead of once per `create_app`.
+
+    Every test's app has its own Jinja environment, which lexes, parses and compiles each template it renders: about
+    a fifth of the tests' own CPU (cProfile of tests/security). Jinja's bytecode cache keeps the compiled code keyed by
+    the template's name and checked against a hash of its source; every app here comes from the same `create_app`,
+    so the code compiled for one fits all. Processes that tests start (gunicorn, `flask` commands) compile theirs."""
+    from jinja2 import BytecodeCache
+
+    class InMemory(BytecodeCache):
+        def __init__(self) -> None:
+            self.code: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket) -> None:
+            if bucket.key in self.code:
+                bucket.bytecode_from_string(self.code[bucket.key])
+
+        def dump_bytecode(self, bucket) -> None:
+            self.code[bucket.key] = bucket.bytecode_to_string()
+
+    return InMemory()
+
+
 @pytest.fixture
-def app(request, memoized_password_hashing, memoized_url_builders):
+def app(request, memoized_password_hashing, memoized_url_builders, memoized_storage_clients, shared_template_bytecode):
     """The portal on this run's services; for a test marked `database_only`, on the database alone."""
     from app import create_app
 
@@ -271,6 +327,7 @@ def app(request, memoized_password_hashing, memoized_url_builders):
         config = {**config, "SMTP_URL": request.getfixturevalue("smtp").url, "PUBLIC_URL": SMTP_TEST_PUBLIC_URL}
     application = create_app({"TESTING": True, **config})
     application.test_client_class = IsolatedClient
+    application.jinja_env.bytecode_cache = shared_template_bytecode
     yield application
     _wipe(application, services=not database_only)
 
@@ -302,8 +359,7 @@ def _wipe(application, *, services: bool) -> None:
     from app.storage import Storage
 
     connect(application.config["REDIS_URL"]).flushdb()
-    store = Storage.from_config(application.config)
-    wipe_bucket(store)
+    wipe_bucket(Storage.from_config(application.config))
 
 
 def wipe_bucket(store) -> None:
