@@ -50,18 +50,21 @@ def _artifact_name(request, suffix: str) -> Path:
 
 @pytest.fixture
 def portal(app, tmp_path, request):
-    """Start web and worker processes on the test services; yield the base URL."""
+    """Start web and worker processes on the test services; yield the base URL. A test marked `no_worker` gets the
+    web processes alone: nothing it does needs a job run, and a worker's start costs more CPU than most such tests."""
     # PAGE_VERSION_SECONDS=0: the browser may read a public page through one gunicorn worker right after another
     # worker committed a change; the default 1 s version reuse (tested in test_public_cache.py) would race that.
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PAGE_VERSION_SECONDS": "0"}
     logs = [open(tmp_path / "web.log", "wb"), open(tmp_path / "worker.log", "wb")]  # noqa: SIM115 - closed at teardown
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=logs[1],
-        stderr=subprocess.STDOUT,
-    )
+    worker = None
+    if request.node.get_closest_marker("no_worker") is None:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=logs[1],
+            stderr=subprocess.STDOUT,
+        )
     web = None
     try:
         web, base = start_web(env, logs[0], cwd=ROOT, timeout=STARTUP_S)

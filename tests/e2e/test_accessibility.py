@@ -12,7 +12,7 @@ from tests.e2e.accessibility import assert_accessible
 from tests.e2e.conftest import login, logout
 from tests.pages import journey_pages
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.no_worker]
 
 
 @pytest.fixture

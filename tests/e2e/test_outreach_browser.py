@@ -17,7 +17,7 @@ from app.services import materials, news
 from tests.e2e.conftest import ARTIFACTS, login
 from tests.helpers_wait import wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.no_worker]
 
 PUBLIC_URL = "https://cuocthi.example.gov.vn"
 

@@ -8,7 +8,7 @@ import pytest
 from app.models import Role, Round
 from tests.e2e.conftest import ARTIFACTS, login
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.no_worker]
 
 
 def _rows(page) -> int:

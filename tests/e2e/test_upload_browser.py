@@ -170,6 +170,7 @@ def test_upload_survives_a_network_cut_and_the_clip_is_processed(
     assert (clip.width, clip.height) == (1280, 720) and clip.upload_id is None
 
 
+@pytest.mark.no_worker  # the clip is checked as uploaded; processing it is the other test's part
 def test_reload_mid_upload_resumes_without_resending_parts(
     upload_mode, portal, new_page, make, session, store, big_clip
 ):
@@ -232,6 +233,7 @@ def store(app):
         yield storage()
 
 
+@pytest.mark.no_worker
 def test_a_document_is_refused_in_plain_words(portal, new_page, make, tmp_path):
     """Issue 12: choosing a .docx says it is not a video, in words a clerk understands (no MIME types)."""
     member, entry = _setup(make)
