@@ -240,9 +240,6 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 def migrate(db_url: str) -> None:
     """Bring a database to the head revision with the project's migrations."""
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT,
-        check=True,
-        env={**os.environ, "DATABASE_URL": db_url},
-    )
+    from tests.conftest import _migrate
+
+    _migrate(db_url)
