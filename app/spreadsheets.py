@@ -12,10 +12,6 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import TYPE_STRING
-from openpyxl.styles import Font
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Text that is just a number ("-1.5", "+3") is not a formula in any spreadsheet; it keeps its sign.
 PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -43,6 +39,10 @@ def to_csv(headers: Sequence, rows: Iterable[Sequence]) -> bytes:
 
 def to_xlsx(sheets: Iterable[tuple[str, Sequence, Iterable[Sequence]]]) -> bytes:
     """A workbook with one sheet per (title, headers, rows); text cells are strings, never formulas."""
+    # openpyxl is imported here: about 70 ms that every web and worker process would pay at start, for a download.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     if book.active is not None:
         book.remove(book.active)  # the empty default sheet
@@ -63,6 +63,8 @@ def to_xlsx(sheets: Iterable[tuple[str, Sequence, Iterable[Sequence]]]) -> bytes
 
 
 def _append(ws, row: Sequence) -> None:
+    from openpyxl.cell.cell import TYPE_STRING
+
     values = neutralise_row(row)
     ws.append(values)
     for cell, value in zip(ws[ws.max_row], values, strict=False):
