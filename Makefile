@@ -7,7 +7,8 @@ PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Each program the portal, its tests, gates or benches run, and the Debian package that provides it (wrk: the
 # public-pages bench; stress-ng: the loaded-machine proof in docs/testing.md).
-SYSTEM_PROGRAMS := ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server chromium-headless-shell:chromium-headless-shell node:nodejs npm:npm \
+SYSTEM_PROGRAMS := ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server \
+	chromium-headless-shell:chromium-headless-shell node:nodejs npm:npm \
 	unshare:util-linux runuser:util-linux pg_dump:postgresql-client pg_restore:postgresql-client zbarimg:zbar-tools \
 	pdftotext:poppler-utils pdftoppm:poppler-utils nginx:nginx \
 	wrk:wrk stress-ng:stress-ng

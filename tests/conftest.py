@@ -111,7 +111,7 @@ def database(tmp_path_factory):
     with _environment(env):
         if db_url.startswith("postgresql"):
             _create_postgres_database(db_url)
-        _migrate(db_url)
+        migrate(db_url)
         yield env
 
 
@@ -180,7 +180,7 @@ def _create_postgres_database(db_url: str) -> None:
         maintenance.dispose()
 
 
-def _migrate(db_url: str) -> None:
+def migrate(db_url: str) -> None:
     """Bring the schema to head with the project's own migrations (from scratch on PostgreSQL)."""
     if db_url.startswith("postgresql"):
         from sqlalchemy import text
@@ -548,7 +548,7 @@ def published_demo(services, tmp_path_factory):
         _create_postgres_database(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('published-demo') / 'demo.sqlite3'}"
-    _migrate(url)
+    migrate(url)
     bucket = f"{services['S3_BUCKET']}-demo"
     env = {**os.environ, "DATABASE_URL": url, "S3_BUCKET": bucket, "PUBLIC_URL": DEMO_PUBLIC_URL}
     env.pop("SMTP_URL", None)  # mail stays in the outbox, as in a test without the smtp fixture

@@ -236,10 +236,3 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         with contextlib.suppress(subprocess.CalledProcessError):
             server.stop()
         shutil.rmtree(base, ignore_errors=True)
-
-
-def migrate(db_url: str) -> None:
-    """Bring a database to the head revision with the project's migrations."""
-    from tests.conftest import _migrate
-
-    _migrate(db_url)

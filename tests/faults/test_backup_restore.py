@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from app.models import Award, Clip, Role, Score, ScoreSheet, SheetStatus
-from tests.conftest import ROOT, Browser, IsolatedClient, _environment
-from tests.faults.conftest import migrate
+from tests.conftest import ROOT, Browser, IsolatedClient, _environment, migrate
 
 pytestmark = pytest.mark.slow
 

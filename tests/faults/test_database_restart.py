@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.models import Clip, ClipStatus, Role
-from tests.conftest import NOWHERE, Browser, IsolatedClient, _environment, make_clip
-from tests.faults.conftest import migrate, start_worker, stop_worker
+from tests.conftest import NOWHERE, Browser, IsolatedClient, _environment, make_clip, migrate
+from tests.faults.conftest import start_worker, stop_worker
 from tests.helpers_wait import wait_for
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 
 from app.models import Clip, ClipStatus, Entry, EntryStatus, Role, utcnow
 from devtools.services import start_web, stop_processes
-from tests.conftest import ROOT, WORKER, _create_postgres_database, _environment, _migrate, make_clip
+from tests.conftest import ROOT, WORKER, _create_postgres_database, _environment, make_clip, migrate
 from tests.helpers_wait import wait_for
 from tests.portal_client import PortalClient
 
@@ -124,7 +124,7 @@ def cluster(services, tmp_path_factory):
     if not _pg_answers(url):
         pytest.skip(f"PostgreSQL does not answer at {url.rsplit('/', 1)[0]}: the multi-node test needs it")
     _create_postgres_database(url)
-    _migrate(url)
+    migrate(url)
     work = tmp_path_factory.mktemp("multi-node")
     env = {
         **os.environ,
