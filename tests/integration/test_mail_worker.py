@@ -70,13 +70,23 @@ def test_smtp_down_then_up_every_message_delivered_once_by_two_workers(app, sess
                 start_new_session=True,
             )
         )
+
+    def state() -> str:
+        """What a failure shows: every row, then the end of each worker's log."""
+        rows = [(r.id, r.status.value, r.attempts, r.claimed_until, r.last_error) for r in _rows(session)]
+        tails = [(tmp_path / f"{n}.log").read_text(errors="replace")[-3000:] for n in ("mail-1", "mail-2")]
+        return "\n".join([repr(rows), *tails])
+
     try:
         wait_for(lambda: all(r.attempts >= 1 and r.last_error for r in _rows(session)), 120, "the failed attempts")
         assert all(r.status == MailStatus.QUEUED for r in _rows(session))
         assert smtp.messages == []
         smtp.start()  # the server is back, on the same address
         # Bound for a loaded machine; the first RQ retry is due 10 s after the failure.
-        wait_for(lambda: all(r.status == MailStatus.SENT for r in _rows(session)), 300, "delivery after the outage")
+        try:
+            wait_for(lambda: all(r.status == MailStatus.SENT for r in _rows(session)), 300, "delivery after the outage")
+        except AssertionError as exc:  # a rare CI failure (2026-12-05) left nothing to read: keep the evidence
+            raise AssertionError(f"{exc}\n{state()}") from exc
         time.sleep(2)  # room for a duplicate to show up, were there one
     finally:
         stop_processes(workers, timeout=30, again_after=2)
