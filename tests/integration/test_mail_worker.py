@@ -71,11 +71,9 @@ def test_smtp_down_then_up_every_message_delivered_once_by_two_workers(app, sess
             )
         )
 
-    def state() -> str:
-        """What a failure shows: every row, then the end of each worker's log."""
-        rows = [(r.id, r.status.value, r.attempts, r.claimed_until, r.last_error) for r in _rows(session)]
-        tails = [(tmp_path / f"{n}.log").read_text(errors="replace")[-3000:] for n in ("mail-1", "mail-2")]
-        return "\n".join([repr(rows), *tails])
+    def logs() -> str:
+        """The end of each worker's log, for a failure's message."""
+        return "\n".join((tmp_path / f"{n}.log").read_text(errors="replace")[-3000:] for n in ("mail-1", "mail-2"))
 
     try:
         wait_for(lambda: all(r.attempts >= 1 and r.last_error for r in _rows(session)), 120, "the failed attempts")
@@ -86,14 +84,14 @@ def test_smtp_down_then_up_every_message_delivered_once_by_two_workers(app, sess
         try:
             wait_for(lambda: all(r.status == MailStatus.SENT for r in _rows(session)), 300, "delivery after the outage")
         except AssertionError as exc:  # a rare CI failure (2026-12-05) left nothing to read: keep the evidence
-            raise AssertionError(f"{exc}\n{state()}") from exc
+            rows = [(r.id, r.status.value, r.attempts, r.claimed_until, r.last_error) for r in _rows(session)]
+            raise AssertionError(f"{exc}\n{rows!r}\n{logs()}") from exc
         time.sleep(2)  # room for a duplicate to show up, were there one
     finally:
         stop_processes(workers, timeout=30, again_after=2)
-    logs = "\n".join((tmp_path / f"{n}.log").read_text(errors="replace")[-2000:] for n in ("mail-1", "mail-2"))
     for message in messages:
         got = smtp.to(message.to_email)
-        assert len(got) == 1, logs
+        assert len(got) == 1, logs()
         assert got[0].message["Message-ID"] == message.message_id
     assert all(r.last_error is None and r.sent_at for r in _rows(session))
 
