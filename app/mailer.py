@@ -5,7 +5,8 @@
   (server down, 4xx, timeout) leaves the row queued and raises, so RQ retries it with backoff; a permanent refusal
   (5xx for the recipient or the content) marks it failed, and an admin may re-send it.
 - `sweep_outbox(config)` runs in every worker that works the mail queue: it re-enqueues queued messages whose job is
-  gone (retries used up, Redis flushed or down at commit time), so a message is never lost.
+  gone (retries used up, Redis flushed or down at commit time) or whose retry is a minute overdue (no scheduler moved
+  it), so a message is never lost.
 - A sent row is never sent again: only queued rows can be claimed. If a sender dies after the SMTP server accepted the
   message but before the row was marked sent, the claim runs out and the message goes once more with the same
   Message-ID, which receiving systems use to drop the duplicate.
@@ -31,6 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
 from sqlalchemy import or_, select, update
 
 from app import db
@@ -46,6 +48,9 @@ RETRY_INTERVALS = [10, 60, 300, 900]
 CLAIM_SECONDS = 300
 # A queued message younger than this is left to the job enqueued at commit (the sweep does not race it).
 SWEEP_GRACE_SECONDS = 30
+# A retry still waiting this long after it was due has no scheduler to move it (RQ's scheduler runs in one worker, as
+# a forked process under a lock of 61 s): the sweep sends the message instead.
+SCHEDULED_OVERDUE_SECONDS = 60
 
 
 class SmtpUrlError(ValueError):
@@ -247,8 +252,22 @@ def sweep_outbox(config: Mapping[str, Any], *, grace_seconds: int = SWEEP_GRACE_
     requeued = []
     for message_id in ids:
         job = queue.fetch_job(f"mail-{message_id}")
-        if job is not None and job.get_status(refresh=True) in ("queued", "started", "deferred", "scheduled"):
+        if job is not None and _will_run(queue, job):
             continue
         enqueue_send(queue, message_id, replace=True)
         requeued.append(message_id)
     return requeued
+
+
+def _will_run(queue: Queue, job) -> bool:
+    """Whether RQ still holds the job to run: queued, running, waiting on another, or a retry not long overdue."""
+    status = job.get_status(refresh=True)
+    if status in ("queued", "started", "deferred"):
+        return True
+    if status != "scheduled":
+        return False
+    try:
+        due = queue.scheduled_job_registry.get_scheduled_time(job)
+    except NoSuchJobError:  # marked scheduled but in no registry: nothing will ever enqueue it
+        return False
+    return due > utcnow() - timedelta(seconds=SCHEDULED_OVERDUE_SECONDS)

@@ -3,11 +3,13 @@ stable Message-ID; dedupe keys; mail off; permanent refusals; the sweep."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from app.mailer import mail_queue, send_outbox_message, sweep_outbox
-from app.models import MailKind, MailStatus, OutboxMessage
+from app.models import MailKind, MailStatus, OutboxMessage, utcnow
 from app.services.mail import queue_mail
 
 
@@ -103,5 +105,28 @@ def test_smtp_down_leaves_the_message_queued_and_the_sweep_sends_it_later(app, s
     assert sweep_outbox(app.config, grace_seconds=0) == []  # its job is pending now: not twice
     deliver_mail()
     assert len(smtp.messages) == 1
+    session.expire_all()
+    assert session.get(OutboxMessage, message.id).status == MailStatus.SENT
+
+
+def test_a_retry_no_scheduler_moves_is_taken_over_by_the_sweep(app, session, smtp, deliver_mail):
+    """RQ's retries wait in the queue's ScheduledJobRegistry until a worker's scheduler enqueues them. Should none do
+    it (its process gone, its lock held by a worker that died), the sweep sends the message once the retry is more
+    than a minute overdue; a retry not yet due is left alone."""
+    message = _queue(session)
+    session.commit()
+    queue = mail_queue(app.config)
+    job = queue.fetch_job(f"mail-{message.id}")
+    queue.remove(job)
+    queue.schedule_job(job, utcnow() + timedelta(minutes=10))  # as RQ's Retry leaves a failed attempt
+    assert job.get_status(refresh=True) == "scheduled"
+    assert sweep_outbox(app.config, grace_seconds=0) == []  # the retry is not due: the scheduler's to move
+    queue.scheduled_job_registry.schedule(job, utcnow() - timedelta(minutes=10))  # due, and nothing moved it
+    assert sweep_outbox(app.config, grace_seconds=0) == [message.id]
+    assert queue.scheduled_job_registry.get_job_ids() == []  # the stale retry is gone: no second send from it
+    assert queue.get_job_ids() == [job.id]
+    assert sweep_outbox(app.config, grace_seconds=0) == []  # its fresh job is pending now: not twice
+    assert deliver_mail() == 1
+    assert len(smtp.messages) == 1 and smtp.messages[0].message["Message-ID"] == message.message_id
     session.expire_all()
     assert session.get(OutboxMessage, message.id).status == MailStatus.SENT
