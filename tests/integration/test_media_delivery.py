@@ -81,6 +81,21 @@ def test_a_range_reaches_the_right_bytes(app, browser, make, clip, mode):
     assert status in ((206,) if mode == "stream" else (200, 206))
 
 
+def test_the_embedded_store_answers_a_presigned_range_with_200(app, browser, make, clip):
+    """The fact behind docs/deploy.md's "do not use `redirect` with the embedded rclone store" and behind the skip of
+    tests/e2e/test_player_redirect.py[redirect]: `rclone serve s3` answers a ranged GET on a presigned URL with the
+    right bytes and Content-Range, but with status 200, which Chromium takes for the whole file."""
+    app.config["MEDIA_DELIVERY"] = "redirect"
+    browser.login(make.user(Role.ORGANISER).email)
+    resp = browser.get(f"/media/clips/{clip.id}/play.mp4", headers={"Range": "bytes=1000-1999"})
+    status, headers, body = fetch(app, resp, "redirect", headers={"Range": "bytes=1000-1999"})
+    assert body == BODY[1000:2000] and headers["Content-Range"] == f"bytes 1000-1999/{len(BODY)}"
+    assert status == 200, (
+        f"the embedded store now answers a presigned range with {status}: the browser test of `redirect` runs again "
+        "(tests/e2e/test_player_redirect.py), and docs/deploy.md's warning about rclone and `redirect` can go"
+    )
+
+
 def test_presigned_urls_expire(app, browser, make, clip):
     """redirect: the URL carries the configured lifetime (players ask the portal again afterwards)."""
     app.config.update(MEDIA_DELIVERY="redirect", MEDIA_URL_EXPIRES_SECONDS=120)
