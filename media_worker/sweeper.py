@@ -54,9 +54,15 @@ def requeue_stuck(
     )
     done = []
     for clip_id in ids:
-        clip = session.get(Clip, clip_id)
+        # The row as it is now, locked (PostgreSQL), not as the query saw it: a clip selected as `queued` may have been
+        # taken by a worker since, and is then `processing` with a fresh heartbeat. Judging it dead for its status
+        # alone made a second job that ran beside the first (seen with two workers starting under load).
+        clip = session.get(Clip, clip_id, with_for_update=True, populate_existing=True)
         if clip is None:
             continue  # deleted since the query (an abandoned upload swept meanwhile)
+        if clip.status == ClipStatus.PROCESSING and clip.updated_at >= stale:
+            session.rollback()  # alive: its worker's heartbeat is fresh; let go of the lock
+            continue
         dead = clip.status == ClipStatus.PROCESSING
         if dead:
             clip.retrying_since = clip.retrying_since or now

@@ -146,6 +146,51 @@ def test_enqueue_decides_on_the_locked_row_not_on_the_sessions_copy(app, session
     assert queue().fetch_job(f"clip-{clip.id}") is None
 
 
+def test_a_sweep_leaves_a_clip_that_a_worker_took_after_the_sweep_selected_it(app, session, make, entry, sample_clip):
+    """A sweeper selects a `queued` clip (its job pending); a worker takes the job and makes the clip `processing`
+    before the sweeper reads the row. The clip is alive, not dead: no second job, no `queued` written over it, the
+    worker's job left alone. (Judged dead for its status alone, it got a forced second job that another worker ran
+    beside the first: `attempts == 2` in test_redis_restart.py under stress-ng, 2026-12-06.)"""
+    from sqlalchemy import update
+
+    from app import db
+    from app.connections import enqueue_processing, queue
+    from app.models import utcnow
+    from media_worker.sweeper import requeue_stuck
+
+    clip = make.uploaded_clip(entry, sample_clip, "taken.mp4")
+    assert enqueue_processing(clip.id)
+    job = queue().fetch_job(f"clip-{clip.id}")
+
+    class WorkerTakesItAfterTheQuery:
+        """The sweeper's session; between its query and its reading of each row, the worker takes the job."""
+
+        def __init__(self, inner) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def scalars(self, *args, **kwargs):
+            selected = list(self.inner.scalars(*args, **kwargs))
+            queue().remove(job)
+            job.set_status("started")
+            with db.engine().begin() as other:  # the job's `_start`, on the worker's own connection
+                other.execute(
+                    update(Clip)
+                    .where(Clip.id == clip.id)
+                    .values(status=ClipStatus.PROCESSING, attempts=1, updated_at=utcnow())
+                )
+            return selected
+
+    with db.session_scope() as sweeper:  # the worker's sweep has a session of its own, holding no clip yet
+        assert requeue_stuck(WorkerTakesItAfterTheQuery(sweeper), queue(), stale_seconds=6) == []
+    session.expire_all()
+    row = session.get(Clip, clip.id)
+    assert (row.status, row.attempts, row.retrying_since) == (ClipStatus.PROCESSING, 1, None)
+    assert queue().count == 0 and queue().fetch_job(job.id).get_status() == "started"
+
+
 def test_enqueue_makes_no_second_job_for_a_clip_done_since_it_was_queued(app, session, make, entry, sample_clip):
     """The job of a clip ran to its end (a tiny clip takes a second) after a sweeper committed `queued` and before it
     looked for a pending job: the finished job is no reason for a new one, the clip being `ready`."""
